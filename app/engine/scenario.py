@@ -44,9 +44,7 @@ CatalogId = Annotated[str, Field(min_length=3, max_length=200, pattern=r"^[^:\s]
 
 
 class _Section(BaseModel):
-    model_config = ConfigDict(
-        extra="forbid", allow_inf_nan=False, use_attribute_docstrings=True, validate_default=True
-    )
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False, use_attribute_docstrings=True, validate_default=True)
 
 
 class PriceOverrides(_Section):

@@ -1,0 +1,349 @@
+"""The Estimate document (api-contract.md) and the functions that produce it.
+
+`estimate` and `estimate_many` share one path: scenarios are flattened into
+arrays, costed by the kernel in one call, decided in one call, and only then
+turned into documents, rounded to cents.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+from pydantic import BaseModel, ConfigDict, Field
+
+from .inputs import Inputs, build_inputs
+from .kernel import CATEGORIES, COMPUTE_ONLY, Costs, compute
+from .prices import PriceSheet
+from .scenario import MIN_LABELED_EXAMPLES, STRATEGIES, TCO_RULE, Scenario, Strategy
+from .verdict import FINE_TUNING, GATE_NAMES, Verdicts, break_even_volume, decide
+
+
+class _Out(BaseModel):
+    model_config = ConfigDict(extra="forbid", use_attribute_docstrings=True)
+
+
+class CategoryCosts(_Out):
+    """USD in one month, by cost category (the same names in charts, CSV and API)."""
+
+    engineering: float
+    labeling: float
+    evaluation: float
+    training: float
+    inference: float
+    hosting: float
+    retrieval: float
+    maintenance: float
+
+
+class MonthCost(_Out):
+    month: int
+    """1 = the first month of production traffic."""
+    total_usd: float
+    categories: CategoryCosts
+
+
+class StrategyEstimate(_Out):
+    total_usd: float
+    """TCO: the sum of the monthly series over the horizon."""
+    monthly: list[MonthCost]
+    cumulative_usd: list[float]
+    """Cumulative cost at the end of each month."""
+    cost_per_1k_requests_usd: float | None
+    """TCO per 1,000 requests served over the horizon; empty when no request is served."""
+    request_usd: float
+    """Token cost of one request on this strategy's own route (0 on dedicated GPUs, paid by the hour)."""
+    compute_only_usd: float | None = None
+    """Fine-tuning only: training runs, inference and hosting, the naive estimate (002: TCO is 3-5x it)."""
+
+
+class Gate(_Out):
+    id: int = Field(ge=1, le=6)
+    name: str
+    passed: bool
+    reason: str
+
+
+class Verdict(_Out):
+    recommendation: Strategy
+    simpler: Strategy
+    """The cheaper feasible of prompting and RAG."""
+    tco_ratio: float | None
+    """TCO(simpler) / TCO(fine_tuning); empty when fine-tuning costs nothing."""
+    gates: list[Gate]
+    break_even_month: int | None
+    """First month from which cumulative fine-tuning cost stays at or below simpler's; empty = never."""
+    half_cost_month: int | None
+    """First month from which it stays at or below half of simpler's; empty = never."""
+    break_even_requests_per_month: float | None
+    """Month-1 volume above which fine-tuning wins by 2x; empty = never below 1e12."""
+    latency_rules_out_apis: bool
+    """A hard latency budget that neither prompting nor RAG meets."""
+    summary: str
+
+
+class PriceUsed(_Out):
+    id: str
+    values: dict[str, float]
+    """The numbers the estimate used, overrides applied."""
+    overridden: list[str]
+    """Which of `values` came from the scenario rather than the catalog."""
+    source: str
+    as_of: str | None
+
+
+class Estimate(_Out):
+    scenario_name: str
+    horizon_months: int
+    currency: str = "USD"
+    monthly_requests: list[float]
+    """Requests served in each month, whatever the strategy."""
+    strategies: dict[Strategy, StrategyEstimate]
+    """A strategy that is not an option (rag disabled) is absent."""
+    verdict: Verdict
+    prices_used: dict[str, PriceUsed]
+    catalog_version: str
+
+
+def run(inputs: Inputs) -> tuple[Costs, Verdicts]:
+    """Kernel and verdict over arrays: the shared path of every estimate."""
+    costs = compute(inputs)
+    return costs, decide(inputs, costs)
+
+
+def estimate(scenario: Scenario, sheet: PriceSheet) -> Estimate:
+    return estimate_many([scenario], [sheet])[0]
+
+
+def estimate_many(scenarios: Sequence[Scenario], sheets: Sequence[PriceSheet]) -> list[Estimate]:
+    """Many scenarios through one kernel call; equal to estimating each alone."""
+    inputs = build_inputs(scenarios, sheets)
+    costs, verdicts = run(inputs)
+    volumes = break_even_volume(inputs)
+    return [
+        Estimate.model_validate(_document(i, scenario, sheet, costs, verdicts, volumes[i]))
+        for i, (scenario, sheet) in enumerate(zip(scenarios, sheets, strict=True))
+    ]
+
+
+# --- documents ---
+
+
+def _usd(x: float) -> str:
+    return f"{x:,.0f} USD"
+
+
+def _cents(a: np.ndarray) -> list[float]:
+    return [float(v) for v in np.round(a, 2)]
+
+
+def _strategy_doc(series: np.ndarray, requests: np.ndarray, request_usd: float, with_compute: bool) -> dict[str, Any]:
+    monthly_totals = series.sum(axis=1)
+    total = float(monthly_totals.sum())
+    served = float(requests.sum())
+    rounded = np.round(series, 2).tolist()
+    doc: dict[str, Any] = {
+        "total_usd": round(total, 2),
+        "monthly": [
+            {"month": m + 1, "total_usd": t, "categories": dict(zip(CATEGORIES, row, strict=True))}
+            for m, (t, row) in enumerate(zip(_cents(monthly_totals), rounded, strict=True))
+        ],
+        "cumulative_usd": _cents(np.cumsum(monthly_totals)),
+        "cost_per_1k_requests_usd": round(total / served * 1000, 2) if served > 0 else None,
+        "request_usd": round(request_usd, 8),
+    }
+    if with_compute:
+        doc["compute_only_usd"] = round(float(series[:, list(COMPUTE_ONLY)].sum()), 2)
+    return doc
+
+
+def _prices_used(scenario: Scenario, sheet: PriceSheet) -> dict[str, dict[str, Any]]:
+    def entry(item: Any, values: dict[str, float | None], overrides: dict[str, Any]) -> dict[str, Any]:
+        used = {k: (overrides.get(k) if overrides.get(k) is not None else v) for k, v in values.items()}
+        return {
+            "id": item.id,
+            "values": {k: float(v) for k, v in used.items() if v is not None},
+            "overridden": sorted(k for k, v in overrides.items() if v is not None and k in values),
+            "source": item.source,
+            "as_of": item.as_of.isoformat() if item.as_of else None,
+        }
+
+    token_keys = ("input", "cached_input", "output", "batch_discount")
+    out: dict[str, dict[str, Any]] = {}
+    out["prompting"] = entry(
+        sheet.prompting,
+        {k: getattr(sheet.prompting, k) for k in token_keys},
+        scenario.prompting.prices.model_dump(),
+    )
+    ft = scenario.fine_tuning
+    out["fine_tuning"] = entry(
+        sheet.fine_tuning,
+        {k: getattr(sheet.fine_tuning, k) for k in (*token_keys, "training")},
+        ft.prices.model_dump(),
+    )
+    if scenario.rag.enabled and sheet.rag is not None:
+        out["rag"] = entry(sheet.rag, {k: getattr(sheet.rag, k) for k in token_keys}, scenario.rag.prices.model_dump())
+        if sheet.embedding is not None:
+            out["embedding"] = entry(
+                sheet.embedding, {"input": sheet.embedding.input}, scenario.rag.embedding_prices.model_dump()
+            )
+        if sheet.vector_db is not None:
+            out["vector_db"] = entry(
+                sheet.vector_db,
+                {"monthly_usd": sheet.vector_db.monthly_usd},
+                {"monthly_usd": scenario.rag.vector_db_monthly_usd},
+            )
+        if sheet.reranker is not None and scenario.rag.reranker:
+            out["reranker"] = entry(
+                sheet.reranker,
+                {"usd_per_1k_requests": sheet.reranker.usd_per_1k_requests},
+                {"usd_per_1k_requests": scenario.rag.rerank_usd_per_1k_requests},
+            )
+    if sheet.gpu is not None and ft.deployment == "dedicated":
+        out["gpu"] = entry(
+            sheet.gpu,
+            {
+                "gpu_hour_usd": sheet.gpu.gpu_hour_usd,
+                "serving_tokens_per_second": sheet.gpu.serving_tokens_per_second,
+                "training_tokens_per_second": sheet.gpu.training_tokens_per_second,
+            },
+            {
+                "gpu_hour_usd": ft.gpu_hour_usd,
+                "serving_tokens_per_second": ft.tokens_per_second_per_replica,
+                "training_tokens_per_second": ft.training_tokens_per_second,
+            },
+        )
+    return out
+
+
+def _gate_reasons(
+    scenario: Scenario, v: Verdicts, i: int, totals: dict[str, float], volume: float
+) -> list[dict[str, Any]]:
+    task, months = scenario.task, scenario.horizon_months
+    simpler = STRATEGIES[int(v.simpler[i])]
+    ratio = float(v.ratio[i])
+    ft_total = totals["fine_tuning"]
+    reasons = [
+        (
+            "A behaviour task (format, tone, classification): the kind fine-tuning can change (002)."
+            if task.kind == "behavior"
+            else "A knowledge task goes to RAG, full stop: tuning teaches patterns, not facts (002)."
+        ),
+        (
+            "Prompting with few-shot examples was tried and its failures are known."
+            if task.prompting_tried
+            else "Prompting with few-shot examples has not been tried yet: fix the prompt first (002; 003: "
+            "four weeks of iteration)."
+        ),
+        {
+            "exists": "An evaluation harness with a baseline score exists.",
+            "budgeted": "The evaluation harness is budgeted, and counted in every strategy.",
+            "missing": "No evaluation harness: build a golden set with a baseline score before training (002).",
+        }[task.eval_harness],
+        (
+            "The task is narrow, stable and well defined."
+            if task.narrow_and_stable
+            else "The task is evolving or broad: not a fine-tuning candidate until it is narrow and stable (002)."
+        ),
+        _gate5_reason(scenario, v, i, simpler, ratio, totals[simpler], ft_total, months, volume),
+        (
+            f"{task.labeled_examples:,} high-quality labeled examples available (needs {MIN_LABELED_EXAMPLES:,})."
+            if task.labeled_examples >= MIN_LABELED_EXAMPLES
+            else f"Only {task.labeled_examples:,} high-quality labeled examples (needs {MIN_LABELED_EXAMPLES:,}): "
+            "the data is the blocker, not the training (002)."
+        ),
+    ]
+    return [{"id": k + 1, "name": GATE_NAMES[k], "passed": bool(v.gates[i, k]), "reason": reasons[k]} for k in range(6)]
+
+
+def _gate5_reason(
+    scenario: Scenario,
+    v: Verdicts,
+    i: int,
+    simpler: str,
+    ratio: float,
+    simpler_total: float,
+    ft_total: float,
+    months: int,
+    volume: float,
+) -> str:
+    label = simpler.replace("_", "-")
+    if math.isinf(ratio):
+        text = f"Fine-tuning costs nothing over {months} months against {_usd(simpler_total)} for {label}."
+    else:
+        verb = "at least" if ratio >= TCO_RULE else "short of"
+        text = (
+            f"Over {months} months fine-tuning costs {_usd(ft_total)} against {_usd(simpler_total)} "
+            f"for {label}: a ratio of {ratio:.2f}x, {verb} {TCO_RULE:g}x."
+        )
+    if ratio < TCO_RULE:
+        if math.isnan(volume):
+            text += " It stays short of 2x at any volume up to 1e12 requests a month."
+        elif volume > 0:
+            text += f" Fine-tuning wins by 2x above {volume:,.0f} requests a month."
+    budget = scenario.workload.latency_budget_ms
+    if budget is not None:
+        ft_ms = scenario.fine_tuning.effective_latency_ms
+        if v.apis_ruled_out[i]:
+            text += f" The {budget:g} ms latency budget rules out the API routes"
+            text += (
+                f"; fine-tuning ({scenario.fine_tuning.deployment}, {ft_ms:g} ms) meets it."
+                if v.ft_meets_latency[i]
+                else f", and fine-tuning ({scenario.fine_tuning.deployment}, {ft_ms:g} ms) misses it too."
+            )
+        elif not v.ft_meets_latency[i]:
+            text += (
+                f" Fine-tuning ({scenario.fine_tuning.deployment}, {ft_ms:g} ms) misses the {budget:g} ms budget "
+                f"that {label} meets."
+            )
+    return text
+
+
+def _summary(v: Verdicts, i: int, gates: list[dict[str, Any]]) -> str:
+    recommendation = STRATEGIES[int(v.recommendation[i])]
+    if v.recommendation[i] == FINE_TUNING:
+        return "Fine-tune: it passes all six gates."
+    failed = [str(g["id"]) for g in gates if not g["passed"]]
+    which = "gate " + failed[0] if len(failed) == 1 else "gates " + ", ".join(failed)
+    return f"Recommendation: {recommendation.replace('_', '-')}. Fine-tuning fails {which}."
+
+
+def _document(
+    i: int, scenario: Scenario, sheet: PriceSheet, costs: Costs, v: Verdicts, volume: float
+) -> dict[str, Any]:
+    months = scenario.horizon_months
+    requests = costs.requests[i, :months]
+    strategies = {
+        s: _strategy_doc(
+            costs.categories(s, i, months),
+            requests,
+            float(costs.per_request[s][i]),
+            with_compute=s == "fine_tuning",
+        )
+        for s in STRATEGIES
+        if s != "rag" or scenario.rag.enabled
+    }
+    totals: dict[str, float] = {s: float(costs.totals(s)[i]) for s in STRATEGIES}
+    gates = _gate_reasons(scenario, v, i, totals, volume)
+    ratio = float(v.ratio[i])
+    return {
+        "scenario_name": scenario.name,
+        "horizon_months": months,
+        "monthly_requests": _cents(requests),
+        "strategies": strategies,
+        "verdict": {
+            "recommendation": STRATEGIES[int(v.recommendation[i])],
+            "simpler": STRATEGIES[int(v.simpler[i])],
+            "tco_ratio": None if math.isinf(ratio) else round(ratio, 4),
+            "gates": gates,
+            "break_even_month": int(v.break_even_month[i]) or None,
+            "half_cost_month": int(v.half_cost_month[i]) or None,
+            "break_even_requests_per_month": None if math.isnan(volume) else round(float(volume), 0),
+            "latency_rules_out_apis": bool(v.apis_ruled_out[i]),
+            "summary": _summary(v, i, gates),
+        },
+        "prices_used": _prices_used(scenario, sheet),
+        "catalog_version": sheet.catalog_version,
+    }

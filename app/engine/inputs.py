@@ -1,0 +1,132 @@
+"""Scenarios and price sheets flattened into one array per input, keyed by field path.
+
+The kernel reads nothing else. Keys are the scenario's own field paths
+(`workload.input_tokens`, `prompting.prices.input`), so that Monte Carlo and
+the tornado chart can replace any input by an array of draws, and a batch of
+scenarios is the same arrays with one row per scenario. Prices under
+`*.prices.*` and the other overridable numbers hold the effective value: the
+scenario's override where given, else the price sheet's.
+"""
+
+from __future__ import annotations
+
+import functools
+import math
+import typing
+from collections.abc import Mapping, Sequence
+from typing import Any, Literal, get_args, get_origin
+
+import numpy as np
+from pydantic import BaseModel
+
+from .prices import PriceSheet
+from .scenario import Scenario
+
+Inputs = dict[str, np.ndarray]
+
+# Optional numbers whose "empty" means something the kernel can compute with.
+_EMPTY_MEANS: Mapping[str, float] = {
+    "workload.latency_budget_ms": math.inf,  # no hard requirement
+    "fine_tuning.retrain_every_months": 0.0,  # never
+    "fine_tuning.base_model_deprecation_months": 0.0,  # never
+    "fine_tuning.cost_per_run_usd": math.nan,  # computed from training tokens
+}
+
+
+def _literal_code(annotation: Any, value: Any) -> float | None:
+    """Index of a Literal value among its choices (kind, eval_harness, deployment)."""
+    for candidate in (annotation, *get_args(annotation)):
+        if get_origin(candidate) is Literal:
+            return float(get_args(candidate).index(value))
+    return None
+
+
+@functools.cache
+def _hints(cls: type[BaseModel]) -> dict[str, Any]:
+    return typing.get_type_hints(cls)
+
+
+def _flatten(model: BaseModel, prefix: str, out: dict[str, float]) -> None:
+    hints = _hints(type(model))
+    for name in type(model).model_fields:
+        value = getattr(model, name)
+        path = f"{prefix}{name}"
+        if isinstance(value, BaseModel):
+            _flatten(value, f"{path}.", out)
+        elif isinstance(value, bool | int | float):
+            out[path] = float(value)
+        elif value is None:
+            out[path] = _EMPTY_MEANS.get(path, math.nan)
+        elif isinstance(value, str):
+            code = _literal_code(hints[name], value)
+            if code is not None:
+                out[path] = code
+
+
+def _with_prices(scenario: Scenario, sheet: PriceSheet, row: dict[str, float]) -> None:
+    """Overlay the effective prices: the scenario's override, else the sheet's number."""
+
+    def pick(path: str, catalog: float | None) -> None:
+        if math.isnan(row.get(path, math.nan)):
+            row[path] = math.nan if catalog is None else float(catalog)
+
+    for section, prices in (
+        ("prompting", sheet.prompting),
+        ("rag", sheet.rag),
+        ("fine_tuning", sheet.fine_tuning),
+    ):
+        for key in ("input", "cached_input", "output", "batch_discount"):
+            pick(f"{section}.prices.{key}", getattr(prices, key) if prices else 0.0)
+    pick("fine_tuning.prices.training", sheet.fine_tuning.training)
+    pick("rag.embedding_prices.input", sheet.embedding.input if sheet.embedding else 0.0)
+    pick("rag.vector_db_monthly_usd", sheet.vector_db.monthly_usd if sheet.vector_db else 0.0)
+    reranker = sheet.reranker.usd_per_1k_requests if sheet.reranker and scenario.rag.reranker else 0.0
+    pick("rag.rerank_usd_per_1k_requests", reranker)
+    gpu = sheet.gpu
+    pick("fine_tuning.gpu_hour_usd", gpu.gpu_hour_usd if gpu else None)
+    pick("fine_tuning.tokens_per_second_per_replica", gpu.serving_tokens_per_second if gpu else None)
+    pick("fine_tuning.training_tokens_per_second", gpu.training_tokens_per_second if gpu else None)
+    row["workload.requests_per_month"] = scenario.workload.monthly_requests
+    row["fine_tuning.latency_ms"] = scenario.fine_tuning.effective_latency_ms
+
+
+class MissingPrice(ValueError):
+    """A number the kernel needs is neither in the price sheet nor overridden."""
+
+
+def _check(scenario: Scenario, row: dict[str, float]) -> None:
+    ft = scenario.fine_tuning
+    if math.isnan(row["fine_tuning.cost_per_run_usd"]):
+        if ft.deployment == "dedicated":
+            needed = ["fine_tuning.gpu_hour_usd", "fine_tuning.training_tokens_per_second"]
+        else:
+            needed = ["fine_tuning.prices.training"]
+        for path in needed:
+            if math.isnan(row[path]):
+                raise MissingPrice(f"{path}: no price for {ft.model}; give it or fine_tuning.cost_per_run_usd")
+    if ft.deployment == "dedicated":
+        for path in ("fine_tuning.gpu_hour_usd", "fine_tuning.tokens_per_second_per_replica"):
+            if math.isnan(row[path]):
+                raise MissingPrice(f"{path}: no price for {ft.gpu}")
+
+
+def scenario_row(scenario: Scenario, sheet: PriceSheet) -> dict[str, float]:
+    """One scenario as a flat mapping of field path to number."""
+    row: dict[str, float] = {}
+    _flatten(scenario, "", row)
+    _with_prices(scenario, sheet, row)
+    _check(scenario, row)
+    return row
+
+
+def build_inputs(scenarios: Sequence[Scenario], sheets: Sequence[PriceSheet]) -> Inputs:
+    """Arrays of shape (N,), one row per scenario."""
+    if len(scenarios) != len(sheets):
+        raise ValueError("one price sheet per scenario")
+    rows = [scenario_row(s, p) for s, p in zip(scenarios, sheets, strict=True)]
+    return {key: np.array([row[key] for row in rows], dtype=np.float64) for key in rows[0]}
+
+
+def repeat_inputs(inputs: Inputs, times: int) -> Inputs:
+    """Each row repeated `times` times in a row (row 0, row 0, ..., row 1, ...)."""
+    return {key: np.repeat(value, times) for key, value in inputs.items()}

@@ -1,0 +1,176 @@
+"""The verdict under the 2x rule, for N rows at once (cost-model.md, The verdict).
+
+Fine-tuning is recommended only when all six gates of 002 pass; otherwise the
+recommendation is `simpler`, the cheaper feasible of prompting and RAG. A
+route is infeasible when it cannot meet a hard latency budget, and prompting
+alone is infeasible for a knowledge task when RAG is an option (gate 1: a
+knowledge task goes to RAG, full stop).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from .inputs import Inputs
+from .kernel import Costs, compute
+from .scenario import MIN_LABELED_EXAMPLES, STRATEGIES, TCO_RULE
+
+PROMPTING, RAG, FINE_TUNING = range(3)
+GATE_NAMES = (
+    "Behaviour, not knowledge",
+    "Prompting tried first",
+    "Evaluation harness",
+    "Narrow and stable task",
+    "Wins by 2x on TCO, or a hard latency need",
+    "1,000+ labeled examples",
+)
+KNOWLEDGE = 1.0  # task.kind
+MISSING = 2.0  # task.eval_harness
+MAX_VOLUME = 1e12
+"""Break-even volume search ceiling, requests per month (cost-model.md)."""
+
+
+@dataclass(frozen=True)
+class Verdicts:
+    """Verdict arrays, one entry per row."""
+
+    totals: np.ndarray
+    """(N, 3) TCO of prompting, rag, fine_tuning (rag is NaN where disabled)."""
+    simpler: np.ndarray
+    """(N,) PROMPTING or RAG."""
+    ratio: np.ndarray
+    """(N,) TCO(simpler) / TCO(fine_tuning); inf where fine-tuning costs nothing."""
+    gates: np.ndarray
+    """(N, 6) bool, gates 1..6."""
+    apis_ruled_out: np.ndarray
+    """(N,) a latency budget that no API route meets."""
+    ft_meets_latency: np.ndarray
+    recommendation: np.ndarray
+    """(N,) PROMPTING, RAG or FINE_TUNING."""
+    break_even_month: np.ndarray
+    """(N,) first month from which cumulative fine-tuning cost stays at or below simpler's; 0 = never."""
+    half_cost_month: np.ndarray
+    """(N,) the same against half of simpler's cumulative cost; 0 = never."""
+
+
+def _tco_ratio(simpler_total: np.ndarray, ft_total: np.ndarray) -> np.ndarray:
+    safe = np.where(ft_total > 0, ft_total, 1.0)
+    return np.where(ft_total > 0, simpler_total / safe, np.where(simpler_total > 0, np.inf, 1.0))
+
+
+def _stays_below(ft_cum: np.ndarray, other_cum: np.ndarray, in_horizon: np.ndarray) -> np.ndarray:
+    """First month (1-based) from which ft_cum <= other_cum up to the horizon; 0 = never."""
+    ok = (ft_cum <= other_cum * (1 + 1e-12) + 1e-9) | ~in_horizon
+    months = ok.shape[1]
+    # index of the last month that is not ok; everything after it is ok
+    not_ok = ~ok
+    last_bad = np.where(not_ok.any(axis=1), months - 1 - np.argmax(not_ok[:, ::-1], axis=1), -1)
+    first_good = last_bad + 2  # 1-based month after the last bad one
+    horizon = in_horizon.sum(axis=1)
+    return np.where(first_good <= horizon, first_good, 0)
+
+
+def _simpler_and_feasibility(x: Inputs, totals: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    budget = x["workload.latency_budget_ms"]
+    rag_on = x["rag.enabled"] > 0
+    knowledge = x["task.kind"] == KNOWLEDGE
+    candidate_p = ~(knowledge & rag_on)
+    candidate_r = rag_on
+    fast_p = candidate_p & (x["prompting.latency_ms"] <= budget)
+    fast_r = candidate_r & (x["rag.latency_ms"] <= budget)
+    any_fast = fast_p | fast_r
+    use_p = np.where(any_fast, fast_p, candidate_p)
+    use_r = np.where(any_fast, fast_r, candidate_r)
+    cost_p = np.where(use_p, totals[:, PROMPTING], np.inf)
+    cost_r = np.where(use_r, totals[:, RAG], np.inf)
+    simpler = np.where(cost_r < cost_p, RAG, PROMPTING)
+    return np.broadcast_to(simpler, totals.shape[:1]), ~any_fast
+
+
+def decide(x: Inputs, costs: Costs) -> Verdicts:
+    n = costs.requests.shape[0]
+    totals = np.stack([costs.totals(s) for s in STRATEGIES], axis=1)
+    totals[:, RAG] = np.where(costs.rag_enabled, totals[:, RAG], np.nan)
+    simpler, apis_ruled_out = _simpler_and_feasibility(x, totals)
+    simpler_total = np.take_along_axis(totals, simpler[:, None], axis=1)[:, 0]
+    ratio = _tco_ratio(simpler_total, totals[:, FINE_TUNING])
+
+    budget = x["workload.latency_budget_ms"]
+    ft_meets_latency = x["fine_tuning.latency_ms"] <= budget
+    has_budget = np.isfinite(budget)
+    gate5 = ((ratio >= TCO_RULE) | (has_budget & apis_ruled_out)) & (~has_budget | ft_meets_latency)
+    gates = np.stack(
+        [
+            np.broadcast_to(g, (n,))
+            for g in (
+                x["task.kind"] != KNOWLEDGE,
+                x["task.prompting_tried"] > 0,
+                x["task.eval_harness"] != MISSING,
+                x["task.narrow_and_stable"] > 0,
+                gate5,
+                x["task.labeled_examples"] >= MIN_LABELED_EXAMPLES,
+            )
+        ],
+        axis=1,
+    )
+    recommendation = np.where(gates.all(axis=1), FINE_TUNING, simpler)
+
+    ft_cum = np.cumsum(costs.monthly_totals["fine_tuning"], axis=1)
+    simpler_monthly = np.where(simpler[:, None] == RAG, costs.monthly_totals["rag"], costs.monthly_totals["prompting"])
+    simpler_cum = np.cumsum(simpler_monthly, axis=1)
+    return Verdicts(
+        totals=totals,
+        simpler=simpler,
+        ratio=ratio,
+        gates=gates,
+        apis_ruled_out=np.broadcast_to(apis_ruled_out & has_budget, (n,)),
+        ft_meets_latency=np.broadcast_to(ft_meets_latency, (n,)),
+        recommendation=recommendation,
+        break_even_month=_stays_below(ft_cum, simpler_cum, costs.in_horizon),
+        half_cost_month=_stays_below(ft_cum, 0.5 * simpler_cum, costs.in_horizon),
+    )
+
+
+def ratios_at(x: Inputs, volumes: np.ndarray) -> np.ndarray:
+    """(N, P) TCO ratio of each row at each month-1 volume: one kernel call of N*P rows."""
+    n, p = volumes.shape
+    swept = {k: np.repeat(np.broadcast_to(np.asarray(v, dtype=np.float64), (n,)), p) for k, v in x.items()}
+    swept["workload.requests_per_month"] = volumes.reshape(-1)
+    costs = compute(swept)
+    totals = np.stack([costs.totals(s) for s in STRATEGIES], axis=1)
+    simpler, _ = _simpler_and_feasibility(swept, totals)
+    simpler_total = np.take_along_axis(totals, simpler[:, None], axis=1)[:, 0]
+    return _tco_ratio(simpler_total, totals[:, FINE_TUNING]).reshape(n, p)
+
+
+def break_even_volume(x: Inputs, *, points: int = 33, rounds: int = 3) -> np.ndarray:
+    """(N,) month-1 requests per month above which fine-tuning wins by at least 2x.
+
+    A sweep rather than a blind bisection, so that a ratio that is not monotone
+    in volume (GPU replicas come in whole steps) still gives the volume above
+    which the 2x rule holds for every point swept: a log grid from 1 to 1e12
+    requests a month, then `rounds - 1` finer grids between the last point
+    below 2x and the next. NaN = never below 1e12; 0 = already at any volume.
+    """
+    n = max(np.size(v) for v in x.values())
+    lo = np.zeros(n)
+    hi = np.full(n, np.log10(MAX_VOLUME))
+    result = np.full(n, np.nan)
+    settled = np.zeros(n, dtype=bool)
+    for round_ in range(rounds):
+        grid = lo[:, None] + (hi - lo)[:, None] * np.linspace(0.0, 1.0, points)[None, :]
+        wins = ratios_at(x, 10.0**grid) >= TCO_RULE
+        if round_ == 0:
+            never = ~wins[:, -1]
+            always = wins.all(axis=1)
+            result = np.where(always, 0.0, result)
+            settled = never | always
+        losing = ~wins
+        last_lose = points - 1 - np.argmax(losing[:, ::-1], axis=1)
+        last_lose = np.minimum(last_lose, points - 2)
+        idx = np.arange(n)
+        lo = np.where(settled, lo, grid[idx, last_lose])
+        hi = np.where(settled, hi, grid[idx, last_lose + 1])
+    return np.where(settled, result, 10.0**hi)
