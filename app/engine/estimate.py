@@ -17,7 +17,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from .inputs import Inputs, build_inputs
 from .kernel import CATEGORIES, COMPUTE_ONLY, Costs, compute
 from .prices import PriceSheet
-from .scenario import MIN_LABELED_EXAMPLES, STRATEGIES, TCO_RULE, Scenario, Strategy
+from .scenario import MIN_LABELED_EXAMPLES, STRATEGIES, STRATEGY_LABELS, TCO_RULE, Scenario, Strategy
 from .verdict import FINE_TUNING, GATE_NAMES, Verdicts, break_even_volume, decide
 
 
@@ -269,7 +269,7 @@ def _gate5_reason(
     months: int,
     volume: float,
 ) -> str:
-    label = simpler.replace("_", "-")
+    label = STRATEGY_LABELS[simpler] if simpler == "rag" else simpler
     if math.isinf(ratio):
         text = f"Fine-tuning costs nothing over {months} months against {_usd(simpler_total)} for {label}."
     else:
@@ -307,7 +307,7 @@ def _summary(v: Verdicts, i: int, gates: list[dict[str, Any]]) -> str:
         return "Fine-tune: it passes all six gates."
     failed = [str(g["id"]) for g in gates if not g["passed"]]
     which = "gate " + failed[0] if len(failed) == 1 else "gates " + ", ".join(failed)
-    return f"Recommendation: {recommendation.replace('_', '-')}. Fine-tuning fails {which}."
+    return f"Recommendation: {STRATEGY_LABELS[recommendation]}. Fine-tuning fails {which}."
 
 
 def _document(

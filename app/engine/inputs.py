@@ -41,6 +41,13 @@ def _literal_code(annotation: Any, value: Any) -> float | None:
     return None
 
 
+def _is_text(annotation: Any) -> bool:
+    """A free-text field (a catalog id), which has no number whether given or empty."""
+    if annotation is str:
+        return True
+    return get_origin(annotation) is not Literal and any(_is_text(a) for a in get_args(annotation))
+
+
 @functools.cache
 def _hints(cls: type[BaseModel]) -> dict[str, Any]:
     return typing.get_type_hints(cls)
@@ -56,7 +63,8 @@ def _flatten(model: BaseModel, prefix: str, out: dict[str, float]) -> None:
         elif isinstance(value, bool | int | float):
             out[path] = float(value)
         elif value is None:
-            out[path] = _EMPTY_MEANS.get(path, math.nan)
+            if not _is_text(hints[name]):  # an empty catalog id is no number: no key, as when given
+                out[path] = _EMPTY_MEANS.get(path, math.nan)
         elif isinstance(value, str):
             code = _literal_code(hints[name], value)
             if code is not None:
@@ -75,13 +83,16 @@ def _with_prices(scenario: Scenario, sheet: PriceSheet, row: dict[str, float]) -
         ("rag", sheet.rag),
         ("fine_tuning", sheet.fine_tuning),
     ):
-        for key in ("input", "cached_input", "output", "batch_discount"):
-            pick(f"{section}.prices.{key}", getattr(prices, key) if prices else 0.0)
+        for key in ("input", "cached_input", "output"):
+            pick(f"{section}.prices.{key}", getattr(prices, key) if prices else None)
+        pick(f"{section}.prices.batch_discount", prices.batch_discount if prices else 0.0)
     pick("fine_tuning.prices.training", sheet.fine_tuning.training)
-    pick("rag.embedding_prices.input", sheet.embedding.input if sheet.embedding else 0.0)
-    pick("rag.vector_db_monthly_usd", sheet.vector_db.monthly_usd if sheet.vector_db else 0.0)
-    reranker = sheet.reranker.usd_per_1k_requests if sheet.reranker and scenario.rag.reranker else 0.0
-    pick("rag.rerank_usd_per_1k_requests", reranker)
+    pick("rag.embedding_prices.input", sheet.embedding.input if sheet.embedding else None)
+    pick("rag.vector_db_monthly_usd", sheet.vector_db.monthly_usd if sheet.vector_db else None)
+    if scenario.rag.reranker:
+        pick("rag.rerank_usd_per_1k_requests", sheet.reranker.usd_per_1k_requests if sheet.reranker else None)
+    else:
+        row["rag.rerank_usd_per_1k_requests"] = 0.0  # no reranker, no reranking (whatever the price)
     gpu = sheet.gpu
     pick("fine_tuning.gpu_hour_usd", gpu.gpu_hour_usd if gpu else None)
     pick("fine_tuning.tokens_per_second_per_replica", gpu.serving_tokens_per_second if gpu else None)
@@ -94,7 +105,23 @@ class MissingPrice(ValueError):
     """A number the kernel needs is neither in the price sheet nor overridden."""
 
 
+_RAG_PRICES = (
+    "rag.prices.input",
+    "rag.prices.cached_input",
+    "rag.prices.output",
+    "rag.embedding_prices.input",
+    "rag.vector_db_monthly_usd",
+    "rag.rerank_usd_per_1k_requests",
+)
+
+
 def _check(scenario: Scenario, row: dict[str, float]) -> None:
+    rag = scenario.rag
+    for path in _RAG_PRICES:
+        if math.isnan(row[path]):
+            if rag.enabled:
+                raise MissingPrice(f"{path}: no price in the sheet for rag; give it or disable rag")
+            row[path] = 0.0  # rag is not an option: its prices are never shown
     ft = scenario.fine_tuning
     if math.isnan(row["fine_tuning.cost_per_run_usd"]):
         if ft.deployment == "dedicated":

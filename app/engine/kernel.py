@@ -60,8 +60,13 @@ class Costs:
     """strategy -> (N,) USD per request on its own route (0 for dedicated GPUs)."""
 
     def totals(self, strategy: str) -> np.ndarray:
-        """(N,) TCO over the horizon."""
-        return self.monthly_totals[strategy].sum(axis=1)
+        """(N,) TCO over the horizon: the last cumulative month.
+
+        A running sum rather than numpy's pairwise one: the months past a row's
+        horizon (zeros in a batch of longer horizons) then change nothing, so a
+        batch gives each row the very total it gets alone.
+        """
+        return np.cumsum(self.monthly_totals[strategy], axis=1)[:, -1]
 
     def categories(self, strategy: str, row: int, months: int) -> np.ndarray:
         """(months, 8) cost of one row by month and category."""

@@ -26,6 +26,8 @@ TCO_RULE = 2.0
 
 Strategy = Literal["prompting", "rag", "fine_tuning"]
 STRATEGIES: tuple[Strategy, ...] = ("prompting", "rag", "fine_tuning")
+STRATEGY_LABELS: dict[str, str] = {"prompting": "Prompting", "rag": "RAG", "fine_tuning": "Fine-tuning"}
+"""How people read the keys: the one spelling for pages, tables and sentences."""
 Deployment = Literal["hosted", "serverless", "dedicated"]
 DEPLOYMENTS: tuple[Deployment, ...] = ("hosted", "serverless", "dedicated")
 DEFAULT_FINE_TUNED_LATENCY_MS: dict[str, float] = {"hosted": 500.0, "serverless": 300.0, "dedicated": 80.0}
@@ -133,6 +135,7 @@ class Prompting(_Section):
     model: CatalogId = "openai:gpt-4o"
     """Frontier API model (002's worked example prices GPT-4o)."""
     prices: PriceOverrides = Field(default_factory=PriceOverrides)
+    """Negotiated rates for the prompting model; each one given replaces the catalog's."""
     system_prompt_tokens: Tokens = 1_000
     """System prompt (002: a style the tune bakes in would otherwise take a 1,000-token system prompt)."""
     few_shot_examples: Annotated[int, Field(ge=0, le=1_000)] = 5
@@ -162,6 +165,7 @@ class Rag(_Section):
     model: CatalogId = "openai:gpt-4o"
     """Frontier API model that answers over the retrieved chunks."""
     prices: PriceOverrides = Field(default_factory=PriceOverrides)
+    """Negotiated rates for the RAG model; each one given replaces the catalog's."""
     system_prompt_tokens: Tokens = 300
     """System prompt of the RAG route (assumption)."""
     few_shot_examples: Annotated[int, Field(ge=0, le=1_000)] = 0
@@ -183,6 +187,7 @@ class Rag(_Section):
     embedding_model: CatalogId = "openai:text-embedding-3-small"
     """Model that embeds the corpus and each query."""
     embedding_prices: EmbeddingPriceOverrides = Field(default_factory=EmbeddingPriceOverrides)
+    """Negotiated rate for the embedding model; replaces the catalog's."""
     corpus_tokens: Annotated[float, Field(ge=0, le=1e13, allow_inf_nan=False)] = 5_000_000.0
     """Tokens in the knowledge base, embedded once in month 1 (assumption: a few thousand pages)."""
     corpus_churn_share: Share = 0.1
@@ -212,6 +217,7 @@ class FineTuning(_Section):
     model: CatalogId = "openai:ft:gpt-4o-mini"
     """Tuned model (catalog): training and inference prices (003: OpenAI gpt-4o-mini)."""
     prices: FineTunedPriceOverrides = Field(default_factory=FineTunedPriceOverrides)
+    """Negotiated rates for the tuned model, training included; each one given replaces the catalog's."""
     system_prompt_tokens: Tokens = 50
     """A short system prompt; no examples, the behaviour is in the weights (001)."""
     cache_hit_rate: Share = 0.0
@@ -282,8 +288,14 @@ class Scenario(_Section):
     horizon_months: Months = 36
     """Months of production traffic counted (cost-model.md: default 36, from 1 to 120)."""
     workload: Workload = Field(default_factory=Workload)
+    """Traffic: volume, growth, tokens per request, peak and latency budget."""
     task: Task = Field(default_factory=Task)
+    """The answers behind gates 1-4 and 6 (002)."""
     team: Team = Field(default_factory=Team)
+    """People and data: the cost of an engineer-week, of a label, and of the evaluation harness."""
     prompting: Prompting = Field(default_factory=Prompting)
+    """The baseline: a frontier API model with a system prompt and few-shot examples."""
     rag: Rag = Field(default_factory=Rag)
+    """A frontier API model with retrieval: embeddings, vector database, retrieved chunks in the prompt."""
     fine_tuning: FineTuning = Field(default_factory=FineTuning)
+    """A tuned model: training cycles, retraining, and hosted, serverless or dedicated serving."""

@@ -1,0 +1,180 @@
+"""The command line: estimate a scenario file, list presets, search the price catalog."""
+
+from __future__ import annotations
+
+import enum
+import json
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from pydantic import ValidationError
+from rich.console import Console
+from rich.table import Table
+
+from app.catalog import CatalogError, load_catalog
+from app.engine import Estimate, MissingPrice, Scenario, estimate
+from app.engine.scenario import STRATEGY_LABELS as LABELS
+from app.exports import LONG_COLUMNS, long_rows, to_csv
+from app.presets import ScenarioFileError, presets, read_document, scenario_document
+
+app = typer.Typer(
+    help="LLM TCO: should we fine-tune, build RAG, or keep prompting a frontier API?",
+    no_args_is_help=True,
+    add_completion=False,
+)
+
+
+class _Out:
+    """stdout as Rich sees it at call time: a terminal's width, or wide when piped (ids stay whole)."""
+
+    def __getattr__(self, name: str) -> object:
+        wide = None if sys.stdout.isatty() else 240
+        return getattr(Console(highlight=False, soft_wrap=True, width=wide), name)
+
+
+out = _Out()
+err = Console(stderr=True, highlight=False, soft_wrap=True)
+
+
+class Format(enum.StrEnum):
+    table = "table"
+    json = "json"
+    csv = "csv"
+
+
+def _fail(lines: list[str]) -> typer.Exit:
+    for line in lines:
+        err.print(line, markup=False)
+    return typer.Exit(code=2)
+
+
+def _loc(loc: tuple[int | str, ...]) -> str:
+    return ".".join(str(part) for part in loc) or "(file)"
+
+
+def estimate_file(path: Path) -> Estimate:
+    """Read, validate, price and estimate one scenario file; every problem as `path: message` lines."""
+    try:
+        scenario = Scenario.model_validate(scenario_document(read_document(path)))
+    except ScenarioFileError as exc:
+        raise _fail([str(exc)]) from exc
+    except ValidationError as exc:
+        raise _fail([f"{path}: {_loc(e['loc'])}: {e['msg']}" for e in exc.errors()]) from exc
+    try:
+        sheet = load_catalog().price_sheet(scenario)
+        return estimate(scenario, sheet)
+    except CatalogError as exc:
+        raise _fail([f"{path}: {_loc(tuple(e['loc']))}: {e['msg']}" for e in exc.errors]) from exc
+    except MissingPrice as exc:
+        raise _fail([f"{path}: {exc}"]) from exc
+
+
+def _money(x: float | None) -> str:
+    return "-" if x is None else f"{x:,.2f}"
+
+
+def print_table(result: Estimate) -> None:
+    out.print(f"[bold]{result.scenario_name}[/bold]  ({result.horizon_months} months, USD)")
+    table = Table(show_edge=False)
+    table.add_column("Strategy")
+    table.add_column("TCO", justify="right")
+    table.add_column("per 1k requests", justify="right")
+    table.add_column("compute only", justify="right")
+    for name, strategy in result.strategies.items():
+        table.add_row(
+            LABELS[name],
+            _money(strategy.total_usd),
+            _money(strategy.cost_per_1k_requests_usd),
+            _money(strategy.compute_only_usd) if strategy.compute_only_usd is not None else "",
+        )
+    out.print(table)
+    verdict = result.verdict
+    ratio = "-" if verdict.tco_ratio is None else f"{verdict.tco_ratio:.2f}x"
+    out.print(f"[bold]Verdict:[/bold] {LABELS[verdict.recommendation]}  (TCO ratio {ratio}; 2x needed)")
+    out.print(verdict.summary, markup=False)
+    for gate in verdict.gates:
+        mark = "[green]PASS[/green]" if gate.passed else "[red]FAIL[/red]"
+        out.print(f"  {mark} {gate.id}. {gate.name}: ", end="")
+        out.print(gate.reason, markup=False)
+    never = "never within the horizon"
+    out.print(
+        f"Break-even month: {verdict.break_even_month or never}; half-cost month: {verdict.half_cost_month or never}"
+    )
+    volume = verdict.break_even_requests_per_month
+    out.print(f"Break-even volume: {'never below 1e12' if volume is None else f'{volume:,.0f} requests/month'}")
+    out.print(f"Catalog: {result.catalog_version}", style="dim")
+
+
+@app.command("estimate")
+def estimate_command(
+    file: Annotated[Path, typer.Argument(help="Scenario or preset YAML file.")],
+    format: Annotated[Format, typer.Option("--format", "-f", help="Output format.")] = Format.table,
+) -> None:
+    """Estimate the TCO of each strategy for a scenario file and give the verdict."""
+    result = estimate_file(file)
+    if format is Format.json:
+        typer.echo(result.model_dump_json(indent=2))
+    elif format is Format.csv:
+        typer.echo(to_csv(long_rows(result), LONG_COLUMNS), nl=False)
+    else:
+        print_table(result)
+
+
+@app.command("presets")
+def presets_command(
+    as_json: Annotated[bool, typer.Option("--json", help="Machine-readable output.")] = False,
+) -> None:
+    """List the bundled example scenarios."""
+    items = presets()
+    if as_json:
+        typer.echo(json.dumps([{"slug": p.slug, "seed": p.seed, "name": p.scenario.name} for p in items.values()]))
+        return
+    table = Table(show_edge=False)
+    for column in ("Slug", "Name", "Seed", "File"):
+        table.add_column(column)
+    for preset in items.values():
+        table.add_row(preset.slug, preset.scenario.name, preset.seed, f"presets/{preset.slug}.yaml")
+    out.print(table)
+
+
+@app.command("catalog")
+def catalog_command(
+    search: Annotated[str | None, typer.Option("--search", "-s", help="Text in the id or name.")] = None,
+    kind: Annotated[str | None, typer.Option("--kind", "-k", help="llm, fine_tune, embedding, gpu, ...")] = None,
+    limit: Annotated[int, typer.Option(help="At most this many rows.")] = 50,
+) -> None:
+    """Search the price catalog: every price with its source and date."""
+    catalog = load_catalog()
+    entries = catalog.search(search, kind=kind)
+    table = Table(show_edge=False, title=f"{len(entries)} entries; catalog {catalog.version}")
+    for column in ("Id", "Kind", "Prices", "As of", "Source"):
+        table.add_column(column, overflow="fold")
+    for entry in entries[:limit]:
+        prices = ", ".join(
+            f"{name} {value:g}"
+            for name in (
+                "input",
+                "cached_input",
+                "output",
+                "batch_discount",
+                "training",
+                "gpu_hour_usd",
+                "monthly_usd",
+                "usd_per_1k_requests",
+            )
+            if (value := getattr(entry, name)) is not None
+        )
+        table.add_row(entry.id, entry.kind, prices, str(entry.as_of), entry.source)
+    out.print(table)
+    if len(entries) > limit:
+        out.print(f"{len(entries) - limit} more; narrow with --search or --kind, or raise --limit.", style="dim")
+
+
+def main() -> None:
+    app()
+
+
+if __name__ == "__main__":
+    main()
