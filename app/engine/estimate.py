@@ -325,7 +325,7 @@ def _document(
         for s in STRATEGIES
         if s != "rag" or scenario.rag.enabled
     }
-    totals: dict[str, float] = {s: float(costs.totals(s)[i]) for s in STRATEGIES}
+    totals: dict[str, float] = {s: float(v.totals[i, k]) for k, s in enumerate(STRATEGIES)}
     gates = _gate_reasons(scenario, v, i, totals, volume)
     ratio = float(v.ratio[i])
     return {

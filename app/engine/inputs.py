@@ -33,11 +33,11 @@ _EMPTY_MEANS: Mapping[str, float] = {
 }
 
 
-def _literal_code(annotation: Any, value: Any) -> float | None:
-    """Index of a Literal value among its choices (kind, eval_harness, deployment)."""
+def _literal_choices(annotation: Any) -> tuple[Any, ...] | None:
+    """The choices of a Literal field (kind, eval_harness, deployment), coded by their index."""
     for candidate in (annotation, *get_args(annotation)):
         if get_origin(candidate) is Literal:
-            return float(get_args(candidate).index(value))
+            return get_args(candidate)
     return None
 
 
@@ -49,13 +49,14 @@ def _is_text(annotation: Any) -> bool:
 
 
 @functools.cache
-def _hints(cls: type[BaseModel]) -> dict[str, Any]:
-    return typing.get_type_hints(cls)
+def _plan(cls: type[BaseModel]) -> tuple[tuple[str, tuple[Any, ...] | None, bool], ...]:
+    """Per field of a section: its name, its Literal choices, and whether it is text (worked out once)."""
+    hints = typing.get_type_hints(cls)
+    return tuple((name, _literal_choices(hints[name]), _is_text(hints[name])) for name in cls.model_fields)
 
 
 def _flatten(model: BaseModel, prefix: str, out: dict[str, float]) -> None:
-    hints = _hints(type(model))
-    for name in type(model).model_fields:
+    for name, choices, is_text in _plan(type(model)):
         value = getattr(model, name)
         path = f"{prefix}{name}"
         if isinstance(value, BaseModel):
@@ -63,12 +64,10 @@ def _flatten(model: BaseModel, prefix: str, out: dict[str, float]) -> None:
         elif isinstance(value, bool | int | float):
             out[path] = float(value)
         elif value is None:
-            if not _is_text(hints[name]):  # an empty catalog id is no number: no key, as when given
+            if not is_text:  # an empty catalog id is no number: no key, as when given
                 out[path] = _EMPTY_MEANS.get(path, math.nan)
-        elif isinstance(value, str):
-            code = _literal_code(hints[name], value)
-            if code is not None:
-                out[path] = code
+        elif choices is not None:
+            out[path] = float(choices.index(value))
 
 
 def _with_prices(scenario: Scenario, sheet: PriceSheet, row: dict[str, float]) -> None:
