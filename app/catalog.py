@@ -503,6 +503,7 @@ class Catalog:
                 id=entry.id,
                 source=entry.source,
                 as_of=entry.as_of,
+                note=entry.note,
                 input=inp,
                 cached_input=entry.cached_input if entry.cached_input is not None else inp,
                 output=entry.output if entry.output is not None else 0.0 if zero else None,
@@ -520,14 +521,16 @@ class Catalog:
             rag = llm(("rag", "model"), scenario.rag.model)
             loc = ("rag", "embedding_model")
             if (e := resolve(loc, scenario.rag.embedding_model, "embedding")) and need(loc, e, ("input",)):
-                embedding = EmbeddingPrices(id=e.id, source=e.source, as_of=e.as_of, input=e.input)
+                embedding = EmbeddingPrices(id=e.id, source=e.source, as_of=e.as_of, note=e.note, input=e.input)
             if e := resolve(("rag", "vector_db"), scenario.rag.vector_db, "vector_db"):
-                vector_db = VectorDbPrices(id=e.id, source=e.source, as_of=e.as_of, monthly_usd=e.monthly_usd)
+                vector_db = VectorDbPrices(
+                    id=e.id, source=e.source, as_of=e.as_of, note=e.note, monthly_usd=e.monthly_usd
+                )
             if scenario.rag.reranker is not None and (
                 e := resolve(("rag", "reranker"), scenario.rag.reranker, "reranker")
             ):
                 reranker = RerankPrices(
-                    id=e.id, source=e.source, as_of=e.as_of, usd_per_1k_requests=e.usd_per_1k_requests
+                    id=e.id, source=e.source, as_of=e.as_of, note=e.note, usd_per_1k_requests=e.usd_per_1k_requests
                 )
 
         ft = scenario.fine_tuning
@@ -551,6 +554,7 @@ class Catalog:
                 id=g.id,
                 source=g.source,
                 as_of=g.as_of,
+                note=g.note,
                 gpu_hour_usd=g.gpu_hour_usd,
                 serving_tokens_per_second=g.serving_tokens_per_second,
                 training_tokens_per_second=g.training_tokens_per_second,

@@ -92,6 +92,8 @@ class PriceUsed(_Out):
     """Which of `values` came from the scenario rather than the catalog."""
     source: str
     as_of: str | None
+    note: str | None = None
+    """The catalog's caveat on these numbers, if any."""
 
 
 class Estimate(_Out):
@@ -168,6 +170,7 @@ def _prices_used(scenario: Scenario, sheet: PriceSheet) -> dict[str, dict[str, A
             "overridden": sorted(k for k, v in overrides.items() if v is not None and k in values),
             "source": item.source,
             "as_of": item.as_of.isoformat() if item.as_of else None,
+            "note": item.note,
         }
 
     token_keys = ("input", "cached_input", "output", "batch_discount")

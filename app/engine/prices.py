@@ -24,6 +24,8 @@ class _Priced(BaseModel):
     """Where the number comes from (a URL, or the package that carries it)."""
     as_of: dt.date | None = None
     """Date the source was read or the price took effect."""
+    note: str | None = None
+    """The catalog's caveat (an estimate, sources that disagree), kept with a frozen sheet."""
 
 
 class TokenPrices(_Priced):
