@@ -13,11 +13,12 @@ from pydantic import ValidationError
 from rich.console import Console
 from rich.table import Table
 
-from app.catalog import CatalogError, load_catalog
-from app.engine import Estimate, MissingPrice, Scenario, estimate
+from app.catalog import load_catalog
+from app.engine import Estimate, Scenario
 from app.engine.scenario import STRATEGY_LABELS as LABELS
 from app.exports import LONG_COLUMNS, long_rows, to_csv
 from app.presets import ScenarioFileError, presets, read_document, scenario_document
+from app.services import ScenarioError, estimate_one
 
 app = typer.Typer(
     help="LLM TCO: should we fine-tune, build RAG, or keep prompting a frontier API?",
@@ -63,12 +64,9 @@ def estimate_file(path: Path) -> Estimate:
     except ValidationError as exc:
         raise _fail([f"{path}: {_loc(e['loc'])}: {e['msg']}" for e in exc.errors()]) from exc
     try:
-        sheet = load_catalog().price_sheet(scenario)
-        return estimate(scenario, sheet)
-    except CatalogError as exc:
-        raise _fail([f"{path}: {_loc(tuple(e['loc']))}: {e['msg']}" for e in exc.errors]) from exc
-    except MissingPrice as exc:
-        raise _fail([f"{path}: {exc}"]) from exc
+        return Estimate.model_validate(estimate_one(scenario))
+    except ScenarioError as exc:
+        raise _fail([f"{path}: {e['loc']}: {e['msg']}" for e in exc.errors]) from exc
 
 
 def _money(x: float | None) -> str:

@@ -121,11 +121,20 @@ def estimate(scenario: Scenario, sheet: PriceSheet) -> Estimate:
 
 def estimate_many(scenarios: Sequence[Scenario], sheets: Sequence[PriceSheet]) -> list[Estimate]:
     """Many scenarios through one kernel call; equal to estimating each alone."""
+    return [Estimate.model_validate(doc) for doc in estimate_documents(scenarios, sheets)]
+
+
+def estimate_documents(scenarios: Sequence[Scenario], sheets: Sequence[PriceSheet]) -> list[dict[str, Any]]:
+    """The Estimate documents as plain dicts, for faces that serialise them directly.
+
+    Their shape is `Estimate`'s (tests validate every one); skipping the model
+    saves re-validating a thousand numbers per scenario on the API's hot path.
+    """
     inputs = build_inputs(scenarios, sheets)
     costs, verdicts = run(inputs)
     volumes = break_even_volume(inputs)
     return [
-        Estimate.model_validate(_document(i, scenario, sheet, costs, verdicts, volumes[i]))
+        _document(i, scenario, sheet, costs, verdicts, volumes[i])
         for i, (scenario, sheet) in enumerate(zip(scenarios, sheets, strict=True))
     ]
 

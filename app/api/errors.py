@@ -1,0 +1,114 @@
+"""Errors as api-contract.md says: 422 with `{loc, msg}` per bad field, 404, 409, 413; never a 500."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel
+from starlette.exceptions import HTTPException
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from app.services import ScenarioError
+
+
+class FieldError(BaseModel):
+    loc: str
+    """Dotted path of the bad field: `workload.input_tokens`, `scenarios.3.horizon_months`."""
+    msg: str
+    type: str = "value_error"
+
+
+class ErrorBody(BaseModel):
+    detail: list[FieldError] | str
+
+
+ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
+    422: {"model": ErrorBody, "description": "A bad field: each with its path and message."},
+    413: {"model": ErrorBody, "description": "The request body is larger than MAX_BODY_BYTES."},
+}
+
+
+def _field_errors(errors: Any) -> list[dict[str, str]]:
+    out = []
+    for e in errors:
+        loc = [str(p) for p in e.get("loc", ())]
+        if loc and loc[0] in ("body", "query", "path"):
+            loc = loc[1:] if loc[0] == "body" else loc
+        out.append({"loc": ".".join(loc) or "(body)", "msg": str(e.get("msg", "")), "type": str(e.get("type", ""))})
+    return out
+
+
+async def _validation(request: Request, exc: RequestValidationError) -> JSONResponse:
+    return JSONResponse({"detail": _field_errors(exc.errors())}, status_code=422)
+
+
+async def _scenario(request: Request, exc: ScenarioError) -> JSONResponse:
+    return JSONResponse({"detail": [{"type": "value_error", **e} for e in exc.errors]}, status_code=422)
+
+
+async def _http(request: Request, exc: HTTPException) -> JSONResponse:
+    return JSONResponse({"detail": exc.detail}, status_code=exc.status_code, headers=exc.headers)
+
+
+def install(app: FastAPI) -> None:
+    app.add_exception_handler(RequestValidationError, _validation)  # type: ignore[arg-type]
+    app.add_exception_handler(ScenarioError, _scenario)  # type: ignore[arg-type]
+    app.add_exception_handler(HTTPException, _http)  # type: ignore[arg-type]
+
+
+class BodyLimit:
+    """Answer 413 to a body over `limit` bytes, by its Content-Length or as it streams in."""
+
+    def __init__(self, app: ASGIApp, limit: int) -> None:
+        self.app = app
+        self.limit = limit
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        declared = dict(scope.get("headers", ())).get(b"content-length")
+        if declared is not None and declared.isdigit() and int(declared) > self.limit:
+            await self._too_large(send)
+            return
+        seen = 0
+        started = False
+
+        async def limited_receive() -> Message:
+            nonlocal seen
+            message = await receive()
+            if message["type"] == "http.request":
+                seen += len(message.get("body", b""))
+                if seen > self.limit:
+                    raise _TooLarge
+            return message
+
+        async def tracking_send(message: Message) -> None:
+            nonlocal started
+            started = started or message["type"] == "http.response.start"
+            await send(message)
+
+        try:
+            await self.app(scope, limited_receive, tracking_send)
+        except _TooLarge:
+            if not started:
+                await self._too_large(send)
+
+    async def _too_large(self, send: Send) -> None:
+        body = json.dumps({"detail": f"request body larger than {self.limit:,} bytes"}).encode()
+        await send(
+            {
+                "type": "http.response.start",
+                "status": 413,
+                "headers": [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())],
+            }
+        )
+        await send({"type": "http.response.body", "body": body})
+
+
+class _TooLarge(Exception):
+    pass

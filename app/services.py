@@ -1,0 +1,64 @@
+"""What every face does with a scenario: price it from the catalog and estimate it.
+
+Routes and the command line call these and only present the answer.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from app.catalog import CatalogError, load_catalog
+from app.engine import MissingPrice, PriceSheet, Scenario
+from app.engine.estimate import estimate_documents
+
+
+class ScenarioError(ValueError):
+    """A scenario that validates but cannot be priced: each problem with its field path."""
+
+    def __init__(self, errors: list[dict[str, Any]]) -> None:
+        super().__init__("; ".join(f"{e['loc']}: {e['msg']}" for e in errors))
+        self.errors = errors
+
+
+def _dotted(loc: Sequence[object]) -> str:
+    return ".".join(str(part) for part in loc)
+
+
+def price(scenario: Scenario, *, prefix: str = "") -> PriceSheet:
+    """The scenario's catalog prices; every unknown or unsuitable id at once."""
+    try:
+        return load_catalog().price_sheet(scenario)
+    except CatalogError as exc:
+        errors = [{"loc": prefix + _dotted(e["loc"]), "msg": e["msg"], "type": "catalog"} for e in exc.errors]
+        raise ScenarioError(errors) from exc
+
+
+def estimate_all(
+    scenarios: Sequence[Scenario], sheets: Sequence[PriceSheet] | None = None, *, prefix: str = ""
+) -> list[dict[str, Any]]:
+    """Estimate documents (plain dicts, cents) for many scenarios in one engine call.
+
+    `sheets` are frozen prices (a saved revision's); without them, today's catalog.
+    With a prefix such as `scenarios.`, errors name the scenario by index: `scenarios.3.prompting.model`.
+    """
+    if sheets is None:
+        errors: list[dict[str, Any]] = []
+        priced: list[PriceSheet] = []
+        for i, scenario in enumerate(scenarios):
+            try:
+                priced.append(price(scenario, prefix=f"{prefix}{i}." if prefix else ""))
+            except ScenarioError as exc:
+                errors.extend(exc.errors)
+        if errors:
+            raise ScenarioError(errors)
+        sheets = priced
+    try:
+        return estimate_documents(scenarios, sheets)
+    except MissingPrice as exc:
+        path, _, msg = str(exc).partition(": ")
+        raise ScenarioError([{"loc": path, "msg": msg}]) from exc
+
+
+def estimate_one(scenario: Scenario, sheet: PriceSheet | None = None) -> dict[str, Any]:
+    return estimate_all([scenario], None if sheet is None else [sheet])[0]
