@@ -1,0 +1,1 @@
+"""Saved scenarios and their immutable revisions (SQLModel over SQLite or PostgreSQL)."""

@@ -1,0 +1,104 @@
+"""Saved scenarios: what saving, editing and re-pricing mean, above the queries and below the routes.
+
+A revision freezes the prices it was computed with. Editing keeps them for every
+catalog id that did not change (only a newly chosen model, GPU or plan is priced
+from today's catalog); re-pricing is the explicit move of every price to today's.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlmodel import Session
+
+from app.db import queries
+from app.db.models import RevisionRow, ScenarioRow
+from app.engine import PriceSheet, Scenario
+from app.presets import presets
+from app.services import estimate_all, price
+
+_ITEMS = ("prompting", "rag", "embedding", "vector_db", "reranker", "fine_tuning", "gpu")
+
+
+def _revision(scenario: Scenario, sheet: PriceSheet, *, action: str, author: str) -> dict[str, Any]:
+    [doc] = estimate_all([scenario], [sheet])
+    return {
+        "action": action,
+        "author": author,
+        "inputs": scenario.model_dump(mode="json"),
+        "prices": sheet.model_dump(mode="json"),
+        "catalog_version": sheet.catalog_version,
+        "totals": {name: s["total_usd"] for name, s in doc["strategies"].items()},
+        "recommendation": doc["verdict"]["recommendation"],
+        "tco_ratio": doc["verdict"]["tco_ratio"],
+    }
+
+
+def keep_frozen(old: PriceSheet, new: PriceSheet) -> PriceSheet:
+    """`new`'s items, except those with the same id as in `old`, which keep their frozen numbers."""
+    kept: dict[str, Any] = {}
+    changed = False
+    for item in _ITEMS:
+        before, after = getattr(old, item), getattr(new, item)
+        if before is not None and after is not None and before.id == after.id:
+            kept[item] = before
+        else:
+            kept[item] = after
+            changed = changed or after is not None
+    version = old.catalog_version
+    if changed and new.catalog_version != old.catalog_version:
+        version = f"{old.catalog_version}; new ids at {new.catalog_version}"
+    return PriceSheet(catalog_version=version, **kept)
+
+
+def save(session: Session, *, scenario: Scenario, author: str) -> ScenarioRow:
+    revision = _revision(scenario, price(scenario), action="created", author=author)
+    return queries.create_scenario(session, name=scenario.name, description=scenario.description, revision=revision)
+
+
+def edit(session: Session, *, row: ScenarioRow, expected: int, scenario: Scenario, author: str) -> RevisionRow:
+    """A new revision of `row` from the revision `expected` (StaleRevision if it is not the latest)."""
+    previous = queries.get_revision(session, scenario_id=_id(row), number=row.latest_revision)
+    assert previous is not None
+    sheet = keep_frozen(PriceSheet.model_validate(previous.prices), price(scenario))
+    revision = _revision(scenario, sheet, action="edited", author=author)
+    return queries.add_revision(
+        session,
+        scenario=row,
+        expected=expected,
+        name=scenario.name,
+        description=scenario.description,
+        revision=revision,
+    )
+
+
+def reprice(session: Session, *, row: ScenarioRow, expected: int, author: str) -> RevisionRow:
+    """The same inputs at today's catalog, as a new revision; the old one keeps its figures."""
+    previous = queries.get_revision(session, scenario_id=_id(row), number=expected)
+    if previous is None:
+        raise queries.StaleRevision(expected, row.latest_revision)
+    scenario = Scenario.model_validate(previous.inputs)
+    revision = _revision(scenario, price(scenario), action="repriced", author=author)
+    return queries.add_revision(
+        session, scenario=row, expected=expected, name=row.name, description=row.description, revision=revision
+    )
+
+
+def estimate_revision(revision: RevisionRow) -> dict[str, Any]:
+    """The Estimate of a saved revision, from its own inputs and frozen prices: the same every time."""
+    scenario = Scenario.model_validate(revision.inputs)
+    return estimate_all([scenario], [PriceSheet.model_validate(revision.prices)])[0]
+
+
+def seed_presets(session: Session, *, author: str) -> int:
+    """Save every bundled preset when the database holds no scenario yet; how many were saved."""
+    if queries.count_scenarios(session):
+        return 0
+    for preset in presets().values():
+        save(session, scenario=preset.scenario, author=author)
+    return len(presets())
+
+
+def _id(row: ScenarioRow) -> int:
+    assert row.id is not None
+    return row.id
