@@ -14,9 +14,10 @@ $(STAMP): pyproject.toml
 
 install: $(STAMP)
 
-## Runs the command line on every bundled preset (the web app comes with a later release).
+## Migrates the database (SQLite in var/ by default), seeds the presets on first start, serves
+## http://127.0.0.1:8000 (the JSON API under /api/v1, its documentation at /docs).
 run: $(STAMP)
-	@for f in presets/*.yaml; do $(BIN)/llm-tco estimate "$$f" || exit $$?; echo; done
+	$(BIN)/llm-tco serve
 
 ## Lint, type-check the engine, then every test.
 test: $(STAMP)

@@ -170,6 +170,64 @@ def catalog_command(
         out.print(f"{len(entries) - limit} more; narrow with --search or --kind, or raise --limit.", style="dim")
 
 
+@app.command("migrate")
+def migrate_command() -> None:
+    """Upgrade the database (DATABASE_URL) to the newest schema."""
+    from app.db.migrate import upgrade
+    from app.settings import get_settings
+
+    url = get_settings().database_url
+    upgrade(url)
+    out.print(f"Database at the newest schema: {_safe_url(url)}")
+
+
+@app.command("seed")
+def seed_command() -> None:
+    """Save the bundled presets as scenarios, if the database holds none yet."""
+    from sqlmodel import Session
+
+    from app.db.session import get_engine
+    from app.saved import seed_presets
+    from app.settings import get_settings
+
+    settings = get_settings()
+    with Session(get_engine(settings.database_url)) as session:
+        count = seed_presets(session, author=settings.local_author)
+    out.print(f"Saved {count} presets." if count else "The database already has scenarios; nothing seeded.")
+
+
+@app.command("serve")
+def serve_command(
+    host: Annotated[str | None, typer.Option(help="Address to bind (default: HOST, 127.0.0.1).")] = None,
+    port: Annotated[int | None, typer.Option(help="Port (default: PORT, 8000).")] = None,
+    reload: Annotated[bool, typer.Option(help="Restart on code changes (development).")] = False,
+) -> None:
+    """Migrate the database, seed the presets on first start, and serve the app."""
+    import uvicorn
+
+    from app.settings import get_settings
+
+    settings = get_settings()
+    migrate_command()
+    if settings.seed_presets:
+        seed_command()
+    out.print(f"Serving on http://{host or settings.host}:{port or settings.port}")
+    uvicorn.run(
+        "app.main:create_app",
+        factory=True,
+        host=host or settings.host,
+        port=port or settings.port,
+        reload=reload,
+        log_level="info",
+    )
+
+
+def _safe_url(url: str) -> str:
+    from sqlalchemy.engine import make_url
+
+    return make_url(url).render_as_string(hide_password=True)
+
+
 def main() -> None:
     app()
 
