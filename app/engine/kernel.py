@@ -1,4 +1,4 @@
-"""The cost model as array arithmetic: inputs of shape (N,) in, costs of shape (N, months, 8) out.
+"""The cost model as array arithmetic: inputs of shape (N,) in, monthly costs by category out.
 
 One code path serves a point estimate (N=1), Monte Carlo draws, the tornado
 chart, volume sweeps and batches of scenarios. Every formula is the one of
@@ -53,7 +53,8 @@ class Costs:
     series: dict[str, Series]
     """strategy -> its categories. Values past a row's horizon are not masked: use the methods."""
     monthly_totals: dict[str, np.ndarray]
-    """strategy -> (N, months) total per month, 0 past the horizon."""
+    """strategy -> total per month, 0 past the horizon; (1, months) when no input of the strategy
+    varies across rows (Monte Carlo draws of fine-tuning inputs leave prompting at one row)."""
     rag_enabled: np.ndarray
     """(N,) bool."""
     per_request: dict[str, np.ndarray]
@@ -66,7 +67,7 @@ class Costs:
         horizon (zeros in a batch of longer horizons) then change nothing, so a
         batch gives each row the very total it gets alone.
         """
-        return np.cumsum(self.monthly_totals[strategy], axis=1)[:, -1]
+        return np.broadcast_to(np.cumsum(self.monthly_totals[strategy], axis=1)[:, -1], self.in_horizon.shape[:1])
 
     def categories(self, strategy: str, row: int, months: int) -> np.ndarray:
         """(months, 8) cost of one row by month and category."""
@@ -148,7 +149,7 @@ def compute(x: Inputs) -> Costs:
     horizon = x["horizon_months"]
     months = np.arange(1, int(horizon.max()) + 1, dtype=np.float64)[None, :]
     shape = (n, months.shape[1])
-    in_horizon = np.broadcast_to(months <= _col(horizon), shape)
+    in_horizon = months <= _col(horizon)  # (1, months) unless horizons differ by row
     first = (months == 1).astype(np.float64)
     later = 1.0 - first
     volume = np.where(
@@ -281,8 +282,8 @@ def compute(x: Inputs) -> Costs:
         return np.broadcast_to(a, (n,))
 
     return Costs(
-        requests=volume,
-        in_horizon=in_horizon,
+        requests=np.broadcast_to(volume, shape),
+        in_horizon=np.broadcast_to(in_horizon, shape),
         series=series,
         monthly_totals=monthly_totals,
         rag_enabled=per_row(x["rag.enabled"] > 0),

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from .inputs import Inputs
-from .kernel import Costs, compute
+from .kernel import DEDICATED, Costs, compute
 from .scenario import MIN_LABELED_EXAMPLES, STRATEGIES, TCO_RULE
 
 PROMPTING, RAG, FINE_TUNING = range(3)
@@ -72,7 +72,12 @@ def _stays_below(ft_cum: np.ndarray, other_cum: np.ndarray, in_horizon: np.ndarr
     return np.where(first_good <= horizon, first_good, 0)
 
 
-def _simpler_and_feasibility(x: Inputs, totals: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def _candidates(x: Inputs) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Which of prompting and RAG compete for `simpler`, and whether no API route meets the latency budget.
+
+    Feasible routes compete; when none meets a hard latency budget, all candidates
+    do (so the ratio still means something) and the APIs are ruled out.
+    """
     budget = x["workload.latency_budget_ms"]
     rag_on = x["rag.enabled"] > 0
     knowledge = x["task.kind"] == KNOWLEDGE
@@ -81,12 +86,15 @@ def _simpler_and_feasibility(x: Inputs, totals: np.ndarray) -> tuple[np.ndarray,
     fast_p = candidate_p & (x["prompting.latency_ms"] <= budget)
     fast_r = candidate_r & (x["rag.latency_ms"] <= budget)
     any_fast = fast_p | fast_r
-    use_p = np.where(any_fast, fast_p, candidate_p)
-    use_r = np.where(any_fast, fast_r, candidate_r)
+    return np.where(any_fast, fast_p, candidate_p), np.where(any_fast, fast_r, candidate_r), ~any_fast
+
+
+def _simpler_and_feasibility(x: Inputs, totals: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    use_p, use_r, none_fast = _candidates(x)
     cost_p = np.where(use_p, totals[:, PROMPTING], np.inf)
     cost_r = np.where(use_r, totals[:, RAG], np.inf)
     simpler = np.where(cost_r < cost_p, RAG, PROMPTING)
-    return np.broadcast_to(simpler, totals.shape[:1]), ~any_fast
+    return np.broadcast_to(simpler, totals.shape[:1]), none_fast
 
 
 def decide(x: Inputs, costs: Costs) -> Verdicts:
@@ -146,14 +154,54 @@ def ratios_at(x: Inputs, volumes: np.ndarray) -> np.ndarray:
 
 
 def break_even_volume(x: Inputs, *, points: int = 33, rounds: int = 3) -> np.ndarray:
-    """(N,) month-1 requests per month above which fine-tuning wins by at least 2x.
+    """(N,) month-1 requests per month above which fine-tuning wins by at least 2x, up to 1e12.
 
-    A sweep rather than a blind bisection, so that a ratio that is not monotone
-    in volume (GPU replicas come in whole steps) still gives the volume above
-    which the 2x rule holds for every point swept: a log grid from 1 to 1e12
-    requests a month, then `rounds - 1` finer grids between the last point
-    below 2x and the next. NaN = never below 1e12; 0 = already at any volume.
+    NaN = never below 1e12; 0 = at any volume. Every strategy's TCO is affine in
+    the month-1 volume (inference, retrieval per query) except dedicated GPUs,
+    whose replicas come in whole steps: affine rows are solved exactly from two
+    volumes, dedicated rows by a sweep.
     """
+    n = max(np.size(v) for v in x.values())
+    dedicated = np.broadcast_to(x["fine_tuning.deployment"] == DEDICATED, (n,))
+    result = np.full(n, np.nan)
+    for mask, solve in ((~dedicated, _affine_break_even), (dedicated, _swept_break_even)):
+        if mask.any():
+            rows = x if mask.all() else {k: np.broadcast_to(v, (n,))[mask] for k, v in x.items()}
+            result[mask] = solve(rows, points=points, rounds=rounds)
+    return result
+
+
+def _affine_break_even(x: Inputs, **_sweep: int) -> np.ndarray:
+    """Exact: TCO(V) = a + bV per strategy, from the costs at V = 0 and V = 1.
+
+    Fine-tuning wins by 2x at V when every competing route c has a_c + b_c V >= 2 (a_f + b_f V);
+    the answer is the volume from which that holds for all c, up to 1e12.
+    """
+    n = max(np.size(v) for v in x.values())
+    if n == 1:
+        pair = dict(x)
+        pair["workload.requests_per_month"] = np.array([0.0, 1.0])
+    else:
+        pair = {k: np.tile(np.broadcast_to(v, (n,)), 2) for k, v in x.items()}
+        pair["workload.requests_per_month"] = np.repeat([0.0, 1.0], n)
+    costs = compute(pair)
+    totals = np.stack([costs.totals(s) for s in STRATEGIES], axis=1)
+    a, b = totals[:n], totals[n:] - totals[:n]
+    use_p, use_r, _ = _candidates(x)
+    threshold = np.zeros(n)
+    for route, use in ((PROMPTING, use_p), (RAG, use_r)):
+        slope = b[:, route] - TCO_RULE * b[:, FINE_TUNING]
+        margin = a[:, route] - TCO_RULE * a[:, FINE_TUNING]
+        safe = np.where(slope > 0, slope, 1.0)
+        holds_at_max = margin + slope * MAX_VOLUME >= 0
+        route_threshold = np.where(slope > 0, np.maximum(0.0, -margin / safe), np.where(holds_at_max, 0.0, np.inf))
+        threshold = np.where(use, np.maximum(threshold, route_threshold), threshold)
+    return np.where(threshold <= MAX_VOLUME, threshold, np.nan)
+
+
+def _swept_break_even(x: Inputs, *, points: int, rounds: int) -> np.ndarray:
+    """A log grid from 1 to 1e12 requests a month, then `rounds - 1` finer grids between the last
+    point below 2x and the next: the volume above which every swept point keeps the 2x rule."""
     n = max(np.size(v) for v in x.values())
     lo = np.zeros(n)
     hi = np.full(n, np.log10(MAX_VOLUME))
