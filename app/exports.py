@@ -1,28 +1,376 @@
-"""Estimates as rows for CSV and spreadsheets: one shape, used by every face."""
+"""Estimates as files: CSV (long and wide), an XLSX workbook and JSON, for every face.
+
+Pure functions of an Estimate (the model or its plain-dict document), the
+scenario and the revision number; no web imports. Text that users typed (the
+scenario name, the inputs) is never a formula: in CSV a value starting with
+`=`, `+`, `-`, `@`, a tab or a carriage return gets a leading `'`; in XLSX every
+text cell is written as a string.
+"""
 
 from __future__ import annotations
 
 import csv
+import datetime as dt
 import io
-from collections.abc import Iterator
+import re
+import unicodedata
+import zipfile
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from typing import Any, Literal
 
-from app.engine import CATEGORIES, Estimate
+from openpyxl import Workbook
+from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
+from openpyxl.styles import Alignment, Font
+from openpyxl.utils import get_column_letter
+from openpyxl.worksheet.worksheet import Worksheet
+from openpyxl.writer.excel import ExcelWriter
+
+from app.engine import CATEGORIES, STRATEGIES, Estimate, Scenario
 
 LONG_COLUMNS = ("scenario", "revision", "strategy", "month", "category", "usd")
+Shape = Literal["long", "wide"]
+SHAPES: tuple[Shape, ...] = ("long", "wide")
+
+CSV_MEDIA_TYPE = "text/csv; charset=utf-8"
+XLSX_MEDIA_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+JSON_MEDIA_TYPE = "application/json"
+
+USD_FORMAT = "#,##0.00"
+RATIO_FORMAT = '0.00"x"'
+INTEGER_FORMAT = "0"
+COUNT_FORMAT = "#,##0"
+PRICE_FORMAT = "#,##0.00####"
+DATE_FORMAT = "yyyy-mm-dd"
+
+FIXED_CREATED = dt.datetime(2000, 1, 1)
+"""Workbook creation time when no revision date is given: the same file for the same estimate."""
+
+EstimateLike = Estimate | Mapping[str, Any]
+ScenarioLike = Scenario | Mapping[str, Any]
+
+_FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
 
-def long_rows(estimate: Estimate, *, revision: int | None = None) -> Iterator[tuple[object, ...]]:
-    """One row per strategy x month x category (the long CSV shape of api-contract.md)."""
-    for strategy, result in estimate.strategies.items():
-        for month in result.monthly:
+def neutralise(value: str) -> str:
+    """A CSV cell that a spreadsheet will not read as a formula: `'` before a risky first character."""
+    return "'" + value if value.startswith(_FORMULA_STARTS) else value
+
+
+def _document(estimate: EstimateLike) -> Mapping[str, Any]:
+    return estimate.model_dump(mode="json") if isinstance(estimate, Estimate) else estimate
+
+
+def _scenario_document(scenario: ScenarioLike) -> Mapping[str, Any]:
+    return scenario.model_dump(mode="json") if isinstance(scenario, Scenario) else scenario
+
+
+def strategies_of(estimate: EstimateLike) -> list[str]:
+    """The strategies present in the estimate, in the contract's order (an absent one has no columns)."""
+    present = _document(estimate)["strategies"]
+    return [s for s in STRATEGIES if s in present]
+
+
+# --- CSV ---
+
+
+def long_rows(estimate: EstimateLike, *, revision: int | None = None) -> Iterator[tuple[object, ...]]:
+    """One row per strategy x month x category (the long CSV shape)."""
+    doc = _document(estimate)
+    name = neutralise(doc["scenario_name"])
+    for strategy in strategies_of(doc):
+        for month in doc["strategies"][strategy]["monthly"]:
             for category in CATEGORIES:
-                usd = getattr(month.categories, category)
-                yield (estimate.scenario_name, revision or "", strategy, month.month, category, f"{usd:.2f}")
+                usd = month["categories"][category]
+                yield (name, revision or "", strategy, month["month"], category, f"{usd:.2f}")
 
 
-def to_csv(rows: Iterator[tuple[object, ...]], columns: tuple[str, ...]) -> str:
+def wide_columns(estimate: EstimateLike) -> tuple[str, ...]:
+    """`month`, `requests`, `<strategy>_total_usd` per strategy, then `<strategy>_<category>_usd`."""
+    strategies = strategies_of(estimate)
+    return (
+        "month",
+        "requests",
+        *(f"{s}_total_usd" for s in strategies),
+        *(f"{s}_{c}_usd" for s in strategies for c in CATEGORIES),
+    )
+
+
+def wide_table(estimate: EstimateLike) -> list[list[float]]:
+    """One row of numbers per month, in `wide_columns` order (month an int, the rest as in the document)."""
+    doc = _document(estimate)
+    strategies = [doc["strategies"][s] for s in strategies_of(doc)]
+    rows: list[list[float]] = []
+    for m, requests in enumerate(doc["monthly_requests"]):
+        months = [s["monthly"][m] for s in strategies]
+        rows.append(
+            [
+                m + 1,
+                requests,
+                *(month["total_usd"] for month in months),
+                *(month["categories"][c] for month in months for c in CATEGORIES),
+            ]
+        )
+    return rows
+
+
+def _count(x: float) -> str:
+    """A count rounded to cents, without trailing zeros: 600000, 612000.5."""
+    return f"{x:.2f}".rstrip("0").rstrip(".")
+
+
+def wide_rows(estimate: EstimateLike) -> Iterator[tuple[object, ...]]:
+    """The wide CSV shape: one row per month, money to the cent."""
+    for month, requests, *usd in wide_table(estimate):
+        yield (int(month), _count(requests), *(f"{x:.2f}" for x in usd))
+
+
+def to_csv(rows: Iterable[Sequence[object]], columns: Sequence[str]) -> str:
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\n")
     writer.writerow(columns)
     writer.writerows(rows)
+    return out.getvalue()
+
+
+def csv_export(estimate: EstimateLike, *, shape: Shape = "long", revision: int | None = None) -> str:
+    """The CSV text of an estimate in either shape (`revision` fills the long shape's column)."""
+    if shape == "wide":
+        return to_csv(wide_rows(estimate), wide_columns(estimate))
+    return to_csv(long_rows(estimate, revision=revision), LONG_COLUMNS)
+
+
+# --- JSON ---
+
+
+def json_export(
+    estimate: EstimateLike, *, scenario: ScenarioLike | None = None, revision: int | None = None
+) -> dict[str, Any]:
+    """The Estimate document; a saved revision's adds its `revision` number and `scenario` inputs."""
+    doc = dict(_document(estimate))
+    if revision is not None:
+        doc["revision"] = revision
+    if scenario is not None:
+        doc["scenario"] = dict(_scenario_document(scenario))
+    return doc
+
+
+# --- file names ---
+
+
+def slugify(text: str, *, max_length: int = 80) -> str:
+    """`Support tickets (Q3)` -> `support-tickets-q3`; ASCII letters, digits and dashes only."""
+    ascii_text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode("ascii")
+    slug = re.sub(r"[^a-z0-9]+", "-", ascii_text.lower()).strip("-")
+    return slug[:max_length].rstrip("-") or "scenario"
+
+
+def export_filename(name: str, extension: str, *, revision: int | None = None) -> str:
+    """`<slug>-r<revision>.<extension>`, or `<slug>.<extension>` for an unsaved scenario."""
+    suffix = f"-r{revision}" if revision is not None else ""
+    return f"{slugify(name)}{suffix}.{extension}"
+
+
+# --- XLSX ---
+
+_BOLD = Font(bold=True)
+_WRAP = Alignment(wrap_text=True, vertical="top")
+
+
+def _text(value: str) -> str:
+    """Text a workbook can hold: control characters that XML forbids are dropped."""
+    return ILLEGAL_CHARACTERS_RE.sub("", value)
+
+
+def _append(ws: Worksheet, values: Sequence[Any], formats: Sequence[str | None] = (), *, bold: bool = False) -> None:
+    """One row; text is always a string cell, never a formula, whatever it starts with."""
+    row = ws.max_row + 1 if ws.max_row > 1 or ws["A1"].value is not None else 1
+    for col, value in enumerate(values, start=1):
+        if value is None:
+            if bold:
+                ws.cell(row, col).font = _BOLD
+            continue
+        cell = ws.cell(row, col, _text(value) if isinstance(value, str) else value)
+        if isinstance(value, str):
+            cell.data_type = "s"
+        fmt = formats[col - 1] if col - 1 < len(formats) else None
+        if fmt is not None:
+            cell.number_format = fmt
+        if bold:
+            cell.font = _BOLD
+
+
+def _blank(ws: Worksheet) -> None:
+    ws.append([])
+
+
+def _header(ws: Worksheet, columns: Sequence[str]) -> None:
+    _append(ws, columns, bold=True)
+    ws.freeze_panes = "A2"
+
+
+def _width(value: Any) -> int:
+    if value is None:
+        return 0
+    if isinstance(value, bool):
+        return 5
+    if isinstance(value, int | float):
+        return len(f"{value:,.2f}")
+    return max((len(line) for line in str(value).splitlines()), default=0)
+
+
+def _fit_columns(ws: Worksheet, *, minimum: int = 8, maximum: int = 60) -> None:
+    widths: dict[int, int] = {}
+    for row in ws.iter_rows():
+        for cell in row:
+            widths[cell.column] = max(widths.get(cell.column, 0), _width(cell.value))
+    for col, width in widths.items():
+        ws.column_dimensions[get_column_letter(col)].width = max(minimum, min(maximum, width + 2))
+
+
+def _summary_sheet(ws: Worksheet, doc: Mapping[str, Any], revision: int | None) -> None:
+    verdict = doc["verdict"]
+    _header(ws, ("Item", "Value", "Note"))
+    _append(ws, ("Scenario", doc["scenario_name"]))
+    _append(ws, ("Revision", revision, None if revision else "Not saved"), (None, INTEGER_FORMAT))
+    _append(ws, ("Catalog version", doc["catalog_version"]))
+    _append(ws, ("Horizon months", doc["horizon_months"]), (None, INTEGER_FORMAT))
+    _append(ws, ("Currency", doc.get("currency", "USD")))
+    _blank(ws)
+
+    _append(ws, ("Strategy", "Total USD", "Cost per 1k requests USD", "Compute-only USD"), bold=True)
+    for name in strategies_of(doc):
+        s = doc["strategies"][name]
+        _append(
+            ws,
+            (name, s["total_usd"], s["cost_per_1k_requests_usd"], s.get("compute_only_usd")),
+            (None, USD_FORMAT, USD_FORMAT, USD_FORMAT),
+        )
+    _blank(ws)
+
+    never = "Empty: never within the horizon."
+    _append(ws, ("Verdict", "Value", "Note"), bold=True)
+    _append(ws, ("Recommendation", verdict["recommendation"]))
+    _append(ws, ("Simpler", verdict["simpler"], "The cheaper feasible of prompting and RAG."))
+    _append(
+        ws,
+        ("TCO ratio", verdict["tco_ratio"], "TCO(simpler) / TCO(fine_tuning); fine-tuning needs 2x."),
+        (None, RATIO_FORMAT),
+    )
+    _append(ws, ("Break-even month", verdict["break_even_month"], never), (None, INTEGER_FORMAT))
+    _append(ws, ("Half-cost month", verdict["half_cost_month"], never), (None, INTEGER_FORMAT))
+    _append(
+        ws,
+        (
+            "Break-even requests per month",
+            verdict["break_even_requests_per_month"],
+            "Month-1 volume above which fine-tuning wins by 2x. Empty: never below 1e12.",
+        ),
+        (None, COUNT_FORMAT),
+    )
+    _append(ws, ("Latency rules out APIs", verdict.get("latency_rules_out_apis")))
+    _append(ws, ("Summary", verdict.get("summary")))
+    _blank(ws)
+
+    _append(ws, ("Gate", "Name", "Passed", "Reason"), bold=True)
+    for gate in verdict["gates"]:
+        _append(ws, (gate["id"], gate["name"], gate["passed"], gate["reason"]), (INTEGER_FORMAT,))
+    _fit_columns(ws, maximum=70)
+    for row in ws.iter_rows(min_col=4, max_col=4):
+        row[0].alignment = _WRAP
+    ws.column_dimensions["D"].width = 90
+
+
+def _monthly_sheet(ws: Worksheet, doc: Mapping[str, Any]) -> None:
+    columns = wide_columns(doc)
+    _append(ws, columns, bold=True)
+    ws.freeze_panes = "B2"
+    formats = (INTEGER_FORMAT, COUNT_FORMAT, *([USD_FORMAT] * (len(columns) - 2)))
+    for row in wide_table(doc):
+        _append(ws, (int(row[0]), *row[1:]), formats)
+    _fit_columns(ws, maximum=40)
+
+
+def flatten(document: Mapping[str, Any], prefix: str = "") -> Iterator[tuple[str, Any]]:
+    """`(dotted.path, value)` for every leaf of a nested document; list items by index."""
+    for key, value in document.items():
+        path = f"{prefix}{key}"
+        if isinstance(value, Mapping) and value:
+            yield from flatten(value, f"{path}.")
+        elif isinstance(value, list) and value:
+            yield from flatten({str(i): v for i, v in enumerate(value)}, f"{path}.")
+        else:
+            yield path, (None if isinstance(value, Mapping | list) else value)
+
+
+def _inputs_sheet(ws: Worksheet, scenario: Mapping[str, Any]) -> None:
+    _header(ws, ("path", "value"))
+    for path, value in flatten(scenario):
+        _append(ws, (path, value))
+    _fit_columns(ws)
+
+
+def _prices_sheet(ws: Worksheet, doc: Mapping[str, Any]) -> None:
+    _header(ws, ("item", "id", "field", "value", "overridden", "source", "as_of", "note"))
+    for item, used in doc["prices_used"].items():
+        as_of = dt.date.fromisoformat(used["as_of"]) if used.get("as_of") else None
+        for field, value in used["values"].items():
+            _append(
+                ws,
+                (item, used["id"], field, value, field in used["overridden"], used["source"], as_of, used.get("note")),
+                (None, None, None, PRICE_FORMAT, None, None, DATE_FORMAT),
+            )
+    _fit_columns(ws)
+
+
+def _naive_utc(when: dt.datetime) -> dt.datetime:
+    if when.tzinfo is not None:
+        when = when.astimezone(dt.UTC).replace(tzinfo=None)
+    return when.replace(microsecond=0)
+
+
+def xlsx_export(
+    estimate: EstimateLike,
+    scenario: ScenarioLike,
+    *,
+    revision: int | None = None,
+    created: dt.datetime | None = None,
+) -> bytes:
+    """The workbook: Summary, Monthly (the wide table), Inputs (dotted paths) and Prices (prices_used).
+
+    The same estimate, revision and `created` give the same bytes: the document
+    properties and every zip entry carry `created` (default: a constant).
+    """
+    doc = _document(estimate)
+    when = _naive_utc(created or FIXED_CREATED)
+    wb = Workbook()
+    summary = wb.active
+    assert summary is not None
+    summary.title = "Summary"
+    _summary_sheet(summary, doc, revision)
+    _monthly_sheet(wb.create_sheet("Monthly"), doc)
+    _inputs_sheet(wb.create_sheet("Inputs"), _scenario_document(scenario))
+    _prices_sheet(wb.create_sheet("Prices"), doc)
+
+    title = _text(doc["scenario_name"]) + (f" (revision {revision})" if revision else "")
+    wb.properties.title = title
+    wb.properties.creator = "LLM TCO"
+    wb.properties.lastModifiedBy = "LLM TCO"
+    wb.properties.created = when
+    wb.properties.modified = when
+
+    raw = io.BytesIO()
+    with zipfile.ZipFile(raw, "w", zipfile.ZIP_DEFLATED) as archive:
+        ExcelWriter(wb, archive).save()  # openpyxl's save_workbook would stamp `modified` with now
+    return _fixed_zip_times(raw.getvalue(), when)
+
+
+def _fixed_zip_times(data: bytes, when: dt.datetime) -> bytes:
+    """The same archive with every entry dated `when` (zip dates start in 1980)."""
+    stamp = max(when, dt.datetime(1980, 1, 1)).timetuple()[:6]
+    out = io.BytesIO()
+    with zipfile.ZipFile(io.BytesIO(data)) as source, zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as target:
+        for info in source.infolist():
+            entry = zipfile.ZipInfo(info.filename, date_time=stamp)
+            entry.compress_type = zipfile.ZIP_DEFLATED
+            target.writestr(entry, source.read(info.filename))
     return out.getvalue()
