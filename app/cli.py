@@ -16,7 +16,7 @@ from rich.table import Table
 from app.catalog import load_catalog
 from app.engine import Estimate, Scenario
 from app.engine.scenario import STRATEGY_LABELS as LABELS
-from app.exports import LONG_COLUMNS, long_rows, to_csv
+from app.exports import csv_export
 from app.presets import ScenarioFileError, presets, read_document, scenario_document
 from app.services import ScenarioError, estimate_one
 
@@ -43,6 +43,11 @@ class Format(enum.StrEnum):
     table = "table"
     json = "json"
     csv = "csv"
+
+
+class Shape(enum.StrEnum):
+    long = "long"
+    wide = "wide"
 
 
 def _fail(lines: list[str]) -> typer.Exit:
@@ -109,13 +114,16 @@ def print_table(result: Estimate) -> None:
 def estimate_command(
     file: Annotated[Path, typer.Argument(help="Scenario or preset YAML file.")],
     format: Annotated[Format, typer.Option("--format", "-f", help="Output format.")] = Format.table,
+    shape: Annotated[
+        Shape, typer.Option("--shape", help="CSV shape: long (strategy x month x category rows) or wide (month rows).")
+    ] = Shape.long,
 ) -> None:
     """Estimate the TCO of each strategy for a scenario file and give the verdict."""
     result = estimate_file(file)
     if format is Format.json:
         typer.echo(result.model_dump_json(indent=2))
     elif format is Format.csv:
-        typer.echo(to_csv(long_rows(result), LONG_COLUMNS), nl=False)
+        typer.echo(csv_export(result, shape=shape.value), nl=False)
     else:
         print_table(result)
 

@@ -183,17 +183,13 @@ def _text(value: str) -> str:
 
 def _append(ws: Worksheet, values: Sequence[Any], formats: Sequence[str | None] = (), *, bold: bool = False) -> None:
     """One row; text is always a string cell, never a formula, whatever it starts with."""
-    row = ws.max_row + 1 if ws.max_row > 1 or ws["A1"].value is not None else 1
-    for col, value in enumerate(values, start=1):
-        if value is None:
-            if bold:
-                ws.cell(row, col).font = _BOLD
-            continue
-        cell = ws.cell(row, col, _text(value) if isinstance(value, str) else value)
+    assert values and values[0] is not None  # the row is then `max_row`
+    ws.append([_text(v) if isinstance(v, str) else v for v in values])
+    for col, (cell, value) in enumerate(zip(ws[ws.max_row], values, strict=False)):
         if isinstance(value, str):
             cell.data_type = "s"
-        fmt = formats[col - 1] if col - 1 < len(formats) else None
-        if fmt is not None:
+        fmt = formats[col] if col < len(formats) else None
+        if fmt is not None and value is not None:
             cell.number_format = fmt
         if bold:
             cell.font = _BOLD

@@ -5,7 +5,7 @@ from __future__ import annotations
 from fastapi import APIRouter, FastAPI
 from fastapi.responses import RedirectResponse
 
-from app.api import errors, estimates, reference, scenarios
+from app.api import errors, estimates, exports, reference, scenarios
 from app.settings import Settings, get_settings
 
 API_PREFIX = "/api/v1"
@@ -24,6 +24,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     api.include_router(estimates.router)
     api.include_router(reference.router)
     api.include_router(scenarios.router)
+    api.include_router(exports.router)
     app.include_router(api)
     errors.install(app)
     app.add_middleware(errors.BodyLimit, limit=settings.max_body_bytes)

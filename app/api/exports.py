@@ -1,0 +1,163 @@
+"""Exports for spreadsheets: CSV (long or wide), XLSX and JSON of a saved revision or of a posted scenario.
+
+A saved revision's export is computed from its inputs and frozen prices, so
+`?revision=N` always gives the same figures; without it, the latest revision.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Query
+from fastapi.responses import Response
+
+from app import exports, saved
+from app.api.deps import SessionDep
+from app.api.errors import ERROR_RESPONSES
+from app.api.estimates import ScenarioBody, json_response
+from app.api.scenarios import NOT_FOUND, ScenarioId, _found, _revision
+from app.db.models import RevisionRow
+from app.engine import Estimate, Scenario
+from app.services import estimate_one
+
+router = APIRouter(tags=["exports"])
+
+RevisionQuery = Annotated[
+    int | None, Query(ge=1, le=1_000_000, description="Revision number; default: the latest. Its figures never change.")
+]
+ShapeQuery = Annotated[
+    exports.Shape,
+    Query(description="long: one row per strategy, month and category. wide: one row per month."),
+]
+
+_STRING = {"schema": {"type": "string"}}
+_BINARY = {"schema": {"type": "string", "format": "binary"}}
+_DISPOSITION = {
+    "Content-Disposition": {
+        "description": 'attachment; filename="<slug of the name>-r<revision>.<ext>" (no -r part when posted)',
+        "schema": {"type": "string"},
+    }
+}
+CSV_OK: dict[int | str, dict[str, Any]] = {
+    200: {
+        "description": "CSV, UTF-8, a header row then one row per record.",
+        "content": {"text/csv": _STRING},
+        "headers": _DISPOSITION,
+    }
+}
+XLSX_OK: dict[int | str, dict[str, Any]] = {
+    200: {
+        "description": "An XLSX workbook: Summary, Monthly, Inputs and Prices sheets.",
+        "content": {exports.XLSX_MEDIA_TYPE: _BINARY},
+        "headers": _DISPOSITION,
+    }
+}
+JSON_OK: dict[int | str, dict[str, Any]] = {200: {"description": "The Estimate as a file.", "headers": _DISPOSITION}}
+BAD_QUERY: dict[int | str, dict[str, Any]] = {422: ERROR_RESPONSES[422]}
+
+
+class SavedEstimate(Estimate):
+    """The Estimate of a saved revision, with the revision's number and inputs."""
+
+    revision: int
+    scenario: Scenario
+
+
+def _attachment(response: Response, filename: str) -> Response:
+    """A download: browsers save it under `filename`, spreadsheets read it as is."""
+    response.headers["Content-Disposition"] = f'attachment; filename="{filename}"'
+    return response
+
+
+def _saved(session: SessionDep, scenario_id: int, revision: int | None) -> tuple[RevisionRow, dict[str, Any]]:
+    rev = _revision(session, _found(session, scenario_id), revision)
+    return rev, saved.estimate_revision(rev)
+
+
+# --- a saved scenario ---
+
+
+@router.get(
+    "/scenarios/{scenario_id}/export.csv",
+    response_class=Response,
+    responses={**CSV_OK, **NOT_FOUND, **BAD_QUERY},
+    summary="Export a saved revision as CSV",
+)
+def saved_csv(
+    scenario_id: ScenarioId, session: SessionDep, revision: RevisionQuery = None, shape: ShapeQuery = "long"
+) -> Response:
+    """`shape=wide` gives one row per month, for a spreadsheet's IMPORTDATA or Power Query."""
+    rev, doc = _saved(session, scenario_id, revision)
+    text = exports.csv_export(doc, shape=shape, revision=rev.number)
+    name = exports.export_filename(doc["scenario_name"], "csv", revision=rev.number)
+    return _attachment(Response(text, media_type=exports.CSV_MEDIA_TYPE), name)
+
+
+@router.get(
+    "/scenarios/{scenario_id}/export.xlsx",
+    response_class=Response,
+    responses={**XLSX_OK, **NOT_FOUND, **BAD_QUERY},
+    summary="Export a saved revision as an XLSX workbook",
+)
+def saved_xlsx(scenario_id: ScenarioId, session: SessionDep, revision: RevisionQuery = None) -> Response:
+    """The same revision gives the same file, byte for byte (dated by the revision)."""
+    rev, doc = _saved(session, scenario_id, revision)
+    data = exports.xlsx_export(doc, rev.inputs, revision=rev.number, created=rev.created_at)
+    name = exports.export_filename(doc["scenario_name"], "xlsx", revision=rev.number)
+    return _attachment(Response(data, media_type=exports.XLSX_MEDIA_TYPE), name)
+
+
+@router.get(
+    "/scenarios/{scenario_id}/export.json",
+    response_model=SavedEstimate,
+    responses={**JSON_OK, **NOT_FOUND, **BAD_QUERY},
+    summary="Export a saved revision as JSON",
+)
+def saved_json(scenario_id: ScenarioId, session: SessionDep, revision: RevisionQuery = None) -> Response:
+    """The Estimate document with the revision's `revision` number and `scenario` inputs."""
+    rev, doc = _saved(session, scenario_id, revision)
+    name = exports.export_filename(doc["scenario_name"], "json", revision=rev.number)
+    return _attachment(json_response(exports.json_export(doc, scenario=rev.inputs, revision=rev.number)), name)
+
+
+# --- a posted scenario, at today's catalog ---
+
+
+@router.post(
+    "/export.csv",
+    response_class=Response,
+    responses={**CSV_OK, **ERROR_RESPONSES},
+    summary="Export a posted scenario as CSV",
+)
+def posted_csv(scenario: ScenarioBody, shape: ShapeQuery = "long") -> Response:
+    """The scenario estimated at today's catalog, as with POST /estimate."""
+    doc = estimate_one(scenario)
+    text = exports.csv_export(doc, shape=shape)
+    return _attachment(Response(text, media_type=exports.CSV_MEDIA_TYPE), exports.export_filename(scenario.name, "csv"))
+
+
+@router.post(
+    "/export.xlsx",
+    response_class=Response,
+    responses={**XLSX_OK, **ERROR_RESPONSES},
+    summary="Export a posted scenario as an XLSX workbook",
+)
+def posted_xlsx(scenario: ScenarioBody) -> Response:
+    doc = estimate_one(scenario)
+    data = exports.xlsx_export(doc, scenario)
+    return _attachment(
+        Response(data, media_type=exports.XLSX_MEDIA_TYPE), exports.export_filename(scenario.name, "xlsx")
+    )
+
+
+@router.post(
+    "/export.json",
+    response_model=Estimate,
+    responses={**JSON_OK, **ERROR_RESPONSES},
+    summary="Export a posted scenario as JSON",
+)
+def posted_json(scenario: ScenarioBody) -> Response:
+    """The Estimate document, as POST /estimate returns it, as a file."""
+    return _attachment(
+        json_response(exports.json_export(estimate_one(scenario))), exports.export_filename(scenario.name, "json")
+    )
