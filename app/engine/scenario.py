@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
 
 MONTH_DAYS = 365 / 12
 """Days in a month (cost-model.md: volumes per day are multiplied by 365/12)."""
@@ -43,6 +43,14 @@ Hours = Annotated[float, Field(ge=0, le=100_000, allow_inf_nan=False)]
 Months = Annotated[int, Field(ge=1, le=120)]
 LatencyMs = Annotated[float, Field(gt=0, le=600_000, allow_inf_nan=False)]
 CatalogId = Annotated[str, Field(min_length=3, max_length=200, pattern=r"^[^:\s]+:\S+$")]
+
+
+def _no_control_characters(text: str) -> str:
+    """Free text may hold tabs and line breaks, never NUL or other control characters
+    (PostgreSQL cannot store NUL; spreadsheets choke on the rest)."""
+    if any(ord(c) < 32 and c not in "\t\n\r" for c in text):
+        raise ValueError("control characters (such as NUL) are not allowed")
+    return text
 
 
 class _Section(BaseModel):
@@ -259,9 +267,9 @@ class FineTuning(_Section):
     """GPUs in one serving replica (an 8B model fits one GPU)."""
     min_replicas: Annotated[int, Field(ge=0, le=10_000)] = 1
     """Replicas kept running whatever the traffic (assumption: one)."""
-    tokens_per_second_per_replica: Annotated[float, Field(gt=0, le=10_000_000, allow_inf_nan=False)] | None = None
+    tokens_per_second_per_replica: Annotated[float, Field(ge=1, le=10_000_000, allow_inf_nan=False)] | None = None
     """Tokens (in + out) one replica serves per second at peak. Empty: the catalog GPU's."""
-    training_tokens_per_second: Annotated[float, Field(gt=0, le=10_000_000, allow_inf_nan=False)] | None = None
+    training_tokens_per_second: Annotated[float, Field(ge=1, le=10_000_000, allow_inf_nan=False)] | None = None
     """Training throughput of one GPU for self-hosted LoRA runs. Empty: the catalog GPU's."""
     monitoring_usd_per_month: Usd = 200.0
     """Monitoring and drift tooling per month (assumption; 001: monitor drift)."""
@@ -281,9 +289,9 @@ class Scenario(_Section):
     `{}` is a valid scenario: every field has a default.
     """
 
-    name: Annotated[str, Field(max_length=200)] = "Untitled scenario"
+    name: Annotated[str, Field(max_length=200), AfterValidator(_no_control_characters)] = "Untitled scenario"
     """A short name for lists and exports."""
-    description: Annotated[str, Field(max_length=5_000)] = ""
+    description: Annotated[str, Field(max_length=5_000), AfterValidator(_no_control_characters)] = ""
     """What the scenario is about and where its numbers come from."""
     horizon_months: Months = 36
     """Months of production traffic counted (cost-model.md: default 36, from 1 to 120)."""

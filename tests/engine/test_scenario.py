@@ -144,3 +144,13 @@ def test_bounds_accept_their_edges():
     )
     assert (s.horizon_months, s.workload.monthly_growth) == (120, -0.99)
     assert Scenario.model_validate({"horizon_months": 1}).horizon_months == 1
+
+
+@pytest.mark.parametrize("field", ["name", "description"])
+def test_free_text_rejects_nul_and_control_characters(field: str) -> None:
+    """PostgreSQL cannot store NUL: such text is a 422 at the door, never a 500 at save."""
+    for bad in ("a\x00b", "bell\x07"):
+        with pytest.raises(ValidationError) as info:
+            Scenario.model_validate({field: bad})
+        assert info.value.errors()[0]["loc"] == (field,)
+    assert getattr(Scenario.model_validate({field: "two\nlines\tand a tab"}), field) == "two\nlines\tand a tab"
