@@ -19,12 +19,13 @@ install: $(STAMP)
 run: $(STAMP)
 	$(BIN)/llm-tco serve
 
-## Lint, type-check the engine, then every test.
+## Lint, type-check the engine, then every test: the database tests on SQLite and on a throwaway
+## PostgreSQL that scripts/with-postgres.sh installs (Debian's package, as root) and starts on 127.0.0.1.
 test: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
-	$(BIN)/pytest -q
+	bash scripts/with-postgres.sh $(BIN)/pytest -q
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

@@ -20,7 +20,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         description="Field names are stable within /api/v1 (shared/design/api-contract.md). Money is USD, in cents.",
     )
     app.state.settings = settings
-    api = APIRouter(prefix=API_PREFIX)
+    api = APIRouter(prefix=API_PREFIX, responses=errors.ERROR_RESPONSES)  # our 422 and 413, on every route
     api.include_router(estimates.router)
     api.include_router(reference.router)
     api.include_router(scenarios.router)

@@ -51,6 +51,9 @@ async def _scenario(request: Request, exc: ScenarioError) -> JSONResponse:
 
 
 async def _http(request: Request, exc: HTTPException) -> JSONResponse:
+    if exc.status_code == 400:  # FastAPI's answer to a body it cannot read (not UTF-8): a bad input, so 422
+        error = {"loc": "(body)", "msg": f"{exc.detail}: the body must be JSON in UTF-8", "type": "body_invalid"}
+        return JSONResponse({"detail": [error]}, status_code=422)
     return JSONResponse({"detail": exc.detail}, status_code=exc.status_code, headers=exc.headers)
 
 

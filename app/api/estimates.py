@@ -11,6 +11,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_valida
 
 from app.api.errors import ERROR_RESPONSES
 from app.engine import Estimate, Scenario
+from app.engine.scenario import Strategy
 from app.services import ScenarioError, estimate_all, estimate_one, price
 
 router = APIRouter(tags=["estimates"])
@@ -75,8 +76,26 @@ class BatchRequest(BaseModel):
         return self
 
 
+class StrategySummary(BaseModel):
+    """A strategy of an Estimate without its monthly series (detail=summary); the fields mean the same."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    total_usd: float
+    cost_per_1k_requests_usd: float | None
+    request_usd: float
+    compute_only_usd: float | None = None
+
+
+class EstimateSummary(Estimate):
+    """An Estimate with detail=summary: strategies without `monthly` and `cumulative_usd`, and
+    `monthly_requests` holding month 1 only."""
+
+    strategies: dict[Strategy, StrategySummary]  # type: ignore[assignment]
+
+
 class BatchResponse(BaseModel):
-    estimates: list[Estimate]
+    estimates: list[Estimate] | list[EstimateSummary]
     """One per scenario (or sweep value), in order. With detail=summary, no `monthly` and `cumulative_usd`."""
     values: list[float] | None = None
     """The swept values, when the request was a sweep."""

@@ -62,7 +62,13 @@ async def list_presets() -> list[Any]:
     return list(presets().values())
 
 
-@router.get("/presets/{slug}", response_model=PresetOut, tags=["presets"], summary="One example scenario")
+@router.get(
+    "/presets/{slug}",
+    response_model=PresetOut,
+    tags=["presets"],
+    summary="One example scenario",
+    responses={404: {"description": "Unknown slug; the message lists the presets."}},
+)
 async def get_preset(slug: str) -> Any:
     try:
         return presets()[slug]

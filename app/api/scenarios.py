@@ -116,7 +116,7 @@ def _conflict(exc: queries.StaleRevision) -> HTTPException:
     return HTTPException(409, str(exc))
 
 
-ScenarioId = Annotated[int, Field(ge=1, le=2**62)]
+ScenarioId = Annotated[int, Field(ge=1, le=2**31 - 1)]  # an INTEGER column on every database
 
 
 @router.post("", status_code=201, response_model=ScenarioDetail, responses=ERROR_RESPONSES)
@@ -129,7 +129,7 @@ def create(scenario: Scenario, session: SessionDep, settings: SettingsDep) -> di
 @router.get("", response_model=ScenarioPage, responses=ERROR_RESPONSES)
 def list_(
     session: SessionDep,
-    search: Annotated[str | None, Query(max_length=200, description="Text in the name.")] = None,
+    search: Annotated[str | None, Query(max_length=200, pattern="^[^\x00]*$", description="Text in the name.")] = None,
     archived: Annotated[queries.Archived, Query(description="false, true or all.")] = "false",
     sort: Annotated[queries.Sort, Query()] = "updated",
     limit: Annotated[int, Query(ge=1, le=500)] = 50,

@@ -1,11 +1,19 @@
-"""Each test gets its own database and an app from create_app(), wired to it by dependency override."""
+"""Each test gets its own database and an app from create_app(), wired to it by dependency override.
+
+`db_engine` runs every test that uses the database twice: on SQLite (in memory) and on PostgreSQL
+(TEST_POSTGRES_URL, set by scripts/with-postgres.sh, which `make test` runs pytest through). Without
+TEST_POSTGRES_URL the PostgreSQL run is skipped, and the skip says why.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import os
+from collections.abc import Callable, Iterator
+from contextlib import ExitStack
 from typing import Any
 
 import pytest
+from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
@@ -16,6 +24,13 @@ import app.db.models  # noqa: F401  (registers the tables)
 from app.api.deps import get_session
 from app.main import create_app
 from app.settings import Settings
+
+POSTGRES_URL = os.environ.get("TEST_POSTGRES_URL", "")
+POSTGRES_SKIPPED = "PostgreSQL tests skipped: " + (
+    os.environ.get("TEST_POSTGRES_SKIPPED")
+    or "TEST_POSTGRES_URL is not set (`make test` sets it through scripts/with-postgres.sh)"
+)
+BACKENDS = ["sqlite", pytest.param("postgresql", marks=pytest.mark.skipif(not POSTGRES_URL, reason=POSTGRES_SKIPPED))]
 
 
 def _sqlite_memory() -> Engine:
@@ -28,10 +43,27 @@ def _sqlite_memory() -> Engine:
     return engine
 
 
-@pytest.fixture
-def db_engine() -> Iterator[Engine]:
+@pytest.fixture(scope="session")
+def postgres_engine() -> Iterator[Engine]:
+    """One engine (and pool) for the whole run; each test drops and recreates the tables (~10 ms)."""
+    engine = create_engine(POSTGRES_URL, pool_size=5, max_overflow=5)
+    yield engine
+    SQLModel.metadata.drop_all(engine)
+    engine.dispose()
+
+
+@pytest.fixture(params=BACKENDS)
+def db_engine(request: pytest.FixtureRequest) -> Iterator[Engine]:
+    """A fresh schema, tables made by `create_all` (tests only: real databases are migrated by Alembic;
+    tests/test_migrations.py checks that both give the same schema)."""
+    if request.param == "postgresql":
+        engine: Engine = request.getfixturevalue("postgres_engine")
+        SQLModel.metadata.drop_all(engine)
+        SQLModel.metadata.create_all(engine)
+        yield engine
+        return
     engine = _sqlite_memory()
-    SQLModel.metadata.create_all(engine)  # tests only: real databases are migrated by Alembic
+    SQLModel.metadata.create_all(engine)
     yield engine
     engine.dispose()
 
@@ -41,14 +73,35 @@ def settings() -> Settings:
     return Settings(database_url="sqlite://", max_body_bytes=200_000, max_batch=50, seed_presets=False)
 
 
-@pytest.fixture
-def client(settings: Settings, db_engine: Engine) -> Iterator[TestClient]:
-    app = create_app(settings)
+def wire(app: FastAPI, engine: Engine) -> None:
+    """Point the app's sessions at `engine`."""
 
     def session() -> Iterator[Session]:
-        with Session(db_engine, expire_on_commit=False) as s:
+        with Session(engine, expire_on_commit=False) as s:
             yield s
 
     app.dependency_overrides[get_session] = session
-    with TestClient(app) as c:
-        yield c
+
+
+@pytest.fixture
+def client_on(settings: Settings) -> Iterator[Callable[[Engine], TestClient]]:
+    """Make a started TestClient of a new app on a given engine; each is closed at teardown."""
+    with ExitStack() as stack:
+
+        def make(engine: Engine) -> TestClient:
+            app = create_app(settings)
+            wire(app, engine)
+            return stack.enter_context(TestClient(app))
+
+        yield make
+
+
+@pytest.fixture
+def client(client_on: Callable[[Engine], TestClient], db_engine: Engine) -> TestClient:
+    return client_on(db_engine)
+
+
+def pytest_terminal_summary(terminalreporter: Any) -> None:
+    """Say it loudly at the end of the run when the PostgreSQL half did not run."""
+    if not POSTGRES_URL:
+        terminalreporter.write_sep("!", POSTGRES_SKIPPED, yellow=True, bold=True)

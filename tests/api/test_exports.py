@@ -16,7 +16,7 @@ from fastapi.testclient import TestClient
 from openpyxl.worksheet.worksheet import Worksheet
 from typer.testing import CliRunner
 
-from app import exports, saved
+from app import exports, saved, services
 from app.cli import app as cli
 from app.engine import CATEGORIES, STRATEGIES, PriceSheet, Scenario
 from app.presets import PRESETS_DIR, presets
@@ -408,12 +408,21 @@ def test_formula_injection_is_neutralised_in_csv_and_xlsx(client: TestClient) ->
         assert all(c.data_type == "s" for c in texts)
 
 
-def test_control_characters_in_a_name_do_not_break_the_workbook(client: TestClient) -> None:
-    scenario = {"name": "Bell\x07 and\x00 null"}
-    response = client.post(f"{API}/export.xlsx", json=scenario)
-    assert response.status_code == 200
-    assert workbook(response.content)["Summary"]["B2"].value == "Bell and null"
-    assert client.post(f"{API}/export.csv", json=scenario).status_code == 200
+@pytest.mark.parametrize("field", ["name", "description"])
+def test_control_characters_in_free_text_are_refused_at_the_field(client: TestClient, field: str) -> None:
+    """NUL and other control characters: PostgreSQL cannot store NUL, XML (XLSX) cannot hold them."""
+    response = client.post(f"{API}/export.xlsx", json={field: "Bell\x07 and\x00 null"})
+    assert response.status_code == 422
+    assert [e["loc"] for e in response.json()["detail"]] == [field]
+
+
+def test_the_workbook_drops_control_characters_it_is_handed_anyway() -> None:
+    """Defence in depth for documents that never went through Scenario (an import, an old row)."""
+    scenario = Scenario()
+    document = services.estimate_one(scenario)
+    document["scenario_name"] = "Bell\x07 and\x00 null"
+    data = exports.xlsx_export(document, scenario)
+    assert workbook(data)["Summary"]["B2"].value == "Bell and null"
 
 
 # --- the workbook's form ---
