@@ -10,7 +10,7 @@ from typing import Any
 
 from app.catalog import CatalogError, load_catalog
 from app.engine import MissingPrice, PriceSheet, Scenario
-from app.engine.estimate import estimate_documents
+from app.engine.estimate import Detail, estimate_documents
 
 
 class ScenarioError(ValueError):
@@ -35,12 +35,17 @@ def price(scenario: Scenario, *, prefix: str = "") -> PriceSheet:
 
 
 def estimate_all(
-    scenarios: Sequence[Scenario], sheets: Sequence[PriceSheet] | None = None, *, prefix: str = ""
+    scenarios: Sequence[Scenario],
+    sheets: Sequence[PriceSheet] | None = None,
+    *,
+    prefix: str = "",
+    detail: Detail = "full",
 ) -> list[dict[str, Any]]:
     """Estimate documents (plain dicts, cents) for many scenarios in one engine call.
 
     `sheets` are frozen prices (a saved revision's); without them, today's catalog.
     With a prefix such as `scenarios.`, errors name the scenario by index: `scenarios.3.prompting.model`.
+    `detail="summary"` leaves out the monthly series (see `estimate_documents`).
     """
     if sheets is None:
         errors: list[dict[str, Any]] = []
@@ -54,7 +59,7 @@ def estimate_all(
             raise ScenarioError(errors)
         sheets = priced
     try:
-        return estimate_documents(scenarios, sheets)
+        return estimate_documents(scenarios, sheets, detail=detail)
     except MissingPrice as exc:
         path, _, msg = str(exc).partition(": ")
         raise ScenarioError([{"loc": path, "msg": msg}]) from exc

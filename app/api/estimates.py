@@ -2,15 +2,16 @@
 
 from __future__ import annotations
 
-import json
 from typing import Annotated, Any, Literal
 
+import orjson
 from fastapi import APIRouter, Body, Query, Request
 from fastapi.responses import Response
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from app.api.errors import ERROR_RESPONSES
 from app.engine import Estimate, Scenario
+from app.engine.estimate import Detail
 from app.engine.scenario import Strategy
 from app.services import ScenarioError, estimate_all, estimate_one, price
 
@@ -25,8 +26,9 @@ EXAMPLE = {
 
 
 def json_response(content: Any, status_code: int = 200) -> Response:
-    """Serialise plain documents once; the engine already rounded every amount to cents."""
-    return Response(json.dumps(content, separators=(",", ":")), status_code=status_code, media_type="application/json")
+    """Serialise plain documents once, with orjson (several times faster than json on a thousand
+    numbers); the engine already rounded every amount to cents."""
+    return Response(orjson.dumps(content), status_code=status_code, media_type="application/json")
 
 
 ScenarioBody = Annotated[Scenario, Body(openapi_examples={"tickets": {"summary": "Support tickets", "value": EXAMPLE}})]
@@ -124,37 +126,27 @@ def _swept(scenario: Scenario, sweep: Sweep) -> list[Scenario]:
     return out
 
 
-def _summary(doc: dict[str, Any]) -> dict[str, Any]:
-    strategies = {
-        name: {k: v for k, v in s.items() if k not in ("monthly", "cumulative_usd")}
-        for name, s in doc["strategies"].items()
-    }
-    return {**doc, "strategies": strategies, "monthly_requests": doc["monthly_requests"][:1]}
-
-
 @router.post(
     "/estimate/batch", response_model=BatchResponse, responses=ERROR_RESPONSES, summary="Estimate many scenarios"
 )
 async def estimate_batch(
     request: Request,
     body: BatchRequest,
-    detail: Annotated[Literal["summary", "full"], Query(description="full adds the monthly series")] = "summary",
+    detail: Annotated[Detail, Query(description="full adds the monthly series")] = "summary",
 ) -> Response:
     """Up to MAX_BATCH scenarios through one engine call, or one scenario swept over a field's values."""
     limit = request.app.state.settings.max_batch
     if body.scenarios is not None:
         if len(body.scenarios) > limit:
             raise ScenarioError([{"loc": "scenarios", "msg": f"at most {limit:,} scenarios in one batch"}])
-        docs = estimate_all(body.scenarios, prefix="scenarios.")
+        docs = estimate_all(body.scenarios, prefix="scenarios.", detail=detail)
     else:
         assert body.scenario is not None and body.sweep is not None
         if len(body.sweep.values) > limit:
             raise ScenarioError([{"loc": "sweep.values", "msg": f"at most {limit:,} values in one sweep"}])
         sheet = price(body.scenario, prefix="scenario.")
         swept = _swept(body.scenario, body.sweep)
-        docs = estimate_all(swept, [sheet] * len(swept))
-    if detail == "summary":
-        docs = [_summary(d) for d in docs]
+        docs = estimate_all(swept, [sheet] * len(swept), detail=detail)
     out: dict[str, Any] = {"estimates": docs}
     if body.sweep is not None:
         out["values"] = body.sweep.values

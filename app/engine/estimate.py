@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
-from typing import Any
+from dataclasses import dataclass
+from typing import Any, Literal
 
 import numpy as np
 from pydantic import BaseModel, ConfigDict, Field
@@ -124,17 +125,26 @@ def estimate_many(scenarios: Sequence[Scenario], sheets: Sequence[PriceSheet]) -
     return [Estimate.model_validate(doc) for doc in estimate_documents(scenarios, sheets)]
 
 
-def estimate_documents(scenarios: Sequence[Scenario], sheets: Sequence[PriceSheet]) -> list[dict[str, Any]]:
+Detail = Literal["full", "summary"]
+
+
+def estimate_documents(
+    scenarios: Sequence[Scenario], sheets: Sequence[PriceSheet], *, detail: Detail = "full"
+) -> list[dict[str, Any]]:
     """The Estimate documents as plain dicts, for faces that serialise them directly.
 
     Their shape is `Estimate`'s (tests validate every one); skipping the model
     saves re-validating a thousand numbers per scenario on the API's hot path.
+    `detail="summary"` leaves out each strategy's `monthly` and `cumulative_usd`
+    and keeps month 1 of `monthly_requests`: a batch of thousands then never
+    builds the per-month lists it would throw away.
     """
     inputs = build_inputs(scenarios, sheets)
     costs, verdicts = run(inputs)
     volumes = break_even_volume(inputs)
+    sums = _horizon_sums(costs, verdicts)
     return [
-        _document(i, scenario, sheet, costs, verdicts, volumes[i])
+        _document(i, scenario, sheet, costs, verdicts, sums, volumes[i], full=detail == "full")
         for i, (scenario, sheet) in enumerate(zip(scenarios, sheets, strict=True))
     ]
 
@@ -150,24 +160,51 @@ def _cents(a: np.ndarray) -> list[float]:
     return [float(v) for v in np.round(a, 2)]
 
 
-def _strategy_doc(series: np.ndarray, requests: np.ndarray, request_usd: float, with_compute: bool) -> dict[str, Any]:
-    monthly_totals = series.sum(axis=1)
-    total = float(monthly_totals.sum())
-    served = float(requests.sum())
-    rounded = np.round(series, 2).tolist()
-    doc: dict[str, Any] = {
+@dataclass(frozen=True)
+class _HorizonSums:
+    """Per-row sums over each row's horizon, for all rows at once (summary and full documents alike)."""
+
+    totals: dict[str, list[float]]
+    served: list[float]
+    compute_only: list[float]
+
+
+def _horizon_sums(costs: Costs, v: Verdicts) -> _HorizonSums:
+    shape = costs.in_horizon.shape
+    compute_only = sum(
+        (
+            np.where(costs.in_horizon, np.broadcast_to(c, shape), 0.0)
+            for k, c in enumerate(costs.series["fine_tuning"])
+            if k in COMPUTE_ONLY and c is not None
+        ),
+        np.zeros(shape),
+    )
+    return _HorizonSums(
+        totals={s: v.totals[:, k].tolist() for k, s in enumerate(STRATEGIES)},
+        served=np.cumsum(costs.requests, axis=1)[:, -1].tolist(),  # a running sum, as Costs.totals
+        compute_only=np.cumsum(compute_only, axis=1)[:, -1].tolist(),
+    )
+
+
+def _strategy_doc(total: float, served: float, request_usd: float) -> dict[str, Any]:
+    return {
         "total_usd": round(total, 2),
+        "cost_per_1k_requests_usd": round(total / served * 1000, 2) if served > 0 else None,
+        "request_usd": round(request_usd, 8),
+    }
+
+
+def _monthly(series: np.ndarray) -> dict[str, Any]:
+    """`monthly` and `cumulative_usd` of a (months, 8) series."""
+    monthly_totals = series.sum(axis=1)
+    rounded = np.round(series, 2).tolist()
+    return {
         "monthly": [
             {"month": m + 1, "total_usd": t, "categories": dict(zip(CATEGORIES, row, strict=True))}
             for m, (t, row) in enumerate(zip(_cents(monthly_totals), rounded, strict=True))
         ],
         "cumulative_usd": _cents(np.cumsum(monthly_totals)),
-        "cost_per_1k_requests_usd": round(total / served * 1000, 2) if served > 0 else None,
-        "request_usd": round(request_usd, 8),
     }
-    if with_compute:
-        doc["compute_only_usd"] = round(float(series[:, list(COMPUTE_ONLY)].sum()), 2)
-    return doc
 
 
 def _prices_used(scenario: Scenario, sheet: PriceSheet) -> dict[str, dict[str, Any]]:
@@ -323,21 +360,29 @@ def _summary(v: Verdicts, i: int, gates: list[dict[str, Any]]) -> str:
 
 
 def _document(
-    i: int, scenario: Scenario, sheet: PriceSheet, costs: Costs, v: Verdicts, volume: float
+    i: int,
+    scenario: Scenario,
+    sheet: PriceSheet,
+    costs: Costs,
+    v: Verdicts,
+    sums: _HorizonSums,
+    volume: float,
+    *,
+    full: bool,
 ) -> dict[str, Any]:
     months = scenario.horizon_months
-    requests = costs.requests[i, :months]
-    strategies = {
-        s: _strategy_doc(
-            costs.categories(s, i, months),
-            requests,
-            float(costs.per_request[s][i]),
-            with_compute=s == "fine_tuning",
-        )
-        for s in STRATEGIES
-        if s != "rag" or scenario.rag.enabled
-    }
-    totals: dict[str, float] = {s: float(v.totals[i, k]) for k, s in enumerate(STRATEGIES)}
+    requests = costs.requests[i, :months] if full else costs.requests[i, :1]
+    strategies: dict[str, dict[str, Any]] = {}
+    for s in STRATEGIES:
+        if s == "rag" and not scenario.rag.enabled:
+            continue
+        doc = _strategy_doc(sums.totals[s][i], sums.served[i], float(costs.per_request[s][i]))
+        if full:
+            doc |= _monthly(costs.categories(s, i, months))
+        if s == "fine_tuning":
+            doc["compute_only_usd"] = round(sums.compute_only[i], 2)
+        strategies[s] = doc
+    totals: dict[str, float] = {s: sums.totals[s][i] for s in STRATEGIES}
     gates = _gate_reasons(scenario, v, i, totals, volume)
     ratio = float(v.ratio[i])
     return {
