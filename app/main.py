@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, FastAPI
-from fastapi.responses import RedirectResponse
+from fastapi import APIRouter, FastAPI, Request
+from fastapi.responses import HTMLResponse, Response
+from starlette.middleware.gzip import GZipMiddleware
 
 from app.api import errors, estimates, exports, reference, scenarios
 from app.settings import Settings, get_settings
+from app.web import calculator, error_pages
+from app.web.assets import PREFIX
+from app.web.middleware import SecurityHeaders
+from app.web.templating import assets, templates
 
 API_PREFIX = "/api/v1"
 
@@ -18,6 +23,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         version="1",
         summary="Total cost of ownership of prompting, RAG and fine-tuning, with a verdict under the 2x rule.",
         description="Field names are stable within /api/v1 (shared/design/api-contract.md). Money is USD, in cents.",
+        docs_url=None,  # served below from static/vendor: no CDN, no inline script
+        redoc_url=None,
     )
     app.state.settings = settings
     api = APIRouter(prefix=API_PREFIX, responses=errors.ERROR_RESPONSES)  # our 422 and 413, on every route
@@ -26,11 +33,21 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     api.include_router(scenarios.router)
     api.include_router(exports.router)
     app.include_router(api)
+    app.include_router(calculator.router)
     errors.install(app)
+    error_pages.install(app)
     app.add_middleware(errors.BodyLimit, limit=settings.max_body_bytes)
+    app.add_middleware(GZipMiddleware, minimum_size=1_000, compresslevel=6)  # static files come gzipped already
+    app.add_middleware(SecurityHeaders)
 
-    @app.get("/", include_in_schema=False)
-    async def home() -> RedirectResponse:
-        return RedirectResponse("/docs")
+    static = assets()
+
+    @app.get(PREFIX + "{path:path}", include_in_schema=False)
+    async def static_file(request: Request, path: str) -> Response:
+        return static.respond(request)
+
+    @app.get("/docs", include_in_schema=False, response_class=HTMLResponse)
+    async def api_docs(request: Request) -> Response:
+        return templates.TemplateResponse(request, "api_docs.html", {})
 
     return app

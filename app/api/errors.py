@@ -42,7 +42,7 @@ def _field_errors(errors: Any) -> list[dict[str, str]]:
     return out
 
 
-async def _validation(request: Request, exc: RequestValidationError) -> JSONResponse:
+async def validation_error(request: Request, exc: RequestValidationError) -> JSONResponse:
     return JSONResponse({"detail": _field_errors(exc.errors())}, status_code=422)
 
 
@@ -50,7 +50,7 @@ async def _scenario(request: Request, exc: ScenarioError) -> JSONResponse:
     return JSONResponse({"detail": [{"type": "value_error", **e} for e in exc.errors]}, status_code=422)
 
 
-async def _http(request: Request, exc: HTTPException) -> JSONResponse:
+async def http_error(request: Request, exc: HTTPException) -> JSONResponse:
     if exc.status_code == 400:  # FastAPI's answer to a body it cannot read (not UTF-8): a bad input, so 422
         error = {"loc": "(body)", "msg": f"{exc.detail}: the body must be JSON in UTF-8", "type": "body_invalid"}
         return JSONResponse({"detail": [error]}, status_code=422)
@@ -58,9 +58,9 @@ async def _http(request: Request, exc: HTTPException) -> JSONResponse:
 
 
 def install(app: FastAPI) -> None:
-    app.add_exception_handler(RequestValidationError, _validation)  # type: ignore[arg-type]
+    app.add_exception_handler(RequestValidationError, validation_error)  # type: ignore[arg-type]
     app.add_exception_handler(ScenarioError, _scenario)  # type: ignore[arg-type]
-    app.add_exception_handler(HTTPException, _http)  # type: ignore[arg-type]
+    app.add_exception_handler(HTTPException, http_error)  # type: ignore[arg-type]
 
 
 class BodyLimit:

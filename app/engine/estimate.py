@@ -19,7 +19,7 @@ from .inputs import Inputs, build_inputs
 from .kernel import CATEGORIES, COMPUTE_ONLY, Costs, compute
 from .prices import PriceSheet
 from .scenario import MIN_LABELED_EXAMPLES, STRATEGIES, STRATEGY_LABELS, TCO_RULE, Scenario, Strategy
-from .verdict import FINE_TUNING, GATE_NAMES, Verdicts, break_even_volume, decide
+from .verdict import FINE_TUNING, GATE_NAMES, Verdicts, break_even_volume, decide, totals_at
 
 
 class _Out(BaseModel):
@@ -147,6 +147,15 @@ def estimate_documents(
         _document(i, scenario, sheet, costs, verdicts, sums, volumes[i], full=detail == "full")
         for i, (scenario, sheet) in enumerate(zip(scenarios, sheets, strict=True))
     ]
+
+
+def tco_by_volume(scenario: Scenario, sheet: PriceSheet, volumes: Sequence[float]) -> dict[str, list[float | None]]:
+    """TCO of each strategy over the horizon if month 1 served each of `volumes` requests (growth
+    kept): the curve of the volume chart, in cents; None where rag is not an option."""
+    totals = totals_at(build_inputs([scenario], [sheet]), np.asarray(volumes, dtype=np.float64)[None, :])[0]
+    return {
+        s: [None if math.isnan(v) else round(v, 2) for v in totals[:, k].tolist()] for k, s in enumerate(STRATEGIES)
+    }
 
 
 # --- documents ---

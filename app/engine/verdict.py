@@ -141,16 +141,31 @@ def decide(x: Inputs, costs: Costs) -> Verdicts:
     )
 
 
-def ratios_at(x: Inputs, volumes: np.ndarray) -> np.ndarray:
-    """(N, P) TCO ratio of each row at each month-1 volume: one kernel call of N*P rows."""
+def _at_volumes(x: Inputs, volumes: np.ndarray) -> tuple[Inputs, np.ndarray]:
+    """The N*P rows of each row at each month-1 volume, and their (N*P, 3) TCO per strategy."""
     n, p = volumes.shape
     swept = {k: np.repeat(np.broadcast_to(np.asarray(v, dtype=np.float64), (n,)), p) for k, v in x.items()}
     swept["workload.requests_per_month"] = volumes.reshape(-1)
     costs = compute(swept)
-    totals = np.stack([costs.totals(s) for s in STRATEGIES], axis=1)
+    return swept, np.stack([costs.totals(s) for s in STRATEGIES], axis=1)
+
+
+def totals_at(x: Inputs, volumes: np.ndarray) -> np.ndarray:
+    """(N, P, 3) TCO of each strategy for each row at each month-1 volume: one kernel call.
+
+    What the volume chart draws; rag's column is NaN where it is not an option.
+    """
+    swept, totals = _at_volumes(x, volumes)
+    totals[:, RAG] = np.where(swept["rag.enabled"] > 0, totals[:, RAG], np.nan)
+    return totals.reshape(*volumes.shape, len(STRATEGIES))
+
+
+def ratios_at(x: Inputs, volumes: np.ndarray) -> np.ndarray:
+    """(N, P) TCO ratio of each row at each month-1 volume: one kernel call of N*P rows."""
+    swept, totals = _at_volumes(x, volumes)
     simpler, _ = _simpler_and_feasibility(swept, totals)
     simpler_total = np.take_along_axis(totals, simpler[:, None], axis=1)[:, 0]
-    return _tco_ratio(simpler_total, totals[:, FINE_TUNING]).reshape(n, p)
+    return _tco_ratio(simpler_total, totals[:, FINE_TUNING]).reshape(volumes.shape)
 
 
 def break_even_volume(x: Inputs, *, points: int = 33, rounds: int = 3) -> np.ndarray:

@@ -1,0 +1,52 @@
+"""Errors of the browser pages as pages (the API keeps its JSON errors, app/api/errors.py)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse, Response
+from starlette.exceptions import HTTPException
+
+from app.api import errors as api_errors
+from app.web.templating import templates
+
+TITLES = {404: "Not found", 405: "Not allowed", 409: "Changed meanwhile", 413: "Too large", 422: "Bad input"}
+
+
+def is_api(request: Request) -> bool:
+    path = request.url.path
+    return path.startswith("/api/") or path == "/openapi.json"
+
+
+def page(request: Request, status: int, message: str) -> Response:
+    ctx = {"status": status, "title": TITLES.get(status, "Error"), "message": message}
+    return templates.TemplateResponse(request, "error.html", ctx, status_code=status)
+
+
+async def http_error(request: Request, exc: HTTPException) -> Response:
+    if is_api(request):
+        return await api_errors.http_error(request, exc)
+    detail: Any = exc.detail
+    return page(request, exc.status_code, detail if isinstance(detail, str) else "The request could not be served.")
+
+
+async def validation_error(request: Request, exc: RequestValidationError) -> Response:
+    if is_api(request):
+        return await api_errors.validation_error(request, exc)
+    return page(request, 404, "No such page: the address has a part that is not valid.")
+
+
+async def server_error(request: Request, exc: Exception) -> Response:
+    """A bug: the page says so plainly (htmx shows its banner instead and keeps the form)."""
+    if is_api(request):
+        return JSONResponse({"detail": "internal error: the server failed on this request"}, status_code=500)
+    return page(request, 500, "The server failed on this request. What you typed is still in the form: try again.")
+
+
+def install(app: Any) -> None:
+    """After app.api.errors.install: pages get pages, /api gets JSON."""
+    app.add_exception_handler(HTTPException, http_error)
+    app.add_exception_handler(RequestValidationError, validation_error)
+    app.add_exception_handler(Exception, server_error)

@@ -1,0 +1,83 @@
+"""What the results panel shows for one estimate: verdict in words, totals, charts and their tables.
+
+Shared by the calculator and the saved-scenario pages, so a figure reads the same everywhere.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from app.engine import PriceSheet, Scenario
+from app.engine.estimate import tco_by_volume
+from app.engine.scenario import STRATEGY_LABELS
+from app.web import figures
+from app.web.figures import compact
+
+
+def changes(doc: dict[str, Any]) -> list[str]:
+    """What would change the answer, in plain words."""
+    v = doc["verdict"]
+    simpler = STRATEGY_LABELS[v["simpler"]]
+    now = doc["monthly_requests"][0] if doc["monthly_requests"] else 0.0
+    out = []
+    volume = v["break_even_requests_per_month"]
+    if volume is None:
+        out.append("Fine-tuning never wins by 2x at any volume up to 1T requests a month.")
+    elif volume == 0:
+        out.append("Fine-tuning wins by 2x on TCO at any volume.")
+    elif volume > now:
+        out.append(
+            f"Fine-tuning wins by 2x above {compact(volume)} requests a month "
+            f"({volume / max(now, 1):.3g}x this scenario's {compact(now)})."
+        )
+    else:
+        out.append(
+            f"Fine-tuning wins by 2x above {compact(volume)} requests a month; this scenario has {compact(now)}."
+        )
+    month = v["break_even_month"]
+    if month:
+        out.append(f"Fine-tuning's cumulative cost falls below {simpler}'s from month {month} on.")
+    else:
+        out.append(
+            f"Within {doc['horizon_months']} months, fine-tuning's cumulative cost never falls below {simpler}'s."
+        )
+    failed = [g for g in v["gates"] if not g["passed"] and g["id"] != 5]
+    if failed:
+        which = ", ".join(str(g["id"]) for g in failed)
+        out.append(f"Whatever the costs, fine-tuning waits on gate{'s' if len(failed) > 1 else ''} {which} (below).")
+    if v["latency_rules_out_apis"]:
+        out.append("The latency budget rules out the API routes: only the tuned model meets it.")
+    return out
+
+
+def context(doc: dict[str, Any], scenario: Scenario, sheet: PriceSheet) -> dict[str, Any]:
+    """The template context of `_results.html`."""
+    now = doc["monthly_requests"][0] if doc["monthly_requests"] else 0.0
+    volumes = figures.volume_grid(now, doc["verdict"]["break_even_requests_per_month"])
+    curve = tco_by_volume(scenario, sheet, volumes)
+    return {
+        "doc": doc,
+        "labels": STRATEGY_LABELS,
+        "changes": changes(doc),
+        "charts": [
+            {
+                "id": "chart-cumulative",
+                "title": "Cumulative TCO per strategy",
+                "figure": figures.cumulative(doc),
+                "table": figures.cumulative_table(doc),
+            },
+            {
+                "id": "chart-monthly",
+                "title": "Monthly cost by category",
+                "figure": figures.monthly(doc),
+                "table": figures.monthly_table(doc),
+            },
+            {
+                "id": "chart-volume",
+                "title": "TCO against volume",
+                "figure": figures.volume(doc, volumes, curve),
+                "table": figures.volume_table(doc, volumes, curve),
+            },
+        ],
+        "config": figures.CONFIG,
+    }

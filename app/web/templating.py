@@ -1,0 +1,65 @@
+"""Jinja2 set-up: the templates directory, hashed static URLs and the number formats of every page."""
+
+from __future__ import annotations
+
+import math
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+import orjson
+from fastapi.templating import Jinja2Templates
+from markupsafe import Markup
+
+from app.engine.scenario import STRATEGY_LABELS
+from app.web.assets import Assets
+from app.web.figures import compact
+
+TEMPLATES_DIR = Path(__file__).resolve().parent.parent.parent / "templates"
+
+
+@cache
+def assets() -> Assets:
+    return Assets()
+
+
+def usd(value: float | None, digits: int = 0) -> str:
+    """1234.5 -> "1,235 USD"; None -> an en dash (no value)."""
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return "\u2013"
+    return f"{value:,.{digits}f} USD"
+
+
+def number(value: float | None, digits: int = 0) -> str:
+    if value is None:
+        return "\u2013"
+    return f"{value:,.{digits}f}"
+
+
+def ratio(value: float | None) -> str:
+    return "\u2013" if value is None else f"{value:.2f}x"
+
+
+def cell(value: Any, money: bool) -> str:
+    """A number in a chart's table: money to the cent, volumes whole."""
+    if value is None:
+        return "\u2013"
+    return f"{value:,.2f}" if money else f"{value:,.0f}"
+
+
+def _json_attr(value: Any) -> Markup:
+    """JSON for a data- attribute (orjson, then HTML-escaped by Markup's escape)."""
+    return Markup.escape(orjson.dumps(value).decode())
+
+
+def _make() -> Jinja2Templates:
+    templates = Jinja2Templates(directory=str(TEMPLATES_DIR))
+    env = templates.env
+    env.globals.update(static=lambda path: assets().url(path), labels=STRATEGY_LABELS)
+    env.filters.update(usd=usd, number=number, ratio=ratio, cell=cell, compact=compact, json_attr=_json_attr)
+    env.trim_blocks = True
+    env.lstrip_blocks = True
+    return templates
+
+
+templates = _make()
