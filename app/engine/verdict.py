@@ -144,7 +144,10 @@ def decide(x: Inputs, costs: Costs) -> Verdicts:
 def _at_volumes(x: Inputs, volumes: np.ndarray) -> tuple[Inputs, np.ndarray]:
     """The N*P rows of each row at each month-1 volume, and their (N*P, 3) TCO per strategy."""
     n, p = volumes.shape
-    swept = {k: np.repeat(np.broadcast_to(np.asarray(v, dtype=np.float64), (n,)), p) for k, v in x.items()}
+    if n == 1:  # one row's inputs broadcast against the P volumes as they are
+        swept = dict(x)
+    else:
+        swept = {k: np.repeat(np.broadcast_to(np.asarray(v, dtype=np.float64), (n,)), p) for k, v in x.items()}
     swept["workload.requests_per_month"] = volumes.reshape(-1)
     costs = compute(swept)
     return swept, np.stack([costs.totals(s) for s in STRATEGIES], axis=1)

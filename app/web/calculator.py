@@ -43,6 +43,9 @@ def hints_of(sheet: PriceSheet | None) -> HintMap:
     return out
 
 
+_SLOTS = [(g.error_id, g.id) for g in fields.groups()] + [(f.error_id, f.path) for f in fields.all_fields().values()]
+
+
 def _error_groups(errors: dict[str, str]) -> set[str]:
     return {path.split(".")[0] if "." in path else path for path in errors} | (
         {"horizon"} if "horizon_months" in errors else set()
@@ -102,6 +105,7 @@ def _status(errors: dict[str, str]) -> str:
 def fragment(request: Request, parsed: forms.Parsed) -> Response:
     ctx = page_context(request, parsed)
     ctx["fields"] = list(fields.all_fields().values())
+    ctx["slots"] = _SLOTS
     ctx["hints_changed"] = bool(ctx["hints"]) and ctx["results"]
     headers = {"Vary": "HX-Request", "Cache-Control": "no-store"}
     if ctx["results"]:

@@ -257,7 +257,7 @@ def _field(path: str, name: str, info: FieldInfo) -> Field:
         path=path,
         label=_label(name),
         kind=kind,
-        help=" ".join((info.description or "").split()),
+        help=" ".join((info.description or "").replace("`", "").split()),
         unit="" if kind in ("choice", "bool", "catalog", "text", "textarea") else _unit(path, name, kind),
         default=None if info.default_factory is not None else info.default,
         optional=optional,

@@ -31,13 +31,11 @@ class Parsed:
     errors: dict[str, str] = field(default_factory=dict)
 
 
-def _last(form: Any, key: str) -> str | None:
-    """The last value of a key: a checkbox's hidden "false" comes first, its "true" after it."""
-    if hasattr(form, "getlist"):
-        items = form.getlist(key)
-        return str(items[-1]) if items else None
-    value = form.get(key)
-    return None if value is None else str(value)
+def _last_values(form: Any) -> dict[str, str]:
+    """The last value of each key: a checkbox's hidden "false" comes first, its "true" after it.
+    One pass over the items (Starlette's getlist scans them all for every key)."""
+    items = form.multi_items() if hasattr(form, "multi_items") else form.items()
+    return {str(k): str(v) for k, v in items}
 
 
 def _number(text: str, spec: Field) -> float | int:
@@ -77,8 +75,9 @@ def parse(form: Any) -> Parsed:
     values: dict[str, str] = {}
     errors: dict[str, str] = {}
     tree: dict[str, Any] = {}
+    given = _last_values(form)
     for path, spec in all_fields().items():
-        raw = _last(form, path)
+        raw = given.get(path)
         if raw is None:
             continue
         text = raw if spec.kind == "textarea" else raw.strip()
