@@ -80,15 +80,6 @@ def _make() -> Jinja2Templates:
         usd=usd, number=number, ratio=ratio, cell=cell, compact=compact, json_attr=_json_attr, shown=display
     )
     env.filters["table"] = table_html
-        usd=usd,
-        number=number,
-        ratio=ratio,
-        cell=cell,
-        compact=compact,
-        json_attr=_json_attr,
-        shown=display,
-        table=table_html,
-    )
     env.globals.update(oob_errors=oob_errors)
     env.trim_blocks = True
     env.lstrip_blocks = True
