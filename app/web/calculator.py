@@ -39,7 +39,9 @@ def hints_of(sheet: PriceSheet | None) -> HintMap:
         entry = getattr(sheet, key, None)
         value = getattr(entry, attr, None) if entry is not None else None
         if value is not None and entry is not None:
-            out[path] = {"value": forms.display(value), "id": entry.id, "as_of": entry.as_of}
+            shown = forms.display(value)
+            dated = f"{shown} (catalog, {entry.as_of})" if entry.as_of else f"{shown} (catalog)"
+            out[path] = {"value": shown, "placeholder": dated, "id": entry.id, "as_of": entry.as_of}
     return out
 
 
