@@ -22,7 +22,8 @@ def test_each_point_is_the_estimate_at_that_volume(slug: str) -> None:
         doc = estimate_one(scenario.model_copy(update={"workload": workload}), sheet)
         for strategy, values in curve.items():
             if strategy in doc["strategies"]:
-                assert values[i] == pytest.approx(doc["strategies"][strategy]["total_usd"], abs=0.011), (strategy, volume)
+                expected = doc["strategies"][strategy]["total_usd"]
+                assert values[i] == pytest.approx(expected, abs=0.011), (strategy, volume)
             else:
                 assert values[i] is None
 
