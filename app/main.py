@@ -8,7 +8,8 @@ from starlette.middleware.gzip import GZipMiddleware
 
 from app.api import errors, estimates, exports, reference, scenarios
 from app.settings import Settings, get_settings
-from app.web import calculator, error_pages
+from app.web import calculator, catalog_page, compare, error_pages
+from app.web import scenarios as scenario_pages
 from app.web.assets import PREFIX
 from app.web.middleware import SecurityHeaders
 from app.web.templating import assets, templates
@@ -34,6 +35,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     api.include_router(exports.router)
     app.include_router(api)
     app.include_router(calculator.router)
+    app.include_router(scenario_pages.router)
+    app.include_router(compare.router)
+    app.include_router(catalog_page.router)
     errors.install(app)
     error_pages.install(app)
     app.add_middleware(errors.BodyLimit, limit=settings.max_body_bytes)

@@ -56,6 +56,14 @@ def save(session: Session, *, scenario: Scenario, author: str) -> ScenarioRow:
     return queries.create_scenario(session, name=scenario.name, description=scenario.description, revision=revision)
 
 
+def duplicate(session: Session, *, revision: RevisionRow, name: str, author: str) -> ScenarioRow:
+    """A new scenario from a revision's inputs and frozen prices, so the copy starts with the same
+    figures as the revision it copies (re-pricing it is a separate, explicit step)."""
+    scenario = Scenario.model_validate(revision.inputs).model_copy(update={"name": name})
+    new = _revision(scenario, PriceSheet.model_validate(revision.prices), action="created", author=author)
+    return queries.create_scenario(session, name=name, description=scenario.description, revision=new)
+
+
 def edit(session: Session, *, row: ScenarioRow, expected: int, scenario: Scenario, author: str) -> RevisionRow:
     """A new revision of `row` from the revision `expected` (StaleRevision if it is not the latest)."""
     previous = queries.get_revision(session, scenario_id=_id(row), number=row.latest_revision)

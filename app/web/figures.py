@@ -29,7 +29,7 @@ CONFIG = {"displaylogo": False, "responsive": True, "modeBarButtonsToRemove": ["
 _FONT = {"family": "system-ui, sans-serif", "size": 12}
 
 
-def _layout(**extra: Any) -> dict[str, Any]:
+def base_layout(**extra: Any) -> dict[str, Any]:
     layout: dict[str, Any] = {
         "margin": {"l": 64, "r": 16, "t": 32, "b": 48},
         "font": _FONT,
@@ -42,7 +42,7 @@ def _layout(**extra: Any) -> dict[str, Any]:
     return layout
 
 
-def _axis(title: str, **extra: Any) -> dict[str, Any]:
+def axis_style(title: str, **extra: Any) -> dict[str, Any]:
     return {"title": {"text": title}, "gridcolor": "#e5e5e5", "zeroline": False, "automargin": True, **extra}
 
 
@@ -83,9 +83,9 @@ def cumulative(doc: dict[str, Any]) -> dict[str, Any]:
         )
     return {
         "data": data,
-        "layout": _layout(
-            xaxis=_axis("Month", dtick=6 if len(months) > 24 else 1 if len(months) <= 12 else 3),
-            yaxis=_axis("Cumulative TCO (USD)", tickformat=",.0f", rangemode="tozero"),
+        "layout": base_layout(
+            xaxis=axis_style("Month", dtick=6 if len(months) > 24 else 1 if len(months) <= 12 else 3),
+            yaxis=axis_style("Cumulative TCO (USD)", tickformat=",.0f", rangemode="tozero"),
             shapes=shapes,
             annotations=annotations,
         ),
@@ -111,7 +111,7 @@ def monthly(doc: dict[str, Any]) -> dict[str, Any]:
     gap = 0.04
     width = (1 - gap * (n - 1)) / n
     data: list[dict[str, Any]] = []
-    layout = _layout(barmode="stack", hovermode="closest", annotations=[])
+    layout = base_layout(barmode="stack", hovermode="closest", annotations=[])
     for k, s in enumerate(strategies):
         axis = "" if k == 0 else str(k + 1)
         months = [m["month"] for m in doc["strategies"][s]["monthly"]]
@@ -134,7 +134,7 @@ def monthly(doc: dict[str, Any]) -> dict[str, Any]:
                 }
             )
         start = k * (width + gap)
-        layout[f"xaxis{axis}"] = _axis("Month", domain=[start, start + width], anchor="y")
+        layout[f"xaxis{axis}"] = axis_style("Month", domain=[start, start + width], anchor="y")
         layout["annotations"].append(
             {
                 "text": f"<b>{label(s)}</b>",
@@ -146,7 +146,7 @@ def monthly(doc: dict[str, Any]) -> dict[str, Any]:
                 "showarrow": False,
             }
         )
-    layout["yaxis"] = _axis("USD per month", tickformat=",.0f")
+    layout["yaxis"] = axis_style("USD per month", tickformat=",.0f")
     return {"data": data, "layout": layout}
 
 
@@ -204,9 +204,9 @@ def volume(doc: dict[str, Any], volumes: list[float], curve: dict[str, list[floa
         marker(break_even, f"2x above {compact(break_even)}/month", "dash")
     return {
         "data": data,
-        "layout": _layout(
-            xaxis=_axis("Requests in month 1", type="log", tickformat=".2s"),
-            yaxis=_axis("TCO over the horizon (USD)", type="log", tickformat=".2s"),
+        "layout": base_layout(
+            xaxis=axis_style("Requests in month 1", type="log", tickformat=".2s"),
+            yaxis=axis_style("TCO over the horizon (USD)", type="log", tickformat=".2s"),
             shapes=shapes,
             annotations=annotations,
         ),

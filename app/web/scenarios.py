@@ -1,0 +1,346 @@
+"""The saved-scenario pages for finance: the list, one scenario read-only, its history and diffs,
+editing through the calculator's form, and the actions (duplicate, archive, restore, re-price).
+
+Routes only parse, call `app.saved` / `app.db.queries` and render; what a page shows is built by the
+small functions below and by `app.web.saved_views`. Every action is a POST that answers 303 back to
+the scenario page, so a reload never repeats it; a refused action re-renders the page with its reason.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Annotated, Any, Literal
+
+from fastapi import APIRouter, HTTPException, Query, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from sqlmodel import Session
+
+from app import saved
+from app.api.deps import SessionDep, SettingsDep
+from app.api.scenarios import ScenarioId
+from app.db import queries
+from app.db.models import RevisionRow, ScenarioRow
+from app.engine import PriceSheet, Scenario
+from app.engine.scenario import STRATEGY_LABELS
+from app.services import ScenarioError
+from app.web import forms, results, saved_views
+from app.web.calculator import page_context
+from app.web.templating import templates
+
+router = APIRouter(include_in_schema=False)
+
+API = "/api/v1"
+"""Where the exports are served (app.main.API_PREFIX; not imported: app.main imports this module)."""
+PAGE_SIZE = 25
+ALL_FOR_SORTING = 10_000
+"""Most scenarios sorted by TCO at once: totals are JSON, so this sort happens here, not in SQL."""
+
+PageSort = Literal["updated", "name", "tco", "ratio", "verdict"]
+SORTS: dict[str, str] = {
+    "updated": "Last updated",
+    "name": "Name",
+    "tco": "TCO of the recommendation",
+    "ratio": "TCO ratio",
+    "verdict": "Recommendation",
+}
+"""The list's orders, as the sort menu names them."""
+_QUERY_SORT: dict[str, queries.Sort] = {
+    "updated": "updated",
+    "name": "name",
+    "ratio": "tco",
+    "verdict": "recommendation",
+}
+
+NOTICES = {
+    "saved": "Saved.",
+    "repriced": "Re-priced at today's catalog: the figures below are the new revision's.",
+    "archived": "Archived: hidden from the list unless you tick \u201cshow archived\u201d. Nothing is lost.",
+    "restored": "Restored: back in the list.",
+    "copied": "This is a copy, with the inputs and frozen prices of the scenario it was copied from.",
+}
+"""One-line confirmations after an action, by the query flag its redirect carries (`?saved=1`)."""
+
+EXPORTS: tuple[tuple[str, str, dict[str, str]], ...] = (
+    ("CSV, long", "export.csv", {"shape": "long"}),
+    ("CSV, wide", "export.csv", {"shape": "wide"}),
+    ("XLSX", "export.xlsx", {}),
+    ("JSON", "export.json", {}),
+)
+"""The download links of a revision: label, file, query (app/api/exports.py serves them)."""
+
+
+@dataclass(frozen=True)
+class Editing:
+    """The scenario the calculator form edits, and the revision the edit starts from."""
+
+    id: int
+    latest_revision: int
+
+
+# --- lookups: a missing scenario or revision is a 404 page ---
+
+
+def found(session: Session, scenario_id: int) -> ScenarioRow:
+    row = queries.get_scenario(session, scenario_id=scenario_id)
+    if row is None:
+        raise HTTPException(404, f"No scenario {scenario_id}.")
+    return row
+
+
+def revision_of(session: Session, row: ScenarioRow, number: int | None) -> RevisionRow:
+    """Revision `number` of `row`, or its latest."""
+    assert row.id is not None
+    rev = queries.get_revision(session, scenario_id=row.id, number=number or row.latest_revision)
+    if rev is None:
+        raise HTTPException(404, f"Scenario {row.id} has no revision {number}; the latest is {row.latest_revision}.")
+    return rev
+
+
+def _revision_field(text: object) -> int | None:
+    """The hidden `revision` of a form: the revision the user saw; None when missing or not a number."""
+    try:
+        number = int(str(text))
+    except ValueError:
+        return None
+    return number if 1 <= number <= 1_000_000 else None
+
+
+# --- the list ---
+
+
+def _list_query(request: Request) -> dict[str, Any]:
+    """The list's filters from the address, forgiving: an unknown sort or page falls back to the default
+    (a bookmark must not turn into an error page)."""
+    params = request.query_params
+    sort = params.get("sort", "updated")
+    page = params.get("page", "1")
+    return {
+        "q": (params.get("q") or "").replace("\x00", "").strip()[:200],
+        "sort": sort if sort in SORTS else "updated",
+        "archived": params.get("archived") in ("on", "true", "1"),
+        "page": int(page) if page.isdigit() and 0 < int(page) < 100_000 else 1,
+    }
+
+
+def recommended_tco(rev: RevisionRow) -> float:
+    """TCO of the strategy a revision recommends: what the organisation would actually spend."""
+    return float(rev.totals.get(rev.recommendation) or 0.0)
+
+
+def list_page(
+    session: Session, *, q: str, sort: str, archived: bool, page: int
+) -> tuple[int, list[tuple[ScenarioRow, RevisionRow]]]:
+    """One page of scenarios and the count before paging; sorting by TCO reads every match."""
+    which: queries.Archived = "all" if archived else "false"
+    offset = (page - 1) * PAGE_SIZE
+    if sort != "tco":
+        return queries.list_scenarios(
+            session, search=q or None, archived=which, sort=_QUERY_SORT[sort], limit=PAGE_SIZE, offset=offset
+        )
+    total, rows = queries.list_scenarios(
+        session, search=q or None, archived=which, sort="updated", limit=ALL_FOR_SORTING, offset=0
+    )
+    rows.sort(key=lambda pair: recommended_tco(pair[1]), reverse=True)
+    return total, rows[offset : offset + PAGE_SIZE]
+
+
+@router.get("/scenarios", response_class=HTMLResponse)
+def scenario_list(request: Request, session: SessionDep) -> Response:
+    query = _list_query(request)
+    total, rows = list_page(session, **query)
+    pages = max(1, -(-total // PAGE_SIZE))
+    ctx = {
+        "nav": "scenarios",
+        "rows": rows,
+        "total": total,
+        "pages": pages,
+        "sorts": SORTS,
+        "labels": STRATEGY_LABELS,
+        "utc": saved_views.utc,
+        **query,
+    }
+    return templates.TemplateResponse(request, "scenarios.html", ctx)
+
+
+# --- one scenario ---
+
+
+def exports_of(row: ScenarioRow, rev: RevisionRow) -> list[tuple[str, str]]:
+    """Download links of the revision shown: its figures never change, so each link names it."""
+    out = []
+    for label, file, query in EXPORTS:
+        params = "&".join(f"{k}={v}" for k, v in {**query, "revision": rev.number}.items())
+        out.append((label, f"{API}/scenarios/{row.id}/{file}?{params}"))
+    return out
+
+
+def results_of(rev: RevisionRow) -> dict[str, Any]:
+    """The results panel of a revision, computed from its inputs and frozen prices (as it was saved)."""
+    doc = saved.estimate_revision(rev)
+    return results.context(doc, Scenario.model_validate(rev.inputs), PriceSheet.model_validate(rev.prices))
+
+
+def diff_pair(shown: int, latest: int) -> tuple[int, int]:
+    """The revisions the diff form starts with: the one shown against the one before it (or the next)."""
+    return (shown - 1, shown) if shown > 1 else (1, min(2, latest))
+
+
+def scenario_context(request: Request, session: Session, row: ScenarioRow, rev: RevisionRow) -> dict[str, Any]:
+    assert row.id is not None
+    history = list(queries.list_revisions(session, scenario_id=row.id))
+    notices = [text for flag, text in NOTICES.items() if request.query_params.get(flag)]
+    return {
+        "nav": "scenarios",
+        "row": row,
+        "rev": rev,
+        "history": history,
+        "groups": saved_views.input_groups(Scenario.model_validate(rev.inputs)),
+        "exports": exports_of(row, rev),
+        "diff_pair": diff_pair(rev.number, row.latest_revision),
+        "notices": notices,
+        "problem": "",
+        "utc": saved_views.utc,
+        **results_of(rev),
+    }
+
+
+def scenario_page(
+    request: Request, session: Session, row: ScenarioRow, number: int | None, *, status: int = 200, problem: str = ""
+) -> Response:
+    ctx = scenario_context(request, session, row, revision_of(session, row, number))
+    ctx["problem"] = problem
+    return templates.TemplateResponse(request, "scenario.html", ctx, status_code=status)
+
+
+@router.get("/scenarios/{scenario_id}", response_class=HTMLResponse)
+def scenario(
+    request: Request,
+    scenario_id: ScenarioId,
+    session: SessionDep,
+    revision: Annotated[int | None, Query(ge=1, le=1_000_000)] = None,
+) -> Response:
+    return scenario_page(request, session, found(session, scenario_id), revision)
+
+
+@router.get("/scenarios/{scenario_id}/diff", response_class=HTMLResponse)
+def diff(
+    request: Request,
+    scenario_id: ScenarioId,
+    session: SessionDep,
+    a: Annotated[int | None, Query(ge=1, le=1_000_000)] = None,
+    b: Annotated[int | None, Query(ge=1, le=1_000_000)] = None,
+) -> Response:
+    """Two revisions side by side; without a and b, the previous revision against the latest."""
+    row = found(session, scenario_id)
+    before = revision_of(session, row, a or max(1, row.latest_revision - 1))
+    after = revision_of(session, row, b or row.latest_revision)
+    assert row.id is not None
+    ctx = {
+        "nav": "scenarios",
+        "row": row,
+        "history": list(queries.list_revisions(session, scenario_id=row.id)),
+        "diff": saved_views.revision_diff(before, after),
+        "labels": STRATEGY_LABELS,
+        "utc": saved_views.utc,
+    }
+    return templates.TemplateResponse(request, "scenario_diff.html", ctx)
+
+
+# --- editing, through the calculator's form ---
+
+
+def edit_page(
+    request: Request, row: ScenarioRow, parsed: forms.Parsed, editing: Editing, *, status: int = 200, problem: str = ""
+) -> Response:
+    """The calculator prefilled, saving as the next revision of `row`; `problem` goes above the form."""
+    ctx = page_context(request, parsed, editing=editing, heading=f"Edit {row.name}", title=f"Edit {row.name}")
+    ctx["nav"] = "scenarios"
+    if problem:
+        ctx["errors"][""] = problem
+    return templates.TemplateResponse(request, "calculator.html", ctx, status_code=status)
+
+
+def _stale_message(exc: queries.StaleRevision, expected: int) -> str:
+    return (
+        f"Someone saved revision {exc.latest} while you were editing revision {expected}: nothing was saved. "
+        f"Your values are kept below; saving again makes them revision {exc.latest + 1}, on top of theirs "
+        "(open the scenario in another tab to see what they changed)."
+    )
+
+
+@router.get("/scenarios/{scenario_id}/edit", response_class=HTMLResponse)
+def edit_form(request: Request, scenario_id: ScenarioId, session: SessionDep) -> Response:
+    row = found(session, scenario_id)
+    rev = revision_of(session, row, None)
+    scenario_ = Scenario.model_validate(rev.inputs)
+    assert row.id is not None
+    return edit_page(request, row, forms.Parsed(forms.values_of(scenario_), scenario_), Editing(row.id, rev.number))
+
+
+@router.post("/scenarios/{scenario_id}/edit", response_class=HTMLResponse)
+async def save_edit(request: Request, scenario_id: ScenarioId, session: SessionDep, settings: SettingsDep) -> Response:
+    """A new revision from the form; 422 with each message beside its field, 409 if someone saved meanwhile."""
+    row = found(session, scenario_id)
+    assert row.id is not None
+    form = await request.form()
+    parsed = forms.parse(form)
+    expected = _revision_field(form.get("revision"))
+    if expected is None:
+        editing = Editing(row.id, row.latest_revision)
+        return edit_page(request, row, parsed, editing, status=422, problem="The form lost the revision it edits.")
+    editing = Editing(row.id, expected)
+    if parsed.scenario is None:
+        return edit_page(request, row, parsed, editing, status=422)
+    try:
+        saved.edit(session, row=row, expected=expected, scenario=parsed.scenario, author=settings.local_author)
+    except ScenarioError as exc:  # an unknown catalog id: nothing was written
+        refused = forms.Parsed(parsed.values, None, {e["loc"]: e["msg"] for e in exc.errors})
+        return edit_page(request, row, refused, editing, status=422)
+    except queries.StaleRevision as exc:
+        problem = _stale_message(exc, expected)
+        return edit_page(request, row, parsed, Editing(row.id, exc.latest), status=409, problem=problem)
+    return RedirectResponse(f"/scenarios/{row.id}?saved=1", status_code=303)
+
+
+# --- actions ---
+
+
+@router.post("/scenarios/{scenario_id}/duplicate")
+async def duplicate_scenario(
+    request: Request, scenario_id: ScenarioId, session: SessionDep, settings: SettingsDep
+) -> Response:
+    row = found(session, scenario_id)
+    rev = revision_of(session, row, _revision_field((await request.form()).get("revision")))
+    copy = saved.duplicate(session, revision=rev, name=f"Copy of {row.name}"[:200], author=settings.local_author)
+    return RedirectResponse(f"/scenarios/{copy.id}?copied=1", status_code=303)
+
+
+@router.post("/scenarios/{scenario_id}/archive")
+def archive(scenario_id: ScenarioId, session: SessionDep) -> Response:
+    queries.set_archived(session, scenario=found(session, scenario_id), archived=True)
+    return RedirectResponse(f"/scenarios/{scenario_id}?archived=1", status_code=303)
+
+
+@router.post("/scenarios/{scenario_id}/restore")
+def restore(scenario_id: ScenarioId, session: SessionDep) -> Response:
+    queries.set_archived(session, scenario=found(session, scenario_id), archived=False)
+    return RedirectResponse(f"/scenarios/{scenario_id}?restored=1", status_code=303)
+
+
+@router.post("/scenarios/{scenario_id}/reprice", response_class=HTMLResponse)
+async def reprice(request: Request, scenario_id: ScenarioId, session: SessionDep, settings: SettingsDep) -> Response:
+    """A new revision at today's catalog; refused (409) when the page was not showing the latest revision."""
+    row = found(session, scenario_id)
+    expected = _revision_field((await request.form()).get("revision")) or 0
+    try:
+        saved.reprice(session, row=row, expected=expected, author=settings.local_author)
+    except queries.StaleRevision as exc:
+        problem = (
+            f"Not re-priced: revision {expected or '?'} is not the latest (the latest is {exc.latest}). "
+            "The latest is shown below; re-price it if you still want to."
+        )
+        return scenario_page(request, session, row, None, status=409, problem=problem)
+    except ScenarioError as exc:  # an id the catalog no longer has
+        problem = "Not re-priced: today's catalog cannot price this scenario. " + str(exc)
+        return scenario_page(request, session, row, None, status=422, problem=problem)
+    return RedirectResponse(f"/scenarios/{scenario_id}?repriced=1", status_code=303)
