@@ -20,12 +20,13 @@ run: $(STAMP)
 	$(BIN)/llm-tco serve
 
 ## Lint, type-check the engine, then every test: the database tests on SQLite and on a throwaway
-## PostgreSQL that scripts/with-postgres.sh installs (Debian's package, as root) and starts on 127.0.0.1.
+## PostgreSQL that scripts/with-postgres.sh installs (Debian's package, as root) and starts on 127.0.0.1;
+## the browser tests (tests/browser) in Debian's Chromium, which scripts/with-chromium.sh installs (as root).
 test: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
-	bash scripts/with-postgres.sh $(BIN)/pytest -q
+	bash scripts/with-postgres.sh bash scripts/with-chromium.sh $(BIN)/pytest -q
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

@@ -120,7 +120,7 @@ def fragment(request: Request, parsed: forms.Parsed) -> Response:
     return templates.TemplateResponse(request, "_recompute.html", ctx, headers=headers)
 
 
-@router.get("/", response_class=HTMLResponse)
+@router.api_route("/", methods=["GET", "HEAD"], response_class=HTMLResponse)
 async def calculator(request: Request) -> Response:
     query = request.query_params
     slug = query.get("preset")

@@ -145,8 +145,16 @@ def defaults() -> dict[str, Any]:
     return _DEFAULTS
 
 
+LINK_LEAVES_OUT = frozenset({"description"})
+"""Free text too long for an address bar (a preset's is a paragraph): saved scenarios keep it."""
+
+
 def query_of(scenario: Scenario) -> str:
     """The query string of the inputs that differ from the defaults: `/?` + this reopens them."""
     base = defaults()
-    changed = [(p, display(v)) for p, v in _flat(scenario.model_dump()) if p in all_fields() and base.get(p) != v]
+    changed = [
+        (p, display(v))
+        for p, v in _flat(scenario.model_dump())
+        if p in all_fields() and p not in LINK_LEAVES_OUT and base.get(p) != v
+    ]
     return urlencode(changed)

@@ -104,7 +104,8 @@ def test_the_form_has_the_groups_of_the_issue_in_order(client: TestClient) -> No
 def test_form_values_and_the_short_link_round_trip_every_preset(slug: str) -> None:
     scenario = presets()[slug].scenario
     assert forms.parse(forms.values_of(scenario)).scenario == scenario
-    assert forms.parse(QueryParams(forms.query_of(scenario))).scenario == scenario
+    linked = forms.parse(QueryParams(forms.query_of(scenario))).scenario
+    assert linked == scenario.model_copy(update={"description": ""})  # the link leaves the paragraph out
 
 
 def test_the_defaults_give_an_empty_link() -> None:
@@ -311,3 +312,9 @@ def test_the_api_docs_load_nothing_from_elsewhere(client: TestClient) -> None:
     page = Page(client.get("/docs").text)
     urls = [e["attrs"].get("src") or e["attrs"].get("href") for e in page.elements if e["tag"] in ("script", "link")]
     assert urls and all(u.startswith("/static/") for u in urls if u)
+
+
+def test_head_of_the_calculator_is_answered(client: TestClient) -> None:
+    """Uptime checks and `curl -I` ask with HEAD."""
+    response = client.head("/")
+    assert response.status_code == 200 and response.headers["content-type"].startswith("text/html")

@@ -1,0 +1,82 @@
+#!/usr/bin/env bash
+# with-chromium.sh CMD...: run CMD with TEST_CHROMIUM naming a Chromium binary for the browser tests.
+#
+# - TEST_CHROMIUM already set to an executable: CMD runs with it, nothing else happens.
+# - Otherwise Debian's /usr/bin/chromium is used; when it is missing and we are root, `chromium` is
+#   installed from Debian's packages (non-interactive, quiet, no recommends; about 25 s).
+# - When Chromium cannot be had (not root and not installed, no apt-get, or the install failed),
+#   CMD still runs, a loud line says the browser tests are skipped and why, and TEST_BROWSER_SKIPPED
+#   carries the reason to pytest (tests/browser/conftest.py skips each browser test with it).
+# Never runs `playwright install` (no download of Playwright's own browsers): Playwright drives this
+# Chromium through `executable_path`.
+# Works with no stdin (CI=true): nothing here asks a question.
+set -uo pipefail
+
+if [[ $# -eq 0 ]]; then
+    echo "usage: $0 CMD [ARGS...]" >&2
+    exit 2
+fi
+
+say() { echo "with-chromium: $*" >&2; }
+
+skip() {
+    local reason=$1
+    shift
+    echo "" >&2
+    echo "!!!!! with-chromium: browser tests SKIPPED: $reason !!!!!" >&2
+    echo "" >&2
+    unset TEST_CHROMIUM
+    export TEST_BROWSER_SKIPPED="$reason"
+    exec "$@"
+}
+
+now() { date +%s.%N; }
+elapsed() { awk -v a="$1" -v b="$(now)" 'BEGIN { printf "%.1f", b - a }'; }
+
+if [[ -n "${TEST_CHROMIUM:-}" ]]; then
+    if [[ -x "$TEST_CHROMIUM" ]]; then
+        say "TEST_CHROMIUM is set: using $TEST_CHROMIUM"
+        exec "$@"
+    fi
+    skip "TEST_CHROMIUM=$TEST_CHROMIUM is not an executable file" "$@"
+fi
+
+CHROMIUM=/usr/bin/chromium
+if [[ ! -x "$CHROMIUM" ]]; then
+    if [[ $(id -u) -ne 0 ]]; then
+        skip "no $CHROMIUM and not root, so it cannot be installed (apt-get install chromium)" "$@"
+    fi
+    if ! command -v apt-get >/dev/null; then
+        skip "no $CHROMIUM and no apt-get to install it" "$@"
+    fi
+    say "installing chromium from Debian's packages (apt-get)..."
+    started=$(now)
+    export DEBIAN_FRONTEND=noninteractive
+    apt_opts=(-q -y -o DPkg::Lock::Timeout=300 -o Dpkg::Options::=--force-confdef -o Dpkg::Options::=--force-confold)
+    apt_log=$(mktemp /tmp/llm-tco-apt.XXXXXX)
+    (
+        # The package lists may be fresh already (with-postgres.sh updates them when it installs).
+        candidate=$(apt-cache policy chromium 2>/dev/null | awk '/Candidate:/ { print $2 }')
+        if [[ -z "$candidate" || "$candidate" == "(none)" ]]; then
+            apt-get "${apt_opts[@]}" update || exit 1
+        fi
+        apt-get "${apt_opts[@]}" install --no-install-recommends chromium
+    ) </dev/null >"$apt_log" 2>&1
+    status=$?
+    if [[ $status -ne 0 ]]; then
+        tail -n 30 "$apt_log" >&2
+        rm -f "$apt_log"
+        skip "apt-get install chromium failed (its last lines above)" "$@"
+    fi
+    rm -f "$apt_log"
+    [[ -x "$CHROMIUM" ]] || skip "chromium installed but no $CHROMIUM" "$@"
+    say "installed chromium in $(elapsed "$started") s"
+fi
+
+# The Debian launcher is a shell script; ask the browser itself, which also proves it starts.
+if ! version=$("$CHROMIUM" --headless=new --no-sandbox --disable-gpu --version 2>/dev/null); then
+    skip "$CHROMIUM does not run (\`$CHROMIUM --version\` failed)" "$@"
+fi
+say "${version:-chromium} at $CHROMIUM"
+export TEST_CHROMIUM="$CHROMIUM"
+exec "$@"
