@@ -69,9 +69,12 @@ def compute(parsed: forms.Parsed) -> dict[str, Any]:
     return ctx
 
 
-def page_context(request: Request, parsed: forms.Parsed, **extra: Any) -> dict[str, Any]:
+def page_context(request: Request, parsed: forms.Parsed, *, fragment: bool = False, **extra: Any) -> dict[str, Any]:
+    """The calculator's context; a fragment (htmx) needs no form values."""
     ctx = compute(parsed)
-    if parsed.scenario is not None and not ctx["errors"]:
+    if fragment:
+        pass
+    elif parsed.scenario is not None and not ctx["errors"]:
         ctx["values"] = forms.values_of(parsed.scenario)
     elif not ctx["hints"]:
         ctx["hints"] = hints_of(_default_sheet())
@@ -105,7 +108,7 @@ def _status(errors: dict[str, str]) -> str:
 
 
 def fragment(request: Request, parsed: forms.Parsed) -> Response:
-    ctx = page_context(request, parsed)
+    ctx = page_context(request, parsed, fragment=True)
     ctx["fields"] = list(fields.all_fields().values())
     ctx["slots"] = _SLOTS
     ctx["hints_changed"] = bool(ctx["hints"]) and ctx["results"]

@@ -53,6 +53,15 @@
   });
   window.addEventListener("load", function () { drawCharts(document); });
 
+  // Valid results arrived: no field is in error any more (the server sends error slots only with errors).
+  document.addEventListener("htmx:afterSwap", function (event) {
+    if (!event.detail.target || event.detail.target.id !== "results") return;
+    var xhr = event.detail.xhr;
+    if (xhr && xhr.getResponseHeader("HX-Reswap") === "none") return; // the form was invalid
+    document.querySelectorAll("#calculator p.error[id^='err-']").forEach(function (slot) { slot.textContent = ""; });
+    var formError = document.getElementById("err-form");
+    if (formError) formError.textContent = "";
+  });
   document.addEventListener("htmx:afterSettle", function (event) {
     drawCharts(event.detail.elt || document);
     markInvalid(document);
