@@ -72,12 +72,12 @@ def compute(parsed: forms.Parsed) -> dict[str, Any]:
 def page_context(request: Request, parsed: forms.Parsed, *, fragment: bool = False, **extra: Any) -> dict[str, Any]:
     """The calculator's context; a fragment (htmx) needs no form values."""
     ctx = compute(parsed)
-    if fragment:
-        pass
-    elif parsed.scenario is not None and not ctx["errors"]:
-        ctx["values"] = forms.values_of(parsed.scenario)
-    elif not ctx["hints"]:
-        ctx["hints"] = hints_of(_default_sheet())
+    valid = parsed.scenario is not None and not ctx["errors"]
+    if valid and not fragment:
+        assert parsed.scenario is not None
+        ctx["values"] = forms.values_of(parsed.scenario)  # the page shows the inputs as read
+    elif not valid and not ctx["hints"]:
+        ctx["hints"] = hints_of(_default_sheet())  # a form in error still shows the catalog prices
     errors = ctx["errors"]
     return {
         "request": request,
