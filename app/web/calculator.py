@@ -27,15 +27,18 @@ router = APIRouter(include_in_schema=False)
 HintMap = dict[str, dict[str, Any]]
 
 
+_PRICE_FIELDS = [f for f in fields.all_fields().values() if f.catalog_price is not None]
+"""The override fields whose catalog price the form shows beside them."""
+
+
 def hints_of(sheet: PriceSheet | None) -> HintMap:
     """The catalog price behind each override field: what an empty field means."""
     if sheet is None:
         return {}
     out: HintMap = {}
-    for path, spec in fields.all_fields().items():
-        if spec.catalog_price is None:
-            continue
-        key, attr = spec.catalog_price
+    for spec in _PRICE_FIELDS:
+        assert spec.catalog_price is not None
+        path, (key, attr) = spec.path, spec.catalog_price
         entry = getattr(sheet, key, None)
         value = getattr(entry, attr, None) if entry is not None else None
         if value is not None and entry is not None:
@@ -109,7 +112,7 @@ def _status(errors: dict[str, str]) -> str:
 
 def fragment(request: Request, parsed: forms.Parsed) -> Response:
     ctx = page_context(request, parsed, fragment=True)
-    ctx["fields"] = list(fields.all_fields().values())
+    ctx["price_fields"] = _PRICE_FIELDS
     ctx["slots"] = _SLOTS
     ctx["hints_changed"] = bool(ctx["hints"]) and ctx["results"]
     headers = {"Vary": "HX-Request", "Cache-Control": "no-store"}
@@ -151,8 +154,6 @@ async def catalog_options(request: Request, path: str) -> Response:
         return HTMLResponse("", status_code=404)
     text = (request.query_params.get(path) or "").strip()
     entries = load_catalog().search(text or None, kind=spec.catalog_kind, limit=30)
-    if path == "fine_tuning.model" and not entries:
-        entries = load_catalog().search(text or None, kind="fine_tune", limit=30)
     return templates.TemplateResponse(request, "_options.html", {"entries": entries})
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 import math
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
+from functools import cache
 from typing import Any
 from urllib.parse import urlencode
 
@@ -19,7 +20,6 @@ from app.engine import Scenario
 from app.web.fields import Field, all_fields
 
 _TRUE = {"true", "on", "1", "yes"}
-_DEFAULTS: dict[str, Any] | None = None
 
 
 @dataclass
@@ -138,11 +138,9 @@ def values_of(scenario: Scenario) -> dict[str, str]:
     return {path: display(v) for path, v in _flat(scenario.model_dump()) if path in known}
 
 
+@cache
 def defaults() -> dict[str, Any]:
-    global _DEFAULTS
-    if _DEFAULTS is None:
-        _DEFAULTS = dict(_flat(Scenario().model_dump()))
-    return _DEFAULTS
+    return dict(_flat(Scenario().model_dump()))
 
 
 LINK_LEAVES_OUT = frozenset({"description"})
