@@ -9,8 +9,9 @@ from collections.abc import Sequence
 from typing import Any
 
 from app.catalog import CatalogError, load_catalog
-from app.engine import MissingPrice, PriceSheet, Scenario
+from app.engine import MissingPrice, PriceSheet, Scenario, build_inputs
 from app.engine.estimate import Detail, estimate_documents
+from app.engine.uncertainty import RangeError, seed_ranges
 
 
 class ScenarioError(ValueError):
@@ -40,12 +41,14 @@ def estimate_all(
     *,
     prefix: str = "",
     detail: Detail = "full",
+    uncertainty: bool = False,
 ) -> list[dict[str, Any]]:
     """Estimate documents (plain dicts, cents) for many scenarios in one engine call.
 
     `sheets` are frozen prices (a saved revision's); without them, today's catalog.
     With a prefix such as `scenarios.`, errors name the scenario by index: `scenarios.3.prompting.model`.
-    `detail="summary"` leaves out the monthly series (see `estimate_documents`).
+    `detail="summary"` leaves out the monthly series (see `estimate_documents`); `uncertainty` adds
+    Monte Carlo and the tornado.
     """
     if sheets is None:
         errors: list[dict[str, Any]] = []
@@ -59,11 +62,26 @@ def estimate_all(
             raise ScenarioError(errors)
         sheets = priced
     try:
-        return estimate_documents(scenarios, sheets, detail=detail)
+        return estimate_documents(scenarios, sheets, detail=detail, uncertainty=uncertainty)
+    except RangeError as exc:
+        raise ScenarioError([{"loc": f"ranges.{exc.path}", "msg": exc.msg}]) from exc
     except MissingPrice as exc:
         path, _, msg = str(exc).partition(": ")
         raise ScenarioError([{"loc": path, "msg": msg}]) from exc
 
 
-def estimate_one(scenario: Scenario, sheet: PriceSheet | None = None) -> dict[str, Any]:
-    return estimate_all([scenario], None if sheet is None else [sheet])[0]
+def estimate_one(scenario: Scenario, sheet: PriceSheet | None = None, *, uncertainty: bool = False) -> dict[str, Any]:
+    return estimate_all([scenario], None if sheet is None else [sheet], uncertainty=uncertainty)[0]
+
+
+def with_seed_ranges(scenario: Scenario, sheet: PriceSheet | None = None) -> tuple[Scenario, dict[str, str]]:
+    """The scenario with the seeds' ranges added where they apply, and why the others do not."""
+    sheet = sheet or price(scenario)
+    try:
+        applied, skipped = seed_ranges(scenario, build_inputs([scenario], [sheet]))
+    except MissingPrice as exc:
+        path, _, msg = str(exc).partition(": ")
+        raise ScenarioError([{"loc": path, "msg": msg}]) from exc
+    document = scenario.model_dump()
+    document["ranges"] = {**document["ranges"], **applied}
+    return Scenario.model_validate(document), skipped

@@ -19,6 +19,7 @@ from .inputs import Inputs, build_inputs
 from .kernel import CATEGORIES, COMPUTE_ONLY, Costs, compute
 from .prices import PriceSheet
 from .scenario import MIN_LABELED_EXAMPLES, STRATEGIES, STRATEGY_LABELS, TCO_RULE, Scenario, Strategy
+from .uncertainty import uncertainty_document
 from .verdict import FINE_TUNING, GATE_NAMES, Verdicts, break_even_volume, decide, totals_at
 
 
@@ -97,6 +98,82 @@ class PriceUsed(_Out):
     """The catalog's caveat on these numbers, if any."""
 
 
+class StrategyPercentiles(_Out):
+    p10_usd: float
+    """TCO over the horizon that 10% of draws fall below."""
+    p50_usd: float
+    """The median TCO of the draws."""
+    p90_usd: float
+    """TCO that 90% of draws fall below."""
+    mean_usd: float
+    cumulative_usd: dict[Literal["p10", "p50", "p90"], list[float]] | None = None
+    """Cumulative cost per month at P10, P50 and P90 (the fan chart), from the first 10,000 draws;
+    absent with detail=summary."""
+
+
+class RangeUsed(_Out):
+    path: str
+    low: float
+    mode: float
+    """The value the point estimate uses: the peak of the triangle."""
+    high: float
+    source: str
+
+
+class Histogram(_Out):
+    edges: list[float]
+    """Bin edges, one more than `counts`; the tails beyond P0.5 and P99.5 are counted in the end bins."""
+    counts: list[int]
+
+
+class RatioDistribution(_Out):
+    p10: float | None
+    p50: float | None
+    p90: float | None
+    histogram: Histogram
+
+
+class TornadoInput(_Out):
+    path: str
+    """The input moved, by its scenario path."""
+    low: float
+    high: float
+    from_range: bool
+    """True: the scenario's range; false: its value +-30%, within the input's bounds."""
+    tco_ratio_low: float | None
+    """TCO ratio with this input at `low`, every other at its value."""
+    tco_ratio_high: float | None
+    recommendation_low: Strategy
+    recommendation_high: Strategy
+
+
+class Tornado(_Out):
+    tco_ratio: float | None
+    """The point estimate's ratio, where every bar starts."""
+    inputs: list[TornadoInput]
+    """The ten inputs that swing the TCO ratio most, largest swing first."""
+
+
+class UncertaintyEstimate(_Out):
+    """Monte Carlo over the ranged inputs and the tornado (cost-model.md, Uncertainty and sensitivity)."""
+
+    draws: int
+    seed: int
+    ranges: list[RangeUsed]
+    """The ranged inputs as drawn: triangles of (low, mode, high)."""
+    strategies: dict[Strategy, StrategyPercentiles]
+    tco_ratio: RatioDistribution
+    """Distribution of TCO(simpler) / TCO(fine_tuning) over the draws."""
+    win_probability: float
+    """Share of draws in which fine-tuning wins by at least 2x on TCO."""
+    gate5_probability: float
+    """Share of draws in which gate 5 passes (2x on TCO, or a hard latency need)."""
+    recommendation_shares: dict[Strategy, float]
+    """Share of draws recommending each strategy (all gates applied)."""
+    summary: str
+    tornado: Tornado
+
+
 class Estimate(_Out):
     scenario_name: str
     horizon_months: int
@@ -108,6 +185,8 @@ class Estimate(_Out):
     verdict: Verdict
     prices_used: dict[str, PriceUsed]
     catalog_version: str
+    uncertainty: UncertaintyEstimate | None = None
+    """Present when asked for (`uncertainty=true`): percentiles over the ranged inputs, and the tornado."""
 
 
 def run(inputs: Inputs) -> tuple[Costs, Verdicts]:
@@ -129,7 +208,11 @@ Detail = Literal["full", "summary"]
 
 
 def estimate_documents(
-    scenarios: Sequence[Scenario], sheets: Sequence[PriceSheet], *, detail: Detail = "full"
+    scenarios: Sequence[Scenario],
+    sheets: Sequence[PriceSheet],
+    *,
+    detail: Detail = "full",
+    uncertainty: bool = False,
 ) -> list[dict[str, Any]]:
     """The Estimate documents as plain dicts, for faces that serialise them directly.
 
@@ -137,16 +220,24 @@ def estimate_documents(
     saves re-validating a thousand numbers per scenario on the API's hot path.
     `detail="summary"` leaves out each strategy's `monthly` and `cumulative_usd`
     and keeps month 1 of `monthly_requests`: a batch of thousands then never
-    builds the per-month lists it would throw away.
+    builds the per-month lists it would throw away. `uncertainty` adds Monte Carlo and the
+    tornado to each document, one scenario at a time (each is thousands of kernel rows).
     """
     inputs = build_inputs(scenarios, sheets)
     costs, verdicts = run(inputs)
     volumes = break_even_volume(inputs)
     sums = _horizon_sums(costs, verdicts)
-    return [
+    docs = [
         _document(i, scenario, sheet, costs, verdicts, sums, volumes[i], full=detail == "full")
         for i, (scenario, sheet) in enumerate(zip(scenarios, sheets, strict=True))
     ]
+    if uncertainty:
+        for i, (scenario, doc) in enumerate(zip(scenarios, docs, strict=True)):
+            row = {k: v[i : i + 1] for k, v in inputs.items()}
+            doc["uncertainty"] = uncertainty_document(
+                scenario, row, int(verdicts.recommendation[i]), full=detail == "full"
+            )
+    return docs
 
 
 def tco_by_volume(scenario: Scenario, sheet: PriceSheet, volumes: Sequence[float]) -> dict[str, list[float | None]]:

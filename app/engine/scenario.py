@@ -8,9 +8,23 @@ Every number is bounded so that no input can reach NaN or infinity.
 
 from __future__ import annotations
 
-from typing import Annotated, Literal
+import difflib
+import functools
+import typing
+from typing import Annotated, Any, Literal
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
+from annotated_types import Ge, Gt, Le
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
+from pydantic_core import InitErrorDetails, PydanticCustomError
 
 MONTH_DAYS = 365 / 12
 """Days in a month (cost-model.md: volumes per day are multiplied by 365/12)."""
@@ -283,6 +297,158 @@ class FineTuning(_Section):
         return self.latency_ms if self.latency_ms is not None else DEFAULT_FINE_TUNED_LATENCY_MS[self.deployment]
 
 
+class Range(_Section):
+    """Where an input may plausibly lie: Monte Carlo draws it from a triangle (low, value, high)."""
+
+    low: Annotated[float, Field(allow_inf_nan=False)]
+    """The lowest plausible value, in the input's own unit."""
+    high: Annotated[float, Field(allow_inf_nan=False)]
+    """The highest plausible value, in the input's own unit."""
+    source: Annotated[str, Field(max_length=300), AfterValidator(_no_control_characters)] = ""
+    """Where the range comes from: a seed article ("002: 5-20 USD per label"), a quote, a guess."""
+
+    @model_validator(mode="after")
+    def _ordered(self) -> Range:
+        if self.low > self.high:
+            raise ValueError(f"low ({self.low:g}) must not exceed high ({self.high:g})")
+        return self
+
+
+class UncertaintySettings(_Section):
+    """How many Monte Carlo draws, and the seed that makes them reproduce."""
+
+    draws: Annotated[int, Field(ge=1, le=100_000)] = 10_000
+    """Monte Carlo draws of the ranged inputs (cost-model.md: 10,000 by default, at most 100,000)."""
+    seed: Annotated[int, Field(ge=0, le=2**32 - 1)] = 1
+    """Seed of the random generator: the same seed and inputs give the same draws, to the cent."""
+
+
+RANGE_NEEDS_VALUE = frozenset(
+    {
+        "workload.latency_budget_ms",
+        "fine_tuning.retrain_every_months",
+        "fine_tuning.base_model_deprecation_months",
+        "fine_tuning.cost_per_run_usd",
+    }
+)
+"""Inputs whose empty value means "none", "never" or "computed": a range needs a value to draw around."""
+VOLUME_PATHS = ("workload.requests_per_month", "workload.requests_per_day")
+
+
+def _numeric(annotation: Any) -> tuple[bool, float | None, float | None, bool]:
+    """Whether a field holds a number (not a bool), and its bounds: (numeric, low, high, low is exclusive)."""
+    numeric, low, high, exclusive = False, None, None, False
+    stack = [annotation]
+    while stack:
+        a = stack.pop()
+        if a in (int, float):
+            numeric = True
+        for m in getattr(a, "__metadata__", ()):
+            for item in getattr(m, "metadata", [m]):
+                if isinstance(item, Ge):
+                    low = float(item.ge)  # type: ignore[arg-type]
+                elif isinstance(item, Gt):
+                    low, exclusive = float(item.gt), True  # type: ignore[arg-type]
+                elif isinstance(item, Le):
+                    high = float(item.le)  # type: ignore[arg-type]
+        stack.extend(typing.get_args(a))
+    return numeric, low, high, exclusive
+
+
+@functools.cache
+def rangeable() -> dict[str, tuple[float | None, float | None, bool]]:
+    """Every input that may carry a range, by dotted path, with its bounds (low, high, low exclusive).
+
+    The numeric leaves of the scenario, less the horizon (it sets the months counted, not a cost)
+    and the Monte Carlo settings themselves.
+    """
+    out: dict[str, tuple[float | None, float | None, bool]] = {}
+
+    def walk(model: type[BaseModel], prefix: str) -> None:
+        hints = typing.get_type_hints(model, include_extras=True)
+        for name, info in model.model_fields.items():
+            annotation = hints[name]
+            if isinstance(info.annotation, type) and issubclass(info.annotation, BaseModel):
+                if info.annotation not in (UncertaintySettings, Range):
+                    walk(info.annotation, f"{prefix}{name}.")
+                continue
+            numeric, low, high, exclusive = _numeric(annotation)
+            for m in info.metadata:
+                low = float(m.ge) if isinstance(m, Ge) else low  # type: ignore[arg-type]
+                low, exclusive = (float(m.gt), True) if isinstance(m, Gt) else (low, exclusive)  # type: ignore[arg-type]
+                high = float(m.le) if isinstance(m, Le) else high  # type: ignore[arg-type]
+            if numeric and f"{prefix}{name}" != "horizon_months":
+                out[f"{prefix}{name}"] = (low, high, exclusive)
+
+    walk(Scenario, "")
+    return out
+
+
+def value_at(scenario_like: Any, path: str) -> Any:
+    """The value of a dotted path in a scenario (or in the sections validated so far); None if absent."""
+    node = scenario_like
+    for part in path.split("."):
+        node = node.get(part) if isinstance(node, dict) else getattr(node, part, None)
+        if node is None:
+            return None
+    return node
+
+
+def effective_value(sections: dict[str, Any], path: str) -> float | None:
+    """The number an input stands for when it is empty and the scenario alone knows it (volumes,
+    the tuned model's latency); None when it comes from the catalog or is not known yet."""
+    workload = sections.get("workload")
+    if path in VOLUME_PATHS and isinstance(workload, Workload):
+        monthly = workload.monthly_requests
+        return monthly if path == VOLUME_PATHS[0] else monthly / MONTH_DAYS
+    if path == "fine_tuning.latency_ms" and isinstance(sections.get("fine_tuning"), FineTuning):
+        return float(sections["fine_tuning"].effective_latency_ms)
+    value = value_at(sections, path)
+    return None if value is None else float(value)
+
+
+def _range_errors(ranges: dict[str, Range], sections: dict[str, Any]) -> list[InitErrorDetails]:
+    known = rangeable()
+    errors: list[InitErrorDetails] = []
+
+    def error(loc: tuple[str, ...], kind: str, msg: str, given: Any) -> None:
+        errors.append(InitErrorDetails(type=PydanticCustomError(kind, msg), loc=loc, input=given))
+
+    if all(p in ranges for p in VOLUME_PATHS):
+        error((VOLUME_PATHS[1],), "range_twice", "give a range on requests_per_month or requests_per_day, not both", "")
+    for path, r in ranges.items():
+        if path not in known:
+            close = difflib.get_close_matches(path, list(known), n=3, cutoff=0.6)
+            hint = f"; did you mean {', '.join(close)}?" if close else ""
+            error((path,), "range_path", f"not a numeric input of the scenario{hint}", path)
+            continue
+        low_bound, high_bound, exclusive = known[path]
+        if low_bound is not None and (r.low < low_bound or (exclusive and r.low == low_bound)):
+            error(
+                (path, "low"),
+                "range_bound",
+                f"must be {'above' if exclusive else 'at least'} {low_bound:g}, as the input",
+                r.low,
+            )
+        if high_bound is not None and r.high > high_bound:
+            error((path, "high"), "range_bound", f"must be at most {high_bound:g}, as the input", r.high)
+        if path.split(".")[0] not in sections and "." in path:
+            continue  # its section failed validation: its own errors say why
+        value = effective_value(sections, path)
+        if value is None:
+            if path in RANGE_NEEDS_VALUE:
+                error((path,), "range_value", "give the input a value first: a range is drawn around it", path)
+            continue  # a catalog price: checked against the range when the scenario is priced
+        if not r.low <= value <= r.high:
+            error(
+                (path,),
+                "range_value",
+                f"the value {value:,.6g} lies outside its range {r.low:,.6g} to {r.high:,.6g}",
+                value,
+            )
+    return errors
+
+
 class Scenario(_Section):
     """One question: what does each strategy cost over the horizon, and should we fine-tune?
 
@@ -307,3 +473,17 @@ class Scenario(_Section):
     """A frontier API model with retrieval: embeddings, vector database, retrieved chunks in the prompt."""
     fine_tuning: FineTuning = Field(default_factory=FineTuning)
     """A tuned model: training cycles, retraining, and hosted, serverless or dedicated serving."""
+    ranges: Annotated[dict[str, Range], Field(max_length=200)] = Field(default_factory=dict)
+    """Plausible low and high of any numeric input, keyed by its dotted path (`team.label_cost_usd`);
+    Monte Carlo draws each from a triangle around its value. Empty: the point estimate only."""
+    uncertainty: UncertaintySettings = Field(default_factory=UncertaintySettings)
+    """Monte Carlo draws and their seed, stored with the scenario so its results reproduce."""
+
+    @field_validator("ranges")
+    @classmethod
+    def _ranges_fit(cls, ranges: dict[str, Range], info: ValidationInfo) -> dict[str, Range]:
+        """Each range names a numeric input, keeps the input's bounds and holds its value."""
+        errors = _range_errors(ranges, info.data)
+        if errors:
+            raise ValidationError.from_exception_data("Scenario", errors)
+        return ranges

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import typing
 from typing import Any
 
 import pytest
@@ -36,8 +37,11 @@ def _model_fields(model: type[BaseModel]) -> set[tuple[str, str]]:
     out = set()
     for name, field in model.model_fields.items():
         out.add((model.__name__, name))
-        if isinstance(field.annotation, type) and issubclass(field.annotation, BaseModel):
-            out |= _model_fields(field.annotation)
+        inner = field.annotation
+        if typing.get_origin(inner) is dict:  # ranges: a map of Range
+            inner = typing.get_args(inner)[1]
+        if isinstance(inner, type) and issubclass(inner, BaseModel):
+            out |= _model_fields(inner)
     return out
 
 
