@@ -92,10 +92,11 @@ def reprice(session: Session, *, row: ScenarioRow, expected: int, author: str) -
     )
 
 
-def estimate_revision(revision: RevisionRow) -> dict[str, Any]:
-    """The Estimate of a saved revision, from its own inputs and frozen prices: the same every time."""
+def estimate_revision(revision: RevisionRow, *, uncertainty: bool = False) -> dict[str, Any]:
+    """The Estimate of a saved revision, from its own inputs and frozen prices: the same every time
+    (Monte Carlo too: the seed is one of the inputs)."""
     scenario = Scenario.model_validate(revision.inputs)
-    return estimate_all([scenario], [PriceSheet.model_validate(revision.prices)])[0]
+    return estimate_all([scenario], [PriceSheet.model_validate(revision.prices)], uncertainty=uncertainty)[0]
 
 
 def seed_presets(session: Session, *, author: str) -> int:
