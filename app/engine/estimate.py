@@ -495,8 +495,8 @@ def _document(
             "simpler": STRATEGIES[int(v.simpler[i])],
             "tco_ratio": None if math.isinf(ratio) else round(ratio, 4),
             "gates": gates,
-            "break_even_month": int(v.break_even_month[i]) or None,
-            "half_cost_month": int(v.half_cost_month[i]) or None,
+            "break_even_month": int(v.break_even_month[i]) or None,  # type: ignore[index]
+            "half_cost_month": int(v.half_cost_month[i]) or None,  # type: ignore[index]
             "break_even_requests_per_month": None if math.isnan(volume) else round(float(volume), 0),
             "latency_rules_out_apis": bool(v.apis_ruled_out[i]),
             "summary": _summary(v, i, gates),

@@ -26,9 +26,12 @@ SPREAD = 0.3
 """The tornado moves an input without a range by this share either way (cost-model.md: +-30%)."""
 TORNADO_TOP = 10
 """Inputs the tornado shows: the ten that swing the TCO ratio most."""
-CHUNK = 10_000
-"""Draws per kernel call: bounds the memory of 100,000 draws. The fan chart is drawn from the first
-chunk (all draws up to 10,000, the default), so its memory stays bounded too."""
+CHUNK = 2_000
+"""Draws per kernel call. Each (draws, months) array of a chunk then fits in the processor's cache:
+10,000 draws run twice as fast in chunks of 2,000 as in one call, and 100,000 need no more memory."""
+FAN_DRAWS = 10_000
+"""The fan chart's percentiles per month come from the first 10,000 draws (all of them by default),
+so that 100,000 draws do not keep 100,000 monthly series."""
 HISTOGRAM_BINS = 30
 
 
@@ -109,7 +112,7 @@ class Simulation:
     """(N,) fine-tuning wins by 2x on TCO."""
     recommendation: np.ndarray
     cumulative: dict[str, np.ndarray]
-    """strategy -> (min(N, CHUNK), months) cumulative cost of the first draws, for the fan chart."""
+    """strategy -> (min(N, FAN_DRAWS), months) cumulative cost of the first draws, for the fan chart."""
 
 
 def simulate(scenario: Scenario, base: Inputs, ranged: list[Triangle]) -> Simulation:
@@ -118,14 +121,15 @@ def simulate(scenario: Scenario, base: Inputs, ranged: list[Triangle]) -> Simula
     drawn = draw(base, ranged, n, seed)
     keys = {t.key for t in ranged}
     parts: list[tuple[np.ndarray, Verdicts]] = []
-    cumulative: dict[str, np.ndarray] = {}
+    fan: dict[str, list[np.ndarray]] = {s: [] for s in STRATEGIES}
     months = scenario.horizon_months
     for start in range(0, n if ranged else 1, CHUNK):
         chunk = {k: (v[start : start + CHUNK] if k in keys else v) for k, v in drawn.items()}
         costs = compute(chunk)
-        verdicts = decide(chunk, costs)
-        if start == 0:
-            cumulative = {s: np.cumsum(costs.monthly_totals[s][:, :months], axis=1) for s in STRATEGIES}
+        verdicts = decide(chunk, costs, crossings=False)
+        if start < FAN_DRAWS:
+            for s in STRATEGIES:
+                fan[s].append(np.cumsum(costs.monthly_totals[s][:, :months], axis=1))
         parts.append((verdicts.totals, verdicts))
     return Simulation(
         draws=n,
@@ -134,7 +138,7 @@ def simulate(scenario: Scenario, base: Inputs, ranged: list[Triangle]) -> Simula
         gate5=np.concatenate([v.gates[:, 4] for _, v in parts]),
         win=np.concatenate([v.ratio >= TCO_RULE for _, v in parts]),
         recommendation=np.concatenate([v.recommendation for _, v in parts]),
-        cumulative=cumulative,
+        cumulative={s: np.concatenate(bands) for s, bands in fan.items()},
     )
 
 
@@ -199,7 +203,7 @@ def tornado(scenario: Scenario, base: Inputs, ranged: list[Triangle]) -> tuple[f
         column[2 * i] = t.low * t.scale
         column[2 * i + 1] = t.high * t.scale
         x[t.key] = column
-    verdicts = decide(x, compute(x))
+    verdicts = decide(x, compute(x), crossings=False)
     ratio, recommendation = verdicts.ratio, verdicts.recommendation
     swings = [
         Swing(

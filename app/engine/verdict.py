@@ -49,9 +49,10 @@ class Verdicts:
     ft_meets_latency: np.ndarray
     recommendation: np.ndarray
     """(N,) PROMPTING, RAG or FINE_TUNING."""
-    break_even_month: np.ndarray
-    """(N,) first month from which cumulative fine-tuning cost stays at or below simpler's; 0 = never."""
-    half_cost_month: np.ndarray
+    break_even_month: np.ndarray | None
+    """(N,) first month from which cumulative fine-tuning cost stays at or below simpler's; 0 = never.
+    None when not asked for (Monte Carlo reports no crossing months)."""
+    half_cost_month: np.ndarray | None
     """(N,) the same against half of simpler's cumulative cost; 0 = never."""
 
 
@@ -97,7 +98,9 @@ def _simpler_and_feasibility(x: Inputs, totals: np.ndarray) -> tuple[np.ndarray,
     return np.broadcast_to(simpler, totals.shape[:1]), none_fast
 
 
-def decide(x: Inputs, costs: Costs) -> Verdicts:
+def decide(x: Inputs, costs: Costs, *, crossings: bool = True) -> Verdicts:
+    """The verdict of every row; `crossings=False` skips the break-even and half-cost months, whose
+    cumulative sums are most of the cost of deciding 10,000 draws."""
     n = costs.requests.shape[0]
     totals = np.stack([costs.totals(s) for s in STRATEGIES], axis=1)
     totals[:, RAG] = np.where(costs.rag_enabled, totals[:, RAG], np.nan)
@@ -124,10 +127,15 @@ def decide(x: Inputs, costs: Costs) -> Verdicts:
         axis=1,
     )
     recommendation = np.where(gates.all(axis=1), FINE_TUNING, simpler)
-
-    ft_cum = np.cumsum(costs.monthly_totals["fine_tuning"], axis=1)
-    simpler_monthly = np.where(simpler[:, None] == RAG, costs.monthly_totals["rag"], costs.monthly_totals["prompting"])
-    simpler_cum = np.cumsum(simpler_monthly, axis=1)
+    break_even_month = half_cost_month = None
+    if crossings:
+        ft_cum = np.cumsum(costs.monthly_totals["fine_tuning"], axis=1)
+        simpler_monthly = np.where(
+            simpler[:, None] == RAG, costs.monthly_totals["rag"], costs.monthly_totals["prompting"]
+        )
+        simpler_cum = np.cumsum(simpler_monthly, axis=1)
+        break_even_month = _stays_below(ft_cum, simpler_cum, costs.in_horizon)
+        half_cost_month = _stays_below(ft_cum, 0.5 * simpler_cum, costs.in_horizon)
     return Verdicts(
         totals=totals,
         simpler=simpler,
@@ -136,8 +144,8 @@ def decide(x: Inputs, costs: Costs) -> Verdicts:
         apis_ruled_out=np.broadcast_to(apis_ruled_out & has_budget, (n,)),
         ft_meets_latency=np.broadcast_to(ft_meets_latency, (n,)),
         recommendation=recommendation,
-        break_even_month=_stays_below(ft_cum, simpler_cum, costs.in_horizon),
-        half_cost_month=_stays_below(ft_cum, 0.5 * simpler_cum, costs.in_horizon),
+        break_even_month=break_even_month,
+        half_cost_month=half_cost_month,
     )
 
 
