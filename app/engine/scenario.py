@@ -473,7 +473,9 @@ class Scenario(_Section):
     """A frontier API model with retrieval: embeddings, vector database, retrieved chunks in the prompt."""
     fine_tuning: FineTuning = Field(default_factory=FineTuning)
     """A tuned model: training cycles, retraining, and hosted, serverless or dedicated serving."""
-    ranges: Annotated[dict[str, Range], Field(max_length=200)] = Field(default_factory=dict)
+    ranges: Annotated[dict[Annotated[str, Field(max_length=100)], Range], Field(max_length=200)] = Field(
+        default_factory=dict
+    )
     """Plausible low and high of any numeric input, keyed by its dotted path (`team.label_cost_usd`);
     Monte Carlo draws each from a triangle around its value. Empty: the point estimate only."""
     uncertainty: UncertaintySettings = Field(default_factory=UncertaintySettings)
