@@ -6,7 +6,7 @@ import enum
 import json
 import sys
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 from pydantic import ValidationError
@@ -18,7 +18,7 @@ from app.engine import Estimate, Scenario
 from app.engine.scenario import STRATEGY_LABELS as LABELS
 from app.exports import csv_export
 from app.presets import ScenarioFileError, presets, read_document, scenario_document
-from app.services import ScenarioError, estimate_one
+from app.services import ScenarioError, estimate_one, with_seed_ranges
 
 app = typer.Typer(
     help="LLM TCO: should we fine-tune, build RAG, or keep prompting a frontier API?",
@@ -30,7 +30,7 @@ app = typer.Typer(
 class _Out:
     """stdout as Rich sees it at call time: a terminal's width, or wide when piped (ids stay whole)."""
 
-    def __getattr__(self, name: str) -> object:
+    def __getattr__(self, name: str) -> Any:
         wide = None if sys.stdout.isatty() else 240
         return getattr(Console(highlight=False, soft_wrap=True, width=wide), name)
 
@@ -48,6 +48,7 @@ class Format(enum.StrEnum):
 class Shape(enum.StrEnum):
     long = "long"
     wide = "wide"
+    percentiles = "percentiles"
 
 
 def _fail(lines: list[str]) -> typer.Exit:
@@ -60,8 +61,11 @@ def _loc(loc: tuple[int | str, ...]) -> str:
     return ".".join(str(part) for part in loc) or "(file)"
 
 
-def estimate_file(path: Path) -> Estimate:
-    """Read, validate, price and estimate one scenario file; every problem as `path: message` lines."""
+def estimate_file(path: Path, *, uncertainty: bool = False, seed_ranges: bool = False) -> Estimate:
+    """Read, validate, price and estimate one scenario file; every problem as `path: message` lines.
+
+    `seed_ranges` first adds the seed articles' ranges where they fit; `uncertainty` adds Monte Carlo.
+    """
     try:
         scenario = Scenario.model_validate(scenario_document(read_document(path)))
     except ScenarioFileError as exc:
@@ -69,7 +73,9 @@ def estimate_file(path: Path) -> Estimate:
     except ValidationError as exc:
         raise _fail([f"{path}: {_loc(e['loc'])}: {e['msg']}" for e in exc.errors()]) from exc
     try:
-        return Estimate.model_validate(estimate_one(scenario))
+        if seed_ranges:
+            scenario, _ = with_seed_ranges(scenario)
+        return Estimate.model_validate(estimate_one(scenario, uncertainty=uncertainty))
     except ScenarioError as exc:
         raise _fail([f"{path}: {e['loc']}: {e['msg']}" for e in exc.errors]) from exc
 
@@ -108,6 +114,51 @@ def print_table(result: Estimate) -> None:
     volume = verdict.break_even_requests_per_month
     out.print(f"Break-even volume: {'never below 1e12' if volume is None else f'{volume:,.0f} requests/month'}")
     out.print(f"Catalog: {result.catalog_version}", style="dim")
+    if result.uncertainty is not None:
+        print_uncertainty(result)
+
+
+def _share(p: float) -> str:
+    return f"{p:.1%}"
+
+
+def _ratio(x: float | None) -> str:
+    return "-" if x is None else f"{x:.2f}x"
+
+
+def print_uncertainty(result: Estimate) -> None:
+    """P10/P50/P90 of each strategy's TCO, the probabilities, the summary sentence and the ranges."""
+    unc = result.uncertainty
+    assert unc is not None
+    out.print()
+    out.print(f"[bold]Uncertainty[/bold]  ({unc.draws:,} draws, seed {unc.seed}, {len(unc.ranges)} ranged inputs)")
+    table = Table(show_edge=False)
+    for column in ("Strategy", "P10", "P50", "P90", "mean", "recommended in"):
+        table.add_column(column, justify="left" if column == "Strategy" else "right")
+    for name, p in unc.strategies.items():
+        share = unc.recommendation_shares.get(name, 0.0)
+        table.add_row(
+            LABELS[name], _money(p.p10_usd), _money(p.p50_usd), _money(p.p90_usd), _money(p.mean_usd), _share(share)
+        )
+    out.print(table)
+    ratio = unc.tco_ratio
+    out.print(f"TCO ratio: P10 {_ratio(ratio.p10)}, P50 {_ratio(ratio.p50)}, P90 {_ratio(ratio.p90)}")
+    out.print(
+        f"Fine-tuning wins by 2x: {_share(unc.win_probability)} of draws; "
+        f"gate 5 passes: {_share(unc.gate5_probability)}"
+    )
+    out.print(unc.summary, markup=False)
+    for r in unc.ranges:
+        out.print(f"  {r.path}: {r.low:,.6g} .. {r.mode:,.6g} .. {r.high:,.6g}  ", end="")
+        out.print(r.source, markup=False, style="dim")
+    if unc.tornado.inputs:
+        out.print(f"Moves the TCO ratio most (from {_ratio(unc.tornado.tco_ratio)}):")
+        for t in unc.tornado.inputs[:5]:
+            out.print(
+                f"  {t.path}: {t.low:,.6g} -> {_ratio(t.tco_ratio_low)}, {t.high:,.6g} -> {_ratio(t.tco_ratio_high)}"
+                + ("" if t.from_range else " (+-30%)"),
+                markup=False,
+            )
 
 
 @app.command("estimate")
@@ -115,13 +166,36 @@ def estimate_command(
     file: Annotated[Path, typer.Argument(help="Scenario or preset YAML file.")],
     format: Annotated[Format, typer.Option("--format", "-f", help="Output format.")] = Format.table,
     shape: Annotated[
-        Shape, typer.Option("--shape", help="CSV shape: long (strategy x month x category rows) or wide (month rows).")
+        Shape,
+        typer.Option(
+            "--shape",
+            help="CSV shape: long (strategy x month x category rows), wide (month rows) or percentiles "
+            "(month rows of the cumulative P10/P50/P90 per strategy; implies --uncertainty).",
+        ),
     ] = Shape.long,
+    uncertainty: Annotated[
+        bool,
+        typer.Option(
+            "--uncertainty",
+            "-u",
+            help="Monte Carlo over the file's `ranges`: P10/P50/P90 of each TCO, the probabilities that "
+            "fine-tuning wins by 2x and that gate 5 passes, the tornado (in --format json: `uncertainty`).",
+        ),
+    ] = False,
+    seed_ranges: Annotated[
+        bool,
+        typer.Option(
+            "--seed-ranges",
+            help="First add the seed articles' ranges where the file's values lie inside them (implies --uncertainty).",
+        ),
+    ] = False,
 ) -> None:
     """Estimate the TCO of each strategy for a scenario file and give the verdict."""
-    result = estimate_file(file)
+    percentiles = format is Format.csv and shape is Shape.percentiles
+    result = estimate_file(file, uncertainty=uncertainty or seed_ranges or percentiles, seed_ranges=seed_ranges)
     if format is Format.json:
-        typer.echo(result.model_dump_json(indent=2))
+        # `uncertainty` absent unless asked for, as in POST /api/v1/estimate
+        typer.echo(result.model_dump_json(indent=2, exclude={"uncertainty"} if result.uncertainty is None else None))
     elif format is Format.csv:
         typer.echo(csv_export(result, shape=shape.value), nl=False)
     else:

@@ -1,4 +1,4 @@
-"""Estimates as files: CSV (long and wide), an XLSX workbook and JSON, for every face.
+"""Estimates as files: CSV (long, wide and percentiles), an XLSX workbook and JSON, for every face.
 
 Pure functions of an Estimate (the model or its plain-dict document), the
 scenario and the revision number; no web imports. Text that users typed (the
@@ -28,8 +28,10 @@ from openpyxl.writer.excel import ExcelWriter
 from app.engine import CATEGORIES, STRATEGIES, Estimate, Scenario
 
 LONG_COLUMNS = ("scenario", "revision", "strategy", "month", "category", "usd")
-Shape = Literal["long", "wide"]
-SHAPES: tuple[Shape, ...] = ("long", "wide")
+Shape = Literal["long", "wide", "percentiles"]
+SHAPES: tuple[Shape, ...] = ("long", "wide", "percentiles")
+BANDS = ("p10", "p50", "p90")
+"""The percentiles of the fan chart, as the keys of `uncertainty.strategies.<strategy>.cumulative_usd`."""
 
 CSV_MEDIA_TYPE = "text/csv; charset=utf-8"
 XLSX_MEDIA_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -40,6 +42,8 @@ RATIO_FORMAT = '0.00"x"'
 INTEGER_FORMAT = "0"
 COUNT_FORMAT = "#,##0"
 PRICE_FORMAT = "#,##0.00####"
+SHARE_FORMAT = "0.0%"
+NUMBER_FORMAT = "#,##0.######"
 DATE_FORMAT = "yyyy-mm-dd"
 
 FIXED_CREATED = dt.datetime(2000, 1, 1)
@@ -132,10 +136,66 @@ def to_csv(rows: Iterable[Sequence[object]], columns: Sequence[str]) -> str:
     return out.getvalue()
 
 
+class NoUncertainty(ValueError):
+    """The percentiles of an estimate made without uncertainty (or with detail=summary)."""
+
+
+def _fan(doc: Mapping[str, Any]) -> Mapping[str, Any]:
+    """The `uncertainty.strategies` part with its monthly bands, or NoUncertainty."""
+    unc = doc.get("uncertainty")
+    if not unc or any(s.get("cumulative_usd") is None for s in unc["strategies"].values()):
+        raise NoUncertainty("the estimate has no monthly percentiles: estimate it with uncertainty and detail=full")
+    strategies: Mapping[str, Any] = unc["strategies"]
+    return strategies
+
+
+def percentiles_columns(estimate: EstimateLike) -> tuple[str, ...]:
+    """`month`, then per strategy its point `<strategy>_cumulative_usd` and the band
+    `<strategy>_cumulative_p10_usd`, `_p50_usd`, `_p90_usd` (`cumulative_usd.p10` of the JSON)."""
+    return (
+        "month",
+        *(
+            column
+            for s in strategies_of(estimate)
+            for column in (f"{s}_cumulative_usd", *(f"{s}_cumulative_{b}_usd" for b in BANDS))
+        ),
+    )
+
+
+def percentiles_table(estimate: EstimateLike) -> list[list[float]]:
+    """One row per month in `percentiles_columns` order: the fan chart as numbers."""
+    doc = _document(estimate)
+    fan = _fan(doc)
+    strategies = strategies_of(doc)
+    return [
+        [
+            m + 1,
+            *(
+                value
+                for s in strategies
+                for value in (
+                    doc["strategies"][s]["cumulative_usd"][m],
+                    *(fan[s]["cumulative_usd"][b][m] for b in BANDS),
+                )
+            ),
+        ]
+        for m in range(doc["horizon_months"])
+    ]
+
+
+def percentiles_rows(estimate: EstimateLike) -> Iterator[tuple[object, ...]]:
+    """The percentiles CSV shape: one row per month, money to the cent."""
+    for month, *usd in percentiles_table(estimate):
+        yield (int(month), *(f"{x:.2f}" for x in usd))
+
+
 def csv_export(estimate: EstimateLike, *, shape: Shape = "long", revision: int | None = None) -> str:
-    """The CSV text of an estimate in either shape (`revision` fills the long shape's column)."""
+    """The CSV text of an estimate in any shape (`revision` fills the long shape's column);
+    `percentiles` needs the estimate's `uncertainty` with its monthly bands (NoUncertainty otherwise)."""
     if shape == "wide":
         return to_csv(wide_rows(estimate), wide_columns(estimate))
+    if shape == "percentiles":
+        return to_csv(percentiles_rows(estimate), percentiles_columns(estimate))
     return to_csv(long_rows(estimate, revision=revision), LONG_COLUMNS)
 
 
@@ -286,6 +346,83 @@ def _monthly_sheet(ws: Worksheet, doc: Mapping[str, Any]) -> None:
     _fit_columns(ws, maximum=40)
 
 
+PERCENTILES_ITEMS = (
+    ("draws", "Monte Carlo draws of the ranged inputs.", COUNT_FORMAT),
+    ("seed", "Seed of the draws: the same seed and inputs give the same figures.", INTEGER_FORMAT),
+    ("tco_ratio.p10", "TCO(simpler) / TCO(fine_tuning) that 10% of draws fall below.", RATIO_FORMAT),
+    ("tco_ratio.p50", "The median TCO ratio of the draws.", RATIO_FORMAT),
+    ("tco_ratio.p90", "TCO ratio that 90% of draws fall below.", RATIO_FORMAT),
+    ("tornado.tco_ratio", "The point estimate's TCO ratio, where every tornado bar starts.", RATIO_FORMAT),
+    ("win_probability", "Share of draws in which fine-tuning wins by at least 2x on TCO.", SHARE_FORMAT),
+    ("gate5_probability", "Share of draws in which gate 5 passes (2x on TCO, or a hard latency need).", SHARE_FORMAT),
+    ("summary", None, None),
+)
+"""The Percentiles sheet's first block: the key of `uncertainty` (dotted), a note, its number format."""
+STRATEGY_PERCENTILE_COLUMNS = ("strategy", "p10_usd", "p50_usd", "p90_usd", "mean_usd", "recommendation_share")
+RANGE_COLUMNS = ("path", "low", "mode", "high", "source")
+TORNADO_COLUMNS = (
+    "path",
+    "low",
+    "high",
+    "from_range",
+    "tco_ratio_low",
+    "tco_ratio_high",
+    "recommendation_low",
+    "recommendation_high",
+)
+
+
+def _at(document: Mapping[str, Any], path: str) -> Any:
+    node: Any = document
+    for part in path.split("."):
+        node = node[part]
+    return node
+
+
+def _percentiles_sheet(ws: Worksheet, doc: Mapping[str, Any]) -> None:
+    """Blocks split by blank rows, headed by the JSON keys of `uncertainty`: the items, the
+    strategies' percentiles, the ranges drawn, the tornado, then the fan chart by month."""
+    unc = doc["uncertainty"]
+    _header(ws, ("item", "value", "note"))
+    for path, note, fmt in PERCENTILES_ITEMS:
+        _append(ws, (path, _at(unc, path), note), (None, fmt))
+        if path == "summary":
+            ws.cell(ws.max_row, 2).alignment = _WRAP
+    _blank(ws)
+
+    _append(ws, STRATEGY_PERCENTILE_COLUMNS, bold=True)
+    for name in strategies_of(doc):
+        p = unc["strategies"][name]
+        _append(
+            ws,
+            (name, p["p10_usd"], p["p50_usd"], p["p90_usd"], p["mean_usd"], unc["recommendation_shares"][name]),
+            (None, USD_FORMAT, USD_FORMAT, USD_FORMAT, USD_FORMAT, SHARE_FORMAT),
+        )
+    _blank(ws)
+
+    _append(ws, RANGE_COLUMNS, bold=True)
+    for r in unc["ranges"]:
+        _append(ws, tuple(r[c] for c in RANGE_COLUMNS), (None, NUMBER_FORMAT, NUMBER_FORMAT, NUMBER_FORMAT))
+    _blank(ws)
+
+    _append(ws, TORNADO_COLUMNS, bold=True)
+    for t in unc["tornado"]["inputs"]:
+        _append(
+            ws,
+            tuple(t[c] for c in TORNADO_COLUMNS),
+            (None, NUMBER_FORMAT, NUMBER_FORMAT, None, RATIO_FORMAT, RATIO_FORMAT),
+        )
+    _blank(ws)
+
+    if any(s.get("cumulative_usd") is not None for s in unc["strategies"].values()):
+        columns = percentiles_columns(doc)
+        _append(ws, columns, bold=True)
+        formats = (INTEGER_FORMAT, *([USD_FORMAT] * (len(columns) - 1)))
+        for row in percentiles_table(doc):
+            _append(ws, (int(row[0]), *row[1:]), formats)
+    _fit_columns(ws, maximum=50)
+
+
 def flatten(document: Mapping[str, Any], prefix: str = "") -> Iterator[tuple[str, Any]]:
     """`(dotted.path, value)` for every leaf of a nested document; list items by index."""
     for key, value in document.items():
@@ -331,7 +468,8 @@ def xlsx_export(
     revision: int | None = None,
     created: dt.datetime | None = None,
 ) -> bytes:
-    """The workbook: Summary, Monthly (the wide table), Inputs (dotted paths) and Prices (prices_used).
+    """The workbook: Summary, Monthly (the wide table), Inputs (dotted paths) and Prices (prices_used),
+    and Percentiles when the estimate carries its `uncertainty`.
 
     The same estimate, revision and `created` give the same bytes: the document
     properties and every zip entry carry `created` (default: a constant).
@@ -346,6 +484,8 @@ def xlsx_export(
     _monthly_sheet(wb.create_sheet("Monthly"), doc)
     _inputs_sheet(wb.create_sheet("Inputs"), _scenario_document(scenario))
     _prices_sheet(wb.create_sheet("Prices"), doc)
+    if doc.get("uncertainty"):
+        _percentiles_sheet(wb.create_sheet("Percentiles"), doc)
 
     title = _text(doc["scenario_name"]) + (f" (revision {revision})" if revision else "")
     wb.properties.title = title

@@ -64,7 +64,8 @@ def estimate_all(
     try:
         return estimate_documents(scenarios, sheets, detail=detail, uncertainty=uncertainty)
     except RangeError as exc:
-        raise ScenarioError([{"loc": f"ranges.{exc.path}", "msg": exc.msg}]) from exc
+        where = f"{prefix}{exc.index}." if prefix else ""
+        raise ScenarioError([{"loc": f"{where}ranges.{exc.path}", "msg": exc.msg}]) from exc
     except MissingPrice as exc:
         path, _, msg = str(exc).partition(": ")
         raise ScenarioError([{"loc": path, "msg": msg}]) from exc

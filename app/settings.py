@@ -27,6 +27,9 @@ class Settings(BaseSettings):
     """Largest request body accepted; a larger one is answered 413."""
     max_batch: int = Field(default=10_000, ge=1, le=100_000)
     """Most scenarios (or sweep values) one `POST /api/v1/estimate/batch` may carry."""
+    max_batch_draws: int = Field(default=1_000_000, ge=1, le=100_000_000)
+    """Most Monte Carlo draws one `POST /api/v1/estimate/batch?uncertainty=true` may run: the sum of
+    `uncertainty.draws` over its scenarios that carry ranges."""
     local_author: str = "local"
     """Author recorded on revisions while the app runs without sign-in."""
 

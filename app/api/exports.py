@@ -1,7 +1,8 @@
-"""Exports for spreadsheets: CSV (long or wide), XLSX and JSON of a saved revision or of a posted scenario.
+"""Exports for spreadsheets: CSV (long, wide or percentiles), XLSX and JSON of a saved revision or of a
+posted scenario.
 
-A saved revision's export is computed from its inputs and frozen prices, so
-`?revision=N` always gives the same figures; without it, the latest revision.
+A saved revision's export is computed from its inputs and frozen prices (and its Monte Carlo from
+its ranges and seed), so `?revision=N` always gives the same figures; without it, the latest revision.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ from fastapi.responses import Response
 from app import exports, saved
 from app.api.deps import SessionDep
 from app.api.errors import ERROR_RESPONSES
-from app.api.estimates import ScenarioBody, json_response
+from app.api.estimates import ScenarioBody, UncertaintyQuery, json_response
 from app.api.scenarios import NOT_FOUND, ScenarioId, _found, _revision
 from app.db.models import RevisionRow
 from app.engine import Estimate, Scenario
@@ -27,7 +28,11 @@ RevisionQuery = Annotated[
 ]
 ShapeQuery = Annotated[
     exports.Shape,
-    Query(description="long: one row per strategy, month and category. wide: one row per month."),
+    Query(
+        description="long: one row per strategy, month and category. wide: one row per month. "
+        "percentiles: one row per month with each strategy's cumulative cost at the point estimate and "
+        "at P10, P50 and P90 of the Monte Carlo draws over the scenario's ranges (the fan chart)."
+    ),
 ]
 
 _STRING = {"schema": {"type": "string"}}
@@ -47,7 +52,8 @@ CSV_OK: dict[int | str, dict[str, Any]] = {
 }
 XLSX_OK: dict[int | str, dict[str, Any]] = {
     200: {
-        "description": "An XLSX workbook: Summary, Monthly, Inputs and Prices sheets.",
+        "description": "An XLSX workbook: Summary, Monthly, Inputs and Prices sheets; with uncertainty=true "
+        "a Percentiles sheet too.",
         "content": {exports.XLSX_MEDIA_TYPE: _BINARY},
         "headers": _DISPOSITION,
     }
@@ -69,9 +75,11 @@ def _attachment(response: Response, filename: str) -> Response:
     return response
 
 
-def _saved(session: SessionDep, scenario_id: int, revision: int | None) -> tuple[RevisionRow, dict[str, Any]]:
+def _saved(
+    session: SessionDep, scenario_id: int, revision: int | None, *, uncertainty: bool = False
+) -> tuple[RevisionRow, dict[str, Any]]:
     rev = _revision(session, _found(session, scenario_id), revision)
-    return rev, saved.estimate_revision(rev)
+    return rev, saved.estimate_revision(rev, uncertainty=uncertainty)
 
 
 # --- a saved scenario ---
@@ -86,8 +94,9 @@ def _saved(session: SessionDep, scenario_id: int, revision: int | None) -> tuple
 def saved_csv(
     scenario_id: ScenarioId, session: SessionDep, revision: RevisionQuery = None, shape: ShapeQuery = "long"
 ) -> Response:
-    """`shape=wide` gives one row per month, for a spreadsheet's IMPORTDATA or Power Query."""
-    rev, doc = _saved(session, scenario_id, revision)
+    """`shape=wide` gives one row per month, for a spreadsheet's IMPORTDATA or Power Query;
+    `shape=percentiles` the fan chart, from the revision's ranges and seed."""
+    rev, doc = _saved(session, scenario_id, revision, uncertainty=shape == "percentiles")
     text = exports.csv_export(doc, shape=shape, revision=rev.number)
     name = exports.export_filename(doc["scenario_name"], "csv", revision=rev.number)
     return _attachment(Response(text, media_type=exports.CSV_MEDIA_TYPE), name)
@@ -99,9 +108,11 @@ def saved_csv(
     responses={**XLSX_OK, **NOT_FOUND, **BAD_QUERY},
     summary="Export a saved revision as an XLSX workbook",
 )
-def saved_xlsx(scenario_id: ScenarioId, session: SessionDep, revision: RevisionQuery = None) -> Response:
-    """The same revision gives the same file, byte for byte (dated by the revision)."""
-    rev, doc = _saved(session, scenario_id, revision)
+def saved_xlsx(
+    scenario_id: ScenarioId, session: SessionDep, revision: RevisionQuery = None, uncertainty: UncertaintyQuery = False
+) -> Response:
+    """The same revision gives the same file, byte for byte (dated by the revision; the draws seeded)."""
+    rev, doc = _saved(session, scenario_id, revision, uncertainty=uncertainty)
     data = exports.xlsx_export(doc, rev.inputs, revision=rev.number, created=rev.created_at)
     name = exports.export_filename(doc["scenario_name"], "xlsx", revision=rev.number)
     return _attachment(Response(data, media_type=exports.XLSX_MEDIA_TYPE), name)
@@ -113,9 +124,11 @@ def saved_xlsx(scenario_id: ScenarioId, session: SessionDep, revision: RevisionQ
     responses={**JSON_OK, **NOT_FOUND, **BAD_QUERY},
     summary="Export a saved revision as JSON",
 )
-def saved_json(scenario_id: ScenarioId, session: SessionDep, revision: RevisionQuery = None) -> Response:
+def saved_json(
+    scenario_id: ScenarioId, session: SessionDep, revision: RevisionQuery = None, uncertainty: UncertaintyQuery = False
+) -> Response:
     """The Estimate document with the revision's `revision` number and `scenario` inputs."""
-    rev, doc = _saved(session, scenario_id, revision)
+    rev, doc = _saved(session, scenario_id, revision, uncertainty=uncertainty)
     name = exports.export_filename(doc["scenario_name"], "json", revision=rev.number)
     return _attachment(json_response(exports.json_export(doc, scenario=rev.inputs, revision=rev.number)), name)
 
@@ -131,7 +144,7 @@ def saved_json(scenario_id: ScenarioId, session: SessionDep, revision: RevisionQ
 )
 def posted_csv(scenario: ScenarioBody, shape: ShapeQuery = "long") -> Response:
     """The scenario estimated at today's catalog, as with POST /estimate."""
-    doc = estimate_one(scenario)
+    doc = estimate_one(scenario, uncertainty=shape == "percentiles")
     text = exports.csv_export(doc, shape=shape)
     return _attachment(Response(text, media_type=exports.CSV_MEDIA_TYPE), exports.export_filename(scenario.name, "csv"))
 
@@ -142,8 +155,8 @@ def posted_csv(scenario: ScenarioBody, shape: ShapeQuery = "long") -> Response:
     responses={**XLSX_OK, **ERROR_RESPONSES},
     summary="Export a posted scenario as an XLSX workbook",
 )
-def posted_xlsx(scenario: ScenarioBody) -> Response:
-    doc = estimate_one(scenario)
+def posted_xlsx(scenario: ScenarioBody, uncertainty: UncertaintyQuery = False) -> Response:
+    doc = estimate_one(scenario, uncertainty=uncertainty)
     data = exports.xlsx_export(doc, scenario)
     return _attachment(
         Response(data, media_type=exports.XLSX_MEDIA_TYPE), exports.export_filename(scenario.name, "xlsx")
@@ -156,8 +169,7 @@ def posted_xlsx(scenario: ScenarioBody) -> Response:
     responses={**JSON_OK, **ERROR_RESPONSES},
     summary="Export a posted scenario as JSON",
 )
-def posted_json(scenario: ScenarioBody) -> Response:
+def posted_json(scenario: ScenarioBody, uncertainty: UncertaintyQuery = False) -> Response:
     """The Estimate document, as POST /estimate returns it, as a file."""
-    return _attachment(
-        json_response(exports.json_export(estimate_one(scenario))), exports.export_filename(scenario.name, "json")
-    )
+    doc = estimate_one(scenario, uncertainty=uncertainty)
+    return _attachment(json_response(exports.json_export(doc)), exports.export_filename(scenario.name, "json"))

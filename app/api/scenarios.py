@@ -13,14 +13,16 @@ from pydantic import BaseModel, ConfigDict, Field
 from app import saved
 from app.api.deps import SessionDep, SettingsDep
 from app.api.errors import ERROR_RESPONSES
-from app.api.estimates import json_response
+from app.api.estimates import UncertaintyQuery, json_response
 from app.db import queries
 from app.db.models import RevisionRow, ScenarioRow
 from app.engine import Estimate, PriceSheet, Scenario
 
 router = APIRouter(prefix="/scenarios", tags=["scenarios"])
-NOT_FOUND = {404: {"description": "No such scenario or revision."}}
-CONFLICT = {409: {"description": "The revision named is no longer the latest: reload; nothing was written."}}
+NOT_FOUND: dict[int | str, dict[str, Any]] = {404: {"description": "No such scenario or revision."}}
+CONFLICT: dict[int | str, dict[str, Any]] = {
+    409: {"description": "The revision named is no longer the latest: reload; nothing was written."}
+}
 
 
 class RevisionSummary(BaseModel):
@@ -186,14 +188,17 @@ def revision(
     return _summary(rev) | {"inputs": rev.inputs, "prices": rev.prices}
 
 
-@router.get("/{scenario_id}/estimate", response_model=Estimate, responses=NOT_FOUND)
+@router.get("/{scenario_id}/estimate", response_model=Estimate, responses={**ERROR_RESPONSES, **NOT_FOUND})
 def estimate(
     scenario_id: ScenarioId,
     session: SessionDep,
     revision: Annotated[int | None, Query(ge=1, le=1_000_000, description="Default: the latest.")] = None,
+    uncertainty: UncertaintyQuery = False,
 ) -> Response:
-    """The Estimate of a revision, from its inputs and its frozen prices."""
-    return json_response(saved.estimate_revision(_revision(session, _found(session, scenario_id), revision)))
+    """The Estimate of a revision, from its inputs and its frozen prices; with uncertainty=true, its
+    Monte Carlo too, from the ranges and the seed it was saved with: the same figures on every call."""
+    rev = _revision(session, _found(session, scenario_id), revision)
+    return json_response(saved.estimate_revision(rev, uncertainty=uncertainty))
 
 
 @router.post("/{scenario_id}/reprice", response_model=ScenarioDetail, responses={**NOT_FOUND, **CONFLICT})

@@ -19,7 +19,7 @@ from .inputs import Inputs, build_inputs
 from .kernel import CATEGORIES, COMPUTE_ONLY, Costs, compute
 from .prices import PriceSheet
 from .scenario import MIN_LABELED_EXAMPLES, STRATEGIES, STRATEGY_LABELS, TCO_RULE, Scenario, Strategy
-from .uncertainty import uncertainty_document
+from .uncertainty import RangeError, triangles, uncertainty_document
 from .verdict import FINE_TUNING, GATE_NAMES, Verdicts, break_even_volume, decide, totals_at
 
 
@@ -221,7 +221,8 @@ def estimate_documents(
     `detail="summary"` leaves out each strategy's `monthly` and `cumulative_usd`
     and keeps month 1 of `monthly_requests`: a batch of thousands then never
     builds the per-month lists it would throw away. `uncertainty` adds Monte Carlo and the
-    tornado to each document, one scenario at a time (each is thousands of kernel rows).
+    tornado to each document, one scenario at a time (each is thousands of kernel rows). Ranges
+    are checked against the prices either way: `RangeError` names the scenario by its index.
     """
     inputs = build_inputs(scenarios, sheets)
     costs, verdicts = run(inputs)
@@ -231,12 +232,20 @@ def estimate_documents(
         _document(i, scenario, sheet, costs, verdicts, sums, volumes[i], full=detail == "full")
         for i, (scenario, sheet) in enumerate(zip(scenarios, sheets, strict=True))
     ]
-    if uncertainty:
-        for i, (scenario, doc) in enumerate(zip(scenarios, docs, strict=True)):
-            row = {k: v[i : i + 1] for k, v in inputs.items()}
-            doc["uncertainty"] = uncertainty_document(
-                scenario, row, int(verdicts.recommendation[i]), full=detail == "full"
-            )
+    for i, (scenario, doc) in enumerate(zip(scenarios, docs, strict=True)):
+        if not (uncertainty or scenario.ranges):
+            continue
+        row = {k: v[i : i + 1] for k, v in inputs.items()}
+        try:
+            if uncertainty:
+                doc["uncertainty"] = uncertainty_document(
+                    scenario, row, int(verdicts.recommendation[i]), full=detail == "full"
+                )
+            else:  # a range that misses a catalog price is an error whether or not it is drawn today
+                triangles(scenario, row)
+        except RangeError as exc:
+            exc.index = i
+            raise
     return docs
 
 

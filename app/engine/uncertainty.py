@@ -42,6 +42,8 @@ class RangeError(ValueError):
         super().__init__(f"ranges.{path}: {msg}")
         self.path = path
         self.msg = msg
+        self.index = 0
+        """The scenario's position in a batch."""
 
 
 @dataclass(frozen=True)

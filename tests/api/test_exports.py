@@ -128,8 +128,11 @@ def unflatten(pairs: Iterator[tuple[str, Any]]) -> dict[str, Any]:
 
 
 def blank_text_as_none(document: dict[str, Any]) -> dict[str, Any]:
-    """An empty text is an empty cell, which reads back as None."""
-    return {k: blank_text_as_none(v) if isinstance(v, dict) else (None if v == "" else v) for k, v in document.items()}
+    """An empty text (or an empty mapping: no `ranges`) is an empty cell, which reads back as None."""
+    return {
+        k: blank_text_as_none(v) if isinstance(v, dict) and v else (None if v in ("", {}) else v)
+        for k, v in document.items()
+    }
 
 
 def check_xlsx(data: bytes, doc: dict[str, Any], inputs: dict[str, Any], revision: int | None) -> None:
@@ -460,7 +463,7 @@ def test_workbook_formats_headers_and_determinism(client: TestClient) -> None:
 # --- the command line shares the shapes ---
 
 
-@pytest.mark.parametrize("shape", ["long", "wide"])
+@pytest.mark.parametrize("shape", ["long", "wide", "percentiles"])
 def test_cli_csv_shapes_equal_the_posted_exports(client: TestClient, shape: str) -> None:
     path = PRESETS_DIR / "content-moderation.yaml"
     result = CliRunner().invoke(cli, ["estimate", str(path), "--format", "csv", "--shape", shape])

@@ -12,8 +12,9 @@ import pytest
 from typer.testing import CliRunner
 
 from app.cli import app
-from app.engine import CATEGORIES, Estimate
-from app.presets import PRESETS_DIR
+from app.engine import CATEGORIES, Estimate, Scenario
+from app.presets import PRESETS_DIR, presets, read_document, scenario_document
+from app.services import estimate_one, with_seed_ranges
 
 runner = CliRunner()
 PRESET = PRESETS_DIR / "content-moderation.yaml"
@@ -121,3 +122,98 @@ def test_catalog_search_shows_price_source_and_date() -> None:
     assert "input 0.15" in result.stdout
     result = invoke("catalog", "--kind", "gpu")
     assert "lambda:h100-80gb" in result.stdout
+
+
+# --- uncertainty ---
+
+RANGED = """\
+name: Ranged
+workload:
+  requests_per_day: 500000
+team:
+  label_cost_usd: 10
+ranges:
+  team.label_cost_usd: {low: 5, high: 20, source: "002: 5-20 USD per example"}
+  workload.requests_per_day: {low: 300000, high: 800000, source: traffic forecast}
+uncertainty:
+  draws: 2000
+  seed: 7
+"""
+
+
+@pytest.fixture
+def ranged(tmp_path: Path) -> Path:
+    path = tmp_path / "ranged.yaml"
+    path.write_text(RANGED)
+    return path
+
+
+def test_uncertainty_json_is_the_engines_and_absent_without_the_flag(ranged: Path) -> None:
+    result = invoke("estimate", str(ranged), "--format", "json", "--uncertainty")
+    assert result.exit_code == 0, result.output
+    data = json.loads(result.stdout)
+    scenario = Scenario.model_validate(scenario_document(read_document(ranged)))
+    assert data["uncertainty"] == estimate_one(scenario, uncertainty=True)["uncertainty"]
+    assert (data["uncertainty"]["draws"], data["uncertainty"]["seed"]) == (2000, 7)
+    assert json.loads(invoke("estimate", str(ranged), "--format", "json", "--uncertainty").stdout) == data
+    assert "uncertainty" not in json.loads(invoke("estimate", str(ranged), "--format", "json").stdout)
+
+
+def test_uncertainty_table_prints_percentiles_probabilities_and_summary(ranged: Path) -> None:
+    result = invoke("estimate", str(ranged), "-u")
+    assert result.exit_code == 0, result.output
+    unc = json.loads(invoke("estimate", str(ranged), "--format", "json", "-u").stdout)["uncertainty"]
+    out = result.stdout
+    assert "2,000 draws, seed 7, 2 ranged inputs" in out
+    for p in unc["strategies"].values():
+        for key in ("p10_usd", "p50_usd", "p90_usd", "mean_usd"):
+            assert f"{p[key]:,.2f}" in out
+    ratio = unc["tco_ratio"]
+    assert f"TCO ratio: P10 {ratio['p10']:.2f}x, P50 {ratio['p50']:.2f}x, P90 {ratio['p90']:.2f}x" in out
+    assert f"Fine-tuning wins by 2x: {unc['win_probability']:.1%} of draws" in out
+    assert f"gate 5 passes: {unc['gate5_probability']:.1%}" in out
+    assert unc["summary"] in out.replace("\n", " ")
+    assert "team.label_cost_usd: 5 .. 10 .. 20" in out
+    assert "Uncertainty" not in invoke("estimate", str(ranged)).stdout
+
+
+def test_seed_ranges_adds_the_seeds_ranges() -> None:
+    result = invoke("estimate", str(PRESET), "--format", "json", "--seed-ranges")
+    assert result.exit_code == 0, result.output
+    ranges = json.loads(result.stdout)["uncertainty"]["ranges"]
+    seeded, _ = with_seed_ranges(presets()["content-moderation"].scenario)
+    assert [r["path"] for r in ranges] == sorted(seeded.ranges)
+    assert {r["path"]: r["source"] for r in ranges}["fine_tuning.runs_per_cycle"] == "003: budget 5 to 15 training runs"
+
+
+def test_percentiles_csv_implies_uncertainty(ranged: Path) -> None:
+    data = json.loads(invoke("estimate", str(ranged), "--format", "json", "-u").stdout)
+    result = invoke("estimate", str(ranged), "--format", "csv", "--shape", "percentiles")
+    assert result.exit_code == 0, result.output
+    header, *rows = list(csv.reader(io.StringIO(result.stdout)))
+    assert header[:5] == [
+        "month",
+        "prompting_cumulative_usd",
+        "prompting_cumulative_p10_usd",
+        "prompting_cumulative_p50_usd",
+        "prompting_cumulative_p90_usd",
+    ]
+    assert len(rows) == data["horizon_months"]
+    last = dict(zip(header, rows[-1], strict=True))
+    for name, p in data["uncertainty"]["strategies"].items():
+        assert float(last[f"{name}_cumulative_p10_usd"]) == p["p10_usd"]
+        assert float(last[f"{name}_cumulative_p90_usd"]) == p["p90_usd"]
+
+
+def test_a_bad_range_is_one_line_with_its_path(tmp_path: Path) -> None:
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("ranges:\n  team.label_cost_usd: {low: 100, high: 200}\n")
+    result = invoke("estimate", str(bad), "-u")
+    assert result.exit_code == 2
+    assert result.stderr.splitlines() == [
+        f"{bad}: ranges.team.label_cost_usd: the value 10 lies outside its range 100 to 200"
+    ]
+    bad.write_text("ranges:\n  prompting.prices.input: {low: 1, high: 2}\n")
+    result = invoke("estimate", str(bad), "-u")
+    assert result.exit_code == 2
+    assert "ranges.prompting.prices.input: the value used, 2.5 (the catalog's)" in result.stderr
