@@ -18,11 +18,19 @@ bench/api.py does:
    rounds; the median latency of each round, then the median of the rounds. A static file (the
    favicon, served from memory) is timed the same way as the floor: what the client, loopback and
    the server's HTTP handling cost alone.
+3. The server time of the uncertainty panel, `GET /uncertainty` with `HX-Request: true` and the same
+   preset with the seeds' ranges filled in (`with_seed_ranges`; what the page fetches once the
+   results are shown), against `POST /api/v1/estimate?uncertainty=true` of that scenario: the same
+   Monte Carlo and tornado, answered as JSON. The ratio is printed, with no goal: it says what the
+   panel's HTML costs on top of the draws. Fewer requests (`--panel-requests`): each runs 10,000
+   draws. Both are timed in the same rounds, on the same connection and in the same session as
+   the recompute, so machine noise weighs on both sides alike.
 
 Every number is measured in this run and nothing is asserted: it prints measured against goal.
 
-    .venv/bin/python bench/pages.py [--rounds 7] [--requests 200] [--preset content-moderation]
-                                    [--identity] [--server cli|uvicorn] [--chromium /usr/bin/chromium]
+    .venv/bin/python bench/pages.py [--rounds 7] [--requests 200] [--panel-requests 20]
+                                    [--preset content-moderation] [--identity] [--server cli|uvicorn]
+                                    [--chromium /usr/bin/chromium]
 """
 
 from __future__ import annotations
@@ -45,6 +53,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from api import HOST, Connection, HTTPError, free_port, start_server, stop_server, wait_until_up
 
 from app.presets import presets
+from app.services import with_seed_ranges
 from app.web import forms
 from app.web.assets import Assets
 
@@ -158,20 +167,23 @@ async def latencies(conn: Connection, raw: bytes, n: int) -> list[float]:
     return out
 
 
-async def server_times(port: int, raws: dict[str, bytes], rounds: int, n: int) -> dict[str, list[float]]:
-    """Median latency (s) of each round for each request; the order of the kinds alternates by round."""
+async def server_times(
+    port: int, raws: dict[str, bytes], rounds: int, counts: dict[str, int]
+) -> dict[str, list[float]]:
+    """Median latency (s) of each round for each request, `counts[name]` requests of each per round;
+    the order of the kinds alternates by round."""
     conn = await Connection.open(port)
     try:
         for name, raw in raws.items():  # warm up: code paths, caches, the connection
             status, body = await conn.send(raw, want_body=True)
             if status != 200:
                 raise HTTPError(f"{name}: HTTP {status}: {body[:300]!r}")
-            await latencies(conn, raw, max(10, n // 10))
+            await latencies(conn, raw, max(3, counts[name] // 10))
         medians: dict[str, list[float]] = {name: [] for name in raws}
         names = list(raws)
         for r in range(rounds):
             for name in names if r % 2 == 0 else reversed(names):
-                medians[name].append(statistics.median(await latencies(conn, raws[name], n)))
+                medians[name].append(statistics.median(await latencies(conn, raws[name], counts[name])))
             print("  round " + f"{r + 1}: " + "   ".join(f"{k} {v[-1] * 1e3:6.2f} ms" for k, v in medians.items()))
         return medians
     finally:
@@ -193,6 +205,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rounds", type=int, default=7, help="alternating rounds of recompute and estimate")
     parser.add_argument("--requests", type=int, default=200, help="requests of each kind per round")
+    parser.add_argument(
+        "--panel-requests", type=int, default=20, help="uncertainty panels and estimates with draws per round"
+    )
     parser.add_argument("--preset", default="content-moderation")
     parser.add_argument(
         "--identity", action="store_true", help="ask for uncompressed answers (a browser asks for gzip)"
@@ -205,14 +220,15 @@ def main() -> None:
         help="cli: `llm-tco serve` as `make run` (access log on); uvicorn: the app factory, no access log",
     )
     args = parser.parse_args()
-    if not (1 <= args.rounds <= 50 and 10 <= args.requests <= 10_000):
-        parser.error("--rounds in [1, 50], --requests in [10, 10000]")
+    if not (1 <= args.rounds <= 50 and 10 <= args.requests <= 10_000 and 3 <= args.panel_requests <= 1_000):
+        parser.error("--rounds in [1, 50], --requests in [10, 10000], --panel-requests in [3, 1000]")
     if args.preset not in presets():
         parser.error(f"--preset: one of {', '.join(presets())}")
     if not Path(args.chromium).is_file():
         parser.error(f"no Chromium at {args.chromium} (apt-get install chromium; never `playwright install`)")
 
     scenario = presets()[args.preset].scenario
+    ranged, _ = with_seed_ranges(scenario)
     with tempfile.TemporaryDirectory(prefix="llm-tco-bench-pages-") as tmp:
         port = free_port()
         proc, log = start_server(args.server, port, Path(tmp))
@@ -234,6 +250,17 @@ def main() -> None:
                 "recompute": request("GET", "/?" + query, port, headers={**accept, "HX-Request": "true"}),
                 "estimate": request("POST", "/api/v1/estimate", port, body=body, headers=accept),
                 "static": request("GET", Assets().url("favicon.svg"), port, headers=accept),
+                # the uncertainty panel of the preset with the seeds' ranges, and the API's same draws
+                "panel": request(
+                    "GET", "/uncertainty?" + forms.query_of(ranged), port, headers={**accept, "HX-Request": "true"}
+                ),
+                "estimate+draws": request(
+                    "POST",
+                    "/api/v1/estimate?uncertainty=true",
+                    port,
+                    body=json.dumps(ranged.model_dump(mode="json")).encode(),
+                    headers=accept,
+                ),
             }
             answer = asyncio.run(sizes(port, raws))
             coding = "identity" if args.identity else "gzipped"
@@ -241,8 +268,19 @@ def main() -> None:
                 f"preset {args.preset}: recompute GET {len(raws['recompute']):,} B, answer {answer['recompute']:,} B "
                 f"{coding}; estimate POST {len(raws['estimate']):,} B, answer {answer['estimate']:,} B {coding}"
             )
-            print(f"latency: {args.rounds} rounds x {args.requests} requests of each, one keep-alive connection")
-            times = asyncio.run(server_times(port, raws, args.rounds, args.requests))
+            print(
+                f"with the seeds' {len(ranged.ranges)} ranges: panel GET {len(raws['panel']):,} B, answer "
+                f"{answer['panel']:,} B {coding}; estimate?uncertainty=true answer {answer['estimate+draws']:,} B"
+            )
+            counts = {name: args.requests for name in raws} | {
+                "panel": args.panel_requests,
+                "estimate+draws": args.panel_requests,
+            }
+            print(
+                f"latency: {args.rounds} rounds x {args.requests} requests of each ({args.panel_requests} of the "
+                "panel and of the estimate with draws), one keep-alive connection"
+            )
+            times = asyncio.run(server_times(port, raws, args.rounds, counts))
         finally:
             stop_server(proc)
 
@@ -266,6 +304,14 @@ def main() -> None:
             f"{ratio:.2f}x",
             f"at most {RATIO_GOAL:g}x",
             f"{net:.2f}x with the floor taken off both",
+        ),
+        ("GET /uncertainty panel (HX)", f"{ms['panel']:.2f} ms", "", f"{len(ranged.ranges)} seed ranges, 10,000 draws"),
+        ("POST /estimate?uncertainty=true", f"{ms['estimate+draws']:.2f} ms", "", "same scenario, same draws"),
+        (
+            "panel / estimate with draws",
+            f"{ms['panel'] / ms['estimate+draws']:.2f}x",
+            "",
+            "printed only: the panel's HTML and charts on top of the draws",
         ),
     ]
     print()

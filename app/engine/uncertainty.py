@@ -304,8 +304,8 @@ def _histogram(ratio: np.ndarray) -> dict[str, list[float]]:
     if finite.size == 0:
         return {"edges": [], "counts": []}
     lo, hi = (float(v) for v in np.percentile(finite, [0.5, 99.5]))
-    if hi <= lo:
-        return {"edges": [round(lo, 4), round(lo, 4)], "counts": [int(ratio.size)]}
+    if hi - lo <= 1e-9 * max(1.0, abs(lo)):  # one value (up to float noise): one bin
+        return {"edges": [round(lo, 4), round(hi, 4)], "counts": [int(ratio.size)]}
     counts, edges = np.histogram(np.clip(ratio, lo, hi), bins=HISTOGRAM_BINS, range=(lo, hi))
     return {"edges": [round(float(e), 4) for e in edges], "counts": [int(c) for c in counts]}
 

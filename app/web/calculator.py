@@ -3,7 +3,10 @@
 `GET /` answers the whole page, or, to htmx (`HX-Request`), the results fragment with each field's
 message out of band; hence `Vary: HX-Request`. A form with a bad field keeps the last valid results
 on screen (`HX-Reswap: none`) and shows the message beside the field. The address bar keeps a link
-to the same inputs: only the fields that differ from the defaults (`HX-Replace-Url`).
+to the same inputs: only the fields that differ from the defaults (`HX-Replace-Url`), ranges included.
+
+`GET /uncertainty` (the same query) is the uncertainty panel, fetched by the results once shown, so
+the recompute never carries the draws; `GET /ranges/seeds` fills the seeds' ranges into the form.
 """
 
 from __future__ import annotations
@@ -19,7 +22,7 @@ from app.catalog import load_catalog
 from app.engine import PriceSheet, Scenario
 from app.presets import presets
 from app.services import ScenarioError, estimate_one, price
-from app.web import fields, forms, results
+from app.web import fields, forms, results, uncertainty_panel
 from app.web.templating import templates
 
 router = APIRouter(include_in_schema=False)
@@ -51,9 +54,17 @@ def hints_of(sheet: PriceSheet | None) -> HintMap:
 _SLOTS = [(g.error_id, g.id) for g in fields.groups()] + [(f.error_id, f.path) for f in fields.all_fields().values()]
 
 
+def slots_of(values: dict[str, str]) -> list[tuple[str, str]]:
+    """The error slots a form has: every field's, and those of the ranges it sent (a range the user
+    never unfolded has no inputs, and no slot to fill: htmx would log a missing target)."""
+    sent = [spec for spec in fields.range_specs().values() if spec.name("low") in values]
+    return _SLOTS + [slot for spec in sent for slot in spec.slots()]
+
+
 def _error_groups(errors: dict[str, str]) -> set[str]:
-    return {path.split(".")[0] if "." in path else path for path in errors} | (
-        {"horizon"} if "horizon_months" in errors else set()
+    paths = [path.removeprefix("ranges.") for path in errors]
+    return {path.split(".")[0] if "." in path else path for path in paths} | (
+        {"horizon"} if "horizon_months" in paths else set()
     )
 
 
@@ -68,7 +79,10 @@ def compute(parsed: forms.Parsed) -> dict[str, Any]:
     except ScenarioError as exc:
         ctx["errors"] = {e["loc"]: e["msg"] for e in exc.errors}
         return ctx
-    ctx.update(results.context(doc, parsed.scenario, sheet), results=True, hints=hints_of(sheet))
+    query = forms.query_of(parsed.scenario)
+    panel = "/uncertainty?" + query
+    ctx.update(results.context(doc, parsed.scenario, sheet, uncertainty_url=panel), results=True, query=query)
+    ctx["hints"] = hints_of(sheet)
     return ctx
 
 
@@ -113,14 +127,13 @@ def _status(errors: dict[str, str]) -> str:
 def fragment(request: Request, parsed: forms.Parsed) -> Response:
     ctx = page_context(request, parsed, fragment=True)
     ctx["price_fields"] = _PRICE_FIELDS
-    ctx["slots"] = _SLOTS
+    ctx["slots"] = slots_of(parsed.values)
+    ctx["fragment"] = True  # htmx is running: no <noscript> fallback
     ctx["hints_changed"] = bool(ctx["hints"]) and ctx["results"]
     headers = {"Vary": "HX-Request", "Cache-Control": "no-store"}
     if ctx["results"]:
         if "_editing" not in request.query_params:
-            assert parsed.scenario is not None
-            query = forms.query_of(parsed.scenario)
-            headers["HX-Replace-Url"] = "/?" + query if query else "/"
+            headers["HX-Replace-Url"] = "/?" + ctx["query"] if ctx["query"] else "/"
     else:
         headers["HX-Reswap"] = "none"  # keep the last valid results; the messages go out of band
     return templates.TemplateResponse(request, "_recompute.html", ctx, headers=headers)
@@ -146,6 +159,48 @@ async def calculator(request: Request) -> Response:
     )
 
 
+@router.get("/uncertainty", response_class=HTMLResponse)
+def uncertainty(request: Request) -> Response:
+    """The uncertainty panel of the calculator's inputs. A plain `def`: the draws run in the thread
+    pool, so the event loop keeps answering recomputes meanwhile."""
+    parsed = forms.parse(request.query_params)
+    scenario = parsed.scenario
+    query = forms.query_of(scenario) if scenario is not None else ""
+
+    def estimate() -> dict[str, Any]:
+        assert scenario is not None
+        return estimate_one(scenario, uncertainty=True)
+
+    return uncertainty_panel.respond(
+        request,
+        estimate,
+        scenario,
+        errors=parsed.errors,
+        heading="Uncertainty of the calculator's inputs",
+        back="/?" + query,
+    )
+
+
+@router.get("/ranges/seeds", response_class=HTMLResponse)
+async def seed_ranges(request: Request) -> Response:
+    """Fill the seeds' ranges into the form where they apply. To htmx: the report, each filled range
+    out of band, and `ranges-filled`, on which the form recomputes; otherwise the page, filled in.
+
+    The button is `type="button"` with no `formaction`: htmx sends a form's later requests to the
+    `formaction` of the button last clicked in it, so the recompute would come here instead of `/`."""
+    fill = uncertainty_panel.fill_seed_ranges(forms.parse(request.query_params))
+    if request.headers.get("HX-Request"):
+        headers = {"Vary": "HX-Request", "Cache-Control": "no-store"}
+        if fill.applied:
+            headers["HX-Trigger-After-Settle"] = "ranges-filled"
+        ctx = {"fill": fill, "errors": {}}
+        return templates.TemplateResponse(request, "_seed_fill.html", ctx, headers=headers)
+    parsed = forms.Parsed(fill.values, fill.scenario) if fill.scenario else forms.parse(request.query_params)
+    ctx = page_context(request, parsed, fill=fill)
+    ctx["values"] = fill.values  # as typed, the ranges filled in
+    return templates.TemplateResponse(request, "calculator.html", ctx, headers={"Vary": "HX-Request"})
+
+
 @router.get("/catalog/options/{path}", response_class=HTMLResponse)
 async def catalog_options(request: Request, path: str) -> Response:
     """`<option>`s of the catalog entries a model picker may hold, matching what is typed so far."""
@@ -163,12 +218,11 @@ async def save_new(request: Request, session: SessionDep, settings: SettingsDep)
     form = await request.form()
     parsed = forms.parse(form)
     if parsed.scenario is not None:
-        try:
-            price(parsed.scenario)
+        try:  # an unknown catalog id, or a range that misses the catalog's price: nothing is written
+            row = saved.save(session, scenario=parsed.scenario, author=settings.local_author)
         except ScenarioError as exc:
             parsed = forms.Parsed(parsed.values, None, {e["loc"]: e["msg"] for e in exc.errors})
-    if parsed.scenario is None:
-        ctx = page_context(request, parsed)
-        return templates.TemplateResponse(request, "calculator.html", ctx, status_code=422)
-    row = saved.save(session, scenario=parsed.scenario, author=settings.local_author)
-    return RedirectResponse(f"/scenarios/{row.id}?saved=1", status_code=303)
+        else:
+            return RedirectResponse(f"/scenarios/{row.id}?saved=1", status_code=303)
+    ctx = page_context(request, parsed)
+    return templates.TemplateResponse(request, "calculator.html", ctx, status_code=422)

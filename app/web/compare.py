@@ -2,7 +2,8 @@
 
 Each scenario is shown as of its latest revision, computed from its frozen prices. The one chart
 draws, for each scenario, the cumulative cost of the strategy it recommends: what the organisation
-would actually spend under each scenario, month by month.
+would actually spend under each scenario, month by month. P10/P50/P90 and the win probability of
+each come after, from `GET /compare/uncertainty` (Monte Carlo is ten times a point estimate).
 """
 
 from __future__ import annotations
@@ -10,6 +11,7 @@ from __future__ import annotations
 import html
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import urlencode
 
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, Response
@@ -20,7 +22,8 @@ from app.api.deps import SessionDep
 from app.db import queries
 from app.db.models import RevisionRow, ScenarioRow
 from app.engine import Scenario
-from app.engine.scenario import STRATEGY_LABELS
+from app.engine.scenario import STRATEGIES, STRATEGY_LABELS
+from app.services import ScenarioError
 from app.web import figures, forms, saved_views
 from app.web.templating import templates
 
@@ -61,7 +64,7 @@ def parse_ids(values: list[str]) -> tuple[list[int], str]:
     return ids, ""
 
 
-def load(session: Session, ids: list[int]) -> tuple[list[Compared], str]:
+def load(session: Session, ids: list[int], *, uncertainty: bool = False) -> tuple[list[Compared], str]:
     """The scenarios of `ids` at their latest revision, or the message naming those that do not exist."""
     out, missing = [], []
     for scenario_id in ids:
@@ -70,15 +73,18 @@ def load(session: Session, ids: list[int]) -> tuple[list[Compared], str]:
         if row is None or rev is None:
             missing.append(str(scenario_id))
         else:
-            out.append(Compared(row, rev, saved.estimate_revision(rev)))
+            out.append(Compared(row, rev, saved.estimate_revision(rev, uncertainty=uncertainty)))
     if missing:
         return [], f"No scenario {', '.join(missing)}: pick from the list."
     return out, ""
 
 
 def input_rows(items: list[Compared]) -> list[dict[str, Any]]:
-    """Every input with each scenario's value; `changed` when they are not all the same."""
-    values = [forms.values_of(Scenario.model_validate(c.rev.inputs)) for c in items]
+    """Every input with each scenario's value, and its range where any has one; `changed` when they
+    are not all the same."""
+    scenarios = [Scenario.model_validate(c.rev.inputs) for c in items]
+    values = [forms.values_of(s) for s in scenarios]
+    ranges = [saved_views.range_texts(s) for s in scenarios]
     rows = []
     for path, title in saved_views.titles().items():
         texts = [v.get(path, "") for v in values]
@@ -90,6 +96,23 @@ def input_rows(items: list[Compared]) -> list[dict[str, Any]]:
                 "changed": len(set(texts)) > 1,
             }
         )
+        if any(path in r for r in ranges):
+            shown = [r.get(path, saved_views.NONE_TEXT) for r in ranges]
+            rows.append(
+                {"path": f"ranges.{path}", "title": f"{title} (range)", "values": shown, "changed": len(set(shown)) > 1}
+            )
+    return rows
+
+
+def uncertainty_rows(items: list[Compared]) -> list[dict[str, Any]]:
+    """P10/P50/P90 TCO of each strategy per scenario (None: not an option there), from Monte Carlo."""
+    rows = []
+    for s in STRATEGIES:
+        if not any(s in c.doc["uncertainty"]["strategies"] for c in items):
+            continue
+        for q in ("p10", "p50", "p90"):
+            values = [c.doc["uncertainty"]["strategies"].get(s, {}).get(f"{q}_usd") for c in items]
+            rows.append({"strategy": s, "q": q, "title": f"{STRATEGY_LABELS[s]} TCO, {q.upper()}", "values": values})
     return rows
 
 
@@ -169,5 +192,32 @@ def compare(request: Request, session: SessionDep) -> Response:
             figure=cumulative(items),
             table=cumulative_table(items),
             config=figures.CONFIG,
+            uncertainty_url="/compare/uncertainty?" + urlencode([("ids", c.row.id) for c in items]),
         )
     return templates.TemplateResponse(request, "compare.html", ctx)
+
+
+@router.get("/compare/uncertainty", response_class=HTMLResponse)
+def compare_uncertainty(request: Request, session: SessionDep) -> Response:
+    """P10/P50/P90 and the win probability of each compared scenario (frozen prices, stored seeds), as
+    the fragment the comparison fetches once shown, or a page of its own. A plain `def`: the draws run
+    in the thread pool."""
+    ids, message = parse_ids(request.query_params.getlist("ids"))
+    items: list[Compared] = []
+    if ids:
+        try:
+            items, message = load(session, ids, uncertainty=True)
+        except ScenarioError as exc:
+            message = "Monte Carlo cannot run: " + str(exc)
+    ctx: dict[str, Any] = {
+        "message": message or ("" if items else "Pick scenarios to compare first."),
+        "items": items,
+        "rows": uncertainty_rows(items) if items else [],
+        "labels": STRATEGY_LABELS,
+        "nav": "compare",
+    }
+    if request.headers.get("HX-Request"):
+        return templates.TemplateResponse(request, "_compare_uncertainty.html", ctx, headers={"Vary": "HX-Request"})
+    ctx["back"] = "/compare?" + urlencode([("ids", i) for i in ids])
+    status = 200 if items else 422
+    return templates.TemplateResponse(request, "compare_uncertainty.html", ctx, status_code=status)

@@ -18,6 +18,8 @@ from pydantic import BaseModel
 from pydantic.fields import FieldInfo
 
 from app.engine import Scenario
+from app.engine.scenario import VOLUME_PATHS, rangeable
+from app.engine.uncertainty import SEED_RANGES
 
 Kind = Literal["number", "integer", "choice", "bool", "catalog", "text", "textarea"]
 
@@ -29,8 +31,10 @@ GROUPS: tuple[tuple[str, str, tuple[str, ...]], ...] = (
     ("rag", "RAG", ("rag",)),
     ("fine_tuning", "Fine-tuning", ("fine_tuning",)),
     ("horizon", "Horizon", ("horizon_months",)),
+    ("uncertainty", "Monte Carlo", ("uncertainty",)),
 )
-"""(id, legend, the top-level fields it holds), in the order of the form."""
+"""(id, legend, the top-level fields it holds), in the order of the form. `ranges` has no group: each
+range sits under the field it belongs to (`RangeSpec`)."""
 
 OPEN_GROUPS = frozenset({"workload", "task", "horizon"})
 """Groups shown unfolded on first load: the inputs every scenario needs."""
@@ -91,6 +95,8 @@ _UNITS_BY_PATH = {
     "rag.vector_db_monthly_usd": "USD / month",
     "rag.corpus_churn_share": "fraction / month",
     "horizon_months": "months",
+    "uncertainty.draws": "draws",
+    "uncertainty.seed": "whole number",
 }
 
 _LABELS = {
@@ -210,14 +216,14 @@ def _bounds(info: FieldInfo, annotation: Any) -> tuple[float | None, float | Non
     for arg in typing.get_args(annotation):  # Optional[Annotated[...]] keeps its bounds inside
         metadata.extend(getattr(arg, "__metadata__", ()))
         if isinstance(arg, type(typing.Annotated[int, 0])):
-            metadata.extend(arg.__metadata__)
+            metadata.extend(arg.__metadata__)  # type: ignore[attr-defined]
     low = high = None
     for m in metadata:
         for item in getattr(m, "metadata", [m]):
             if isinstance(item, Ge | Gt):
-                low = float(item.ge if isinstance(item, Ge) else item.gt)
+                low = float(item.ge if isinstance(item, Ge) else item.gt)  # type: ignore[arg-type]
             elif isinstance(item, Le):
-                high = float(item.le)
+                high = float(item.le)  # type: ignore[arg-type]
     return low, high
 
 
@@ -318,3 +324,82 @@ def all_fields() -> dict[str, Field]:
         out.update({f.path: f for f in group.fields})
         out.update({f.path: f for sub in group.subgroups for f in sub.fields})
     return out
+
+
+@cache
+def titles() -> dict[str, str]:
+    """Each field's name outside its form group ("Workload: Requests per month"): for diffs, the
+    comparison and the tornado, where inputs of every group share one table or axis."""
+    out = {f.path: f.label for f in about_fields()}
+    for group in groups():
+        members = [*group.fields, *(f for sub in group.subgroups for f in sub.fields)]
+        out.update({f.path: f"{group.legend}: {f.label}" for f in members})
+    return out
+
+
+# --- ranges: an optional low and high under each numeric field ---
+
+RANGE_PARTS = ("low", "high", "source")
+
+OPEN_RANGES = frozenset(
+    {
+        *(seed.path for seed in SEED_RANGES),
+        *VOLUME_PATHS,
+        "team.engineer_week_usd",
+        "prompting.prices.input",
+        "prompting.prices.output",
+        "rag.prices.input",
+        "rag.prices.output",
+        "fine_tuning.prices.input",
+        "fine_tuning.prices.output",
+    }
+)
+"""Ranges the form shows unfolded: the seeds' ranges, the volume and the main prices. The others
+unfold from their "Range" summary (rendered by app.js then, to keep the page light)."""
+
+
+@dataclass(frozen=True)
+class RangeSpec:
+    """The low, high and source inputs of one field's range; form names `ranges.<path>.<part>`."""
+
+    field: Field
+    open: bool
+
+    @property
+    def path(self) -> str:
+        return self.field.path
+
+    @property
+    def key(self) -> str:
+        return self.path.replace(".", "__")
+
+    @property
+    def id(self) -> str:
+        return f"range-{self.key}"
+
+    def name(self, part: str) -> str:
+        return f"ranges.{self.path}.{part}"
+
+    def input_id(self, part: str) -> str:
+        return f"f-ranges__{self.key}__{part}"
+
+    def error_id(self, part: str = "") -> str:
+        """The slot of `ranges.<path>.<part>`; without a part, of the range as a whole."""
+        return f"err-ranges__{self.key}" + (f"__{part}" if part else "")
+
+    def slots(self) -> list[tuple[str, str]]:
+        """(html id, error path) of its three error slots."""
+        loc = f"ranges.{self.path}"
+        return [(self.error_id("low"), f"{loc}.low"), (self.error_id("high"), f"{loc}.high"), (self.error_id(), loc)]
+
+
+@cache
+def range_specs() -> dict[str, RangeSpec]:
+    """Every field that may carry a range (`rangeable()`), in the order of the form."""
+    known = rangeable()
+    return {p: RangeSpec(f, p in OPEN_RANGES) for p, f in all_fields().items() if p in known}
+
+
+TEMPLATE_RANGE = RangeSpec(Field(path="@P@", label="@L@", kind="number", help=""), open=True)
+"""The range inputs with tokens for the page's #range-template: app.js puts a field's path (`@P@`,
+dotted in names and with `__` in ids) and label (`@L@`) in them when its range is unfolded."""

@@ -240,3 +240,289 @@ def compact(n: float) -> str:
         if abs(n) >= size:
             return f"{n / size:.3g}{suffix}"
     return f"{n:.3g}"
+
+
+# --- uncertainty: the fan chart, the TCO-ratio histogram and the tornado (doc["uncertainty"]) ---
+
+WINS_COLOR = COLORS["fine_tuning"]
+SHORT_COLOR = "#8c95a6"
+"""Histogram bars short of 2x: grey, so the red bars read as "fine-tuning wins by 2x"."""
+TORNADO_COLORS = {"low": "#4e79a7", "high": "#f28e2b"}
+PLUS_MINUS_30 = "\u00b130%"
+HATCH = "/"
+"""Tornado bars of an input without a range (moved +-30%) are hatched; a range's bars are solid."""
+
+
+def rgba(hex_color: str, alpha: float) -> str:
+    r, g, b = (int(hex_color[i : i + 2], 16) for i in (1, 3, 5))
+    return f"rgba({r},{g},{b},{alpha})"
+
+
+def number_text(value: float | None) -> str:
+    """An input's value in words: 350000.0 -> "350,000", 0.14 -> "0.14"."""
+    if value is None:
+        return "\u2013"
+    if float(value).is_integer() and abs(value) < 1e15:
+        return f"{int(value):,}"
+    return f"{value:,.6g}"
+
+
+def fan(doc: dict[str, Any]) -> dict[str, Any]:
+    """Cumulative cost per strategy across the draws: the P10-P90 band around the median (P50)."""
+    unc = doc["uncertainty"]
+    months = list(range(1, doc["horizon_months"] + 1))
+    data: list[dict[str, Any]] = []
+    for s, est in unc["strategies"].items():
+        bands = est.get("cumulative_usd")
+        if not bands:
+            continue
+        color = COLORS[s]
+        line = {"width": 0, "color": color}
+        data += [
+            {
+                "type": "scatter",
+                "mode": "lines",
+                "name": f"{label(s)} P90",
+                "legendgroup": s,
+                "showlegend": False,
+                "x": months,
+                "y": bands["p90"],
+                "line": line,
+                "hovertemplate": f"{label(s)} P90: %{{y:,.0f}} USD<extra></extra>",
+            },
+            {
+                "type": "scatter",
+                "mode": "lines",
+                "name": f"{label(s)} P10 to P90",
+                "legendgroup": s,
+                "showlegend": False,
+                "x": months,
+                "y": bands["p10"],
+                "fill": "tonexty",
+                "fillcolor": rgba(color, 0.18),
+                "line": line,
+                "hovertemplate": f"{label(s)} P10: %{{y:,.0f}} USD<extra></extra>",
+            },
+            {
+                "type": "scatter",
+                "mode": "lines",
+                "name": f"{label(s)} P50",
+                "legendgroup": s,
+                "x": months,
+                "y": bands["p50"],
+                "line": {"color": color, "width": 2.5},
+                "hovertemplate": f"{label(s)} P50: %{{y:,.0f}} USD<extra></extra>",
+            },
+        ]
+    return {
+        "data": data,
+        "layout": base_layout(
+            xaxis=axis_style("Month", dtick=6 if len(months) > 24 else 1 if len(months) <= 12 else 3),
+            yaxis=axis_style("Cumulative TCO (USD)", tickformat=",.0f", rangemode="tozero"),
+            legend={"orientation": "h", "x": 0, "y": 1.02, "yanchor": "bottom"},
+        ),
+    }
+
+
+def fan_table(doc: dict[str, Any]) -> dict[str, Any]:
+    unc = doc["uncertainty"]
+    strategies = [s for s, est in unc["strategies"].items() if est.get("cumulative_usd")]
+    columns = ["Month", *(f"{label(s)} {q}" for s in strategies for q in ("P10", "P50", "P90"))]
+    rows = [
+        [m + 1, *(unc["strategies"][s]["cumulative_usd"][q][m] for s in strategies for q in ("p10", "p50", "p90"))]
+        for m in range(doc["horizon_months"])
+    ]
+    return {"columns": columns, "rows": rows, "money": set(range(1, len(columns)))}
+
+
+def _bins(doc: dict[str, Any]) -> list[tuple[float, float, int]]:
+    histogram = doc["uncertainty"]["tco_ratio"]["histogram"]
+    edges, counts = histogram["edges"], histogram["counts"]
+    return [(edges[i], edges[i + 1], counts[i]) for i in range(len(counts))]
+
+
+def ratio_histogram(doc: dict[str, Any]) -> dict[str, Any]:
+    """How the TCO ratio spreads over the draws, with the 2x line: bars right of it are draws where
+    fine-tuning wins by 2x (red), the others grey. The tails are counted in the end bars."""
+    unc = doc["uncertainty"]
+    bins = _bins(doc)
+    draws = max(unc["draws"], 1)
+    point = unc["tornado"]["tco_ratio"]
+    lo, hi = bins[0][0], bins[-1][1]
+    pad = max(hi - lo, 0.05 * max(abs(lo), 1.0)) * 0.05
+    traces = []
+    for name, color, wins in (
+        (f"Fine-tuning wins by {TCO_RULE:g}x", WINS_COLOR, True),
+        (f"Short of {TCO_RULE:g}x", SHORT_COLOR, False),
+    ):
+        chosen = [b for b in bins if ((b[0] + b[1]) / 2 >= TCO_RULE) == wins]
+        if not chosen:
+            continue
+        traces.append(
+            {
+                "type": "bar",
+                "name": name,
+                "x": [(a + b) / 2 for a, b, _ in chosen],
+                "width": [max(b - a, pad) for a, b, _ in chosen],
+                "y": [c for _, _, c in chosen],
+                "customdata": [[a, b, c / draws] for a, b, c in chosen],
+                "marker": {"color": color},
+                "hovertemplate": "ratio %{customdata[0]:.2f} to %{customdata[1]:.2f}: %{y:,} draws "
+                "(%{customdata[2]:.1%})<extra></extra>",
+            }
+        )
+    marks = [(TCO_RULE, "dash", f"the {TCO_RULE:g}x line")]
+    if point is not None:
+        marks.append((point, "dot", "this scenario"))
+    x_range, shapes, annotations = _ratio_axis(lo, hi, marks)
+    return {
+        "data": traces,
+        "layout": base_layout(
+            barmode="overlay",
+            bargap=0.05,
+            hovermode="closest",
+            shapes=shapes,
+            annotations=annotations,
+            xaxis=axis_style("TCO ratio (simpler / fine-tuning)", range=x_range),
+            yaxis=axis_style("Draws", tickformat=",d", rangemode="tozero"),
+        ),
+    }
+
+
+def ratio_histogram_table(doc: dict[str, Any]) -> dict[str, Any]:
+    draws = max(doc["uncertainty"]["draws"], 1)
+    rows = [[f"{a:.2f}", f"{b:.2f}", c, f"{c / draws:.1%}"] for a, b, c in _bins(doc)]
+    return {"columns": ["Ratio from", "to", "Draws", "Share of draws"], "rows": rows, "money": set()}
+
+
+def _ratio_axis(
+    low: float, high: float, marks: list[tuple[float, str, str]]
+) -> tuple[list[float], list[dict[str, Any]], list[dict[str, Any]]]:
+    """The x range, lines and labels of a TCO-ratio chart: the data, widened to each mark (the 2x line,
+    this scenario's ratio) that is near it; a mark far away is named at the edge instead, so that it
+    does not squeeze the data into a sliver."""
+    span = max(high - low, 0.05 * max(abs(low), 1.0))
+    shapes: list[dict[str, Any]] = []
+    notes: list[dict[str, Any]] = []
+    far = []
+    for x, dash, text in marks:
+        if low - span <= x <= high + span:
+            low, high = min(low, x), max(high, x)
+            shapes.append(_vline(x, dash))
+            notes.append(_vlabel(x, text, yshift=14 * len(notes)))
+        else:
+            far.append((x, text))
+    for x, text in far:
+        side = "right" if x > high else "left"
+        notes.append(
+            {
+                "xref": "paper",
+                "x": 1 if side == "right" else 0,
+                "xanchor": side,
+                "yref": "paper",
+                "y": 1,
+                "yanchor": "bottom",
+                "yshift": 14 * len(notes),
+                "text": f"{text} ({x:.2f}x) lies {side} of every bar",
+                "showarrow": False,
+            }
+        )
+    pad = 0.05 * max(high - low, 0.1)
+    x_range = [low - pad, high + pad]
+    for note in notes:  # a label near an edge hangs inwards, so that a phone shows it whole
+        if note.get("xref") != "paper":
+            where = (note["x"] - x_range[0]) / (x_range[1] - x_range[0])
+            note["xanchor"] = "left" if where < 0.35 else "right" if where > 0.65 else "center"
+    return x_range, shapes, notes
+
+
+def _vline(x: float, dash: str) -> dict[str, Any]:
+    return {"type": "line", "x0": x, "x1": x, "yref": "paper", "y0": 0, "y1": 1, "line": {"dash": dash}}
+
+
+def _vlabel(x: float, text: str, yshift: int = 0) -> dict[str, Any]:
+    return {"x": x, "yref": "paper", "y": 1, "text": text, "showarrow": False, "yanchor": "bottom", "yshift": yshift}
+
+
+def tornado_label(item: dict[str, Any], titles: dict[str, str]) -> str:
+    """ "Team and data:<br>Cost of a label (range)": two short lines leave the bars room on a phone."""
+    moved = "range" if item["from_range"] else PLUS_MINUS_30
+    group, _, name = titles.get(item["path"], item["path"]).rpartition(": ")
+    return f"{group}:<br>{name} ({moved})" if group else f"{name} ({moved})"
+
+
+def tornado(doc: dict[str, Any], titles: dict[str, str]) -> dict[str, Any]:
+    """The ten inputs that swing the TCO ratio most, largest on top: from the point ratio, one bar to
+    the ratio with the input at its low and one at its high (its range, or +-30%: hatched)."""
+    t = doc["uncertainty"]["tornado"]
+    point = t["tco_ratio"]
+    items = t["inputs"]
+    labels = [tornado_label(i, titles) for i in items]
+    data = []
+    if point is not None:
+        for from_range in (True, False):
+            for end in ("low", "high"):
+                chosen = [(k, i) for k, i in enumerate(items) if i["from_range"] == from_range]
+                if not chosen:
+                    continue
+                ratios = [i[f"tco_ratio_{end}"] for _, i in chosen]
+                data.append(
+                    {
+                        "type": "bar",
+                        "orientation": "h",
+                        "name": f"At its {end} ({'its range' if from_range else PLUS_MINUS_30})",
+                        "offsetgroup": end,
+                        "y": [labels[k] for k, _ in chosen],
+                        "x": [None if r is None else r - point for r in ratios],
+                        "base": point,
+                        "customdata": [[number_text(i[end]), r] for (_, i), r in zip(chosen, ratios, strict=True)],
+                        "marker": {"color": TORNADO_COLORS[end], "pattern": {"shape": "" if from_range else HATCH}},
+                        "hovertemplate": f"%{{y}}<br>at its {end}, %{{customdata[0]}}: "
+                        "ratio %{customdata[1]:.2f}x<extra></extra>",
+                    }
+                )
+    finite = [r for i in items for r in (i["tco_ratio_low"], i["tco_ratio_high"]) if r is not None]
+    marks = [(TCO_RULE, "dash", f"the {TCO_RULE:g}x line")]
+    if point is not None:
+        marks.append((point, "solid", f"this scenario: {point:.2f}x"))
+    ends = finite or [m[0] for m in marks]
+    x_range, shapes, annotations = _ratio_axis(min(ends), max(ends), marks)
+    return {
+        "data": data,
+        "layout": base_layout(
+            barmode="group",
+            hovermode="closest",
+            shapes=shapes,
+            annotations=annotations,
+            margin={"l": 16, "r": 16, "t": 64, "b": 48},
+            xaxis=axis_style("TCO ratio", range=x_range),
+            yaxis=axis_style(
+                "", autorange="reversed", categoryorder="array", categoryarray=labels, tickfont={"size": 11}
+            ),
+        ),
+    }
+
+
+def tornado_table(doc: dict[str, Any], titles: dict[str, str], units: dict[str, str]) -> dict[str, Any]:
+    def ratio(r: float | None) -> str:
+        return "\u2013" if r is None else f"{r:.2f}x"
+
+    def value(path: str, v: float) -> str:
+        unit = units.get(path, "")
+        return f"{number_text(v)} {unit}".rstrip()
+
+    rows = [
+        [
+            titles.get(i["path"], i["path"]),
+            "its range" if i["from_range"] else PLUS_MINUS_30,
+            value(i["path"], i["low"]),
+            value(i["path"], i["high"]),
+            ratio(i["tco_ratio_low"]),
+            ratio(i["tco_ratio_high"]),
+            STRATEGY_LABELS[i["recommendation_low"]],
+            STRATEGY_LABELS[i["recommendation_high"]],
+        ]
+        for i in doc["uncertainty"]["tornado"]["inputs"]
+    ]
+    columns = ["Input", "Moved to", "Low", "High", "Ratio at low", "Ratio at high", "Verdict at low", "at high"]
+    return {"columns": columns, "rows": rows, "money": set(), "text": {0, 1, 6, 7}}

@@ -1,8 +1,9 @@
 """Form values <-> Scenario, and the short query string that reopens the same inputs.
 
-A form field is named by its dotted path (`workload.requests_per_month`). Numbers are typed as text,
-so that "1,000,000" is understood and "abc" gets a message beside its field instead of being
-silently dropped by the browser. Nothing typed is ever lost: a bad form comes back with its text.
+A form field is named by its dotted path (`workload.requests_per_month`); the range of a numeric
+field by `ranges.<path>.low`, `.high` and `.source`. Numbers are typed as text, so that "1,000,000"
+is understood and "abc" gets a message beside its field instead of being silently dropped by the
+browser. Nothing typed is ever lost: a bad form comes back with its text.
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ from urllib.parse import urlencode
 from pydantic import ValidationError
 
 from app.engine import Scenario
-from app.web.fields import Field, all_fields
+from app.web.fields import RANGE_PARTS, all_fields, range_specs
 
 _TRUE = {"true", "on", "1", "yes"}
 
@@ -38,7 +39,7 @@ def _last_values(form: Any) -> dict[str, str]:
     return {str(k): str(v) for k, v in items}
 
 
-def _number(text: str, spec: Field) -> float | int:
+def _number(text: str, kind: str = "number") -> float | int:
     cleaned = text.replace(",", "").replace("_", "").replace(" ", "").replace("\u00a0", "")
     percent = cleaned.endswith("%")
     if percent:
@@ -51,7 +52,7 @@ def _number(text: str, spec: Field) -> float | int:
         raise ValueError("must be a finite number")
     if percent:
         value /= 100
-    if spec.kind == "integer":
+    if kind == "integer":
         if value != int(value):
             raise ValueError("must be a whole number")
         return int(value)
@@ -89,17 +90,48 @@ def parse(form: Any) -> Parsed:
                 _set(tree, path, None)
         elif spec.kind in ("number", "integer"):
             try:
-                _set(tree, path, _number(text, spec))
+                _set(tree, path, _number(text, spec.kind))
             except ValueError as exc:
                 errors[path] = str(exc)
         else:
             _set(tree, path, text)
+    ranges = _ranges(given, values, errors)
+    if ranges:
+        tree["ranges"] = ranges
     if errors:
         return Parsed(values, None, errors)
     try:
         return Parsed(values, Scenario.model_validate(tree))
     except ValidationError as exc:
         return Parsed(values, None, validation_errors(exc))
+
+
+def _ranges(given: dict[str, str], values: dict[str, str], errors: dict[str, str]) -> dict[str, Any]:
+    """The ranges of a form: both ends or neither (a source alone is kept as typed, and unused).
+    Ends are plain numbers, even under an integer field: draws are continuous."""
+    out: dict[str, Any] = {}
+    for path, spec in range_specs().items():
+        texts = {}
+        for part in RANGE_PARTS:
+            raw = given.get(spec.name(part))
+            if raw is not None:
+                texts[part] = values[spec.name(part)] = raw.strip()
+        low, high = texts.get("low", ""), texts.get("high", "")
+        if not low and not high:
+            continue
+        ends: dict[str, float] = {}
+        for part, text in (("low", low), ("high", high)):
+            if not text:
+                other = "high" if part == "low" else "low"
+                errors[spec.name(part)] = f"give the {part} too, or clear the {other}"
+                continue
+            try:
+                ends[part] = float(_number(text))
+            except ValueError as exc:
+                errors[spec.name(part)] = str(exc)
+        if len(ends) == 2:
+            out[path] = {**ends, "source": texts.get("source", "")}
+    return out
 
 
 def validation_errors(exc: ValidationError) -> dict[str, str]:
@@ -133,9 +165,13 @@ def _flat(document: Mapping[str, Any], prefix: str = "") -> Iterable[tuple[str, 
 
 
 def values_of(scenario: Scenario) -> dict[str, str]:
-    """Every form field's text for a scenario."""
+    """Every form field's text for a scenario, its ranges included."""
     known = all_fields()
-    return {path: display(v) for path, v in _flat(scenario.model_dump()) if path in known}
+    out = {path: display(v) for path, v in _flat(scenario.model_dump()) if path in known}
+    for path, r in scenario.ranges.items():
+        out.update({f"ranges.{path}.low": display(r.low), f"ranges.{path}.high": display(r.high)})
+        out[f"ranges.{path}.source"] = r.source
+    return out
 
 
 @cache
@@ -148,11 +184,16 @@ LINK_LEAVES_OUT = frozenset({"description"})
 
 
 def query_of(scenario: Scenario) -> str:
-    """The query string of the inputs that differ from the defaults: `/?` + this reopens them."""
-    base = defaults()
+    """The query string of the inputs that differ from the defaults, ranges included (a source only
+    when there is one): `/?` + this reopens them."""
+    base, known = defaults(), all_fields()
     changed = [
         (p, display(v))
-        for p, v in _flat(scenario.model_dump())
-        if p in all_fields() and p not in LINK_LEAVES_OUT and base.get(p) != v
+        for p, v in _flat(scenario.model_dump(exclude={"ranges"}))
+        if p in known and p not in LINK_LEAVES_OUT and base.get(p) != v
     ]
+    for path, r in scenario.ranges.items():
+        changed += [(f"ranges.{path}.low", display(r.low)), (f"ranges.{path}.high", display(r.high))]
+        if r.source:
+            changed.append((f"ranges.{path}.source", r.source))
     return urlencode(changed)

@@ -12,6 +12,7 @@ from app.engine.estimate import tco_by_volume
 from app.engine.scenario import STRATEGY_LABELS
 from app.web import figures
 from app.web.figures import compact
+from app.web.uncertainty_panel import running_text
 
 
 def changes(doc: dict[str, Any]) -> list[str]:
@@ -50,8 +51,9 @@ def changes(doc: dict[str, Any]) -> list[str]:
     return out
 
 
-def context(doc: dict[str, Any], scenario: Scenario, sheet: PriceSheet) -> dict[str, Any]:
-    """The template context of `_results.html`."""
+def context(doc: dict[str, Any], scenario: Scenario, sheet: PriceSheet, *, uncertainty_url: str) -> dict[str, Any]:
+    """The template context of `_results.html`; `uncertainty_url` serves its uncertainty panel, which
+    the page fetches once the results are on screen (app.web.uncertainty_panel)."""
     now = doc["monthly_requests"][0] if doc["monthly_requests"] else 0.0
     volumes = figures.volume_grid(now, doc["verdict"]["break_even_requests_per_month"])
     curve = tco_by_volume(scenario, sheet, volumes)
@@ -80,4 +82,6 @@ def context(doc: dict[str, Any], scenario: Scenario, sheet: PriceSheet) -> dict[
             },
         ],
         "config": figures.CONFIG,
+        "uncertainty_url": uncertainty_url,
+        "running": running_text(scenario),
     }

@@ -13,7 +13,7 @@ from typing import Any
 
 from app.db.models import RevisionRow
 from app.engine import Scenario
-from app.engine.scenario import STRATEGIES, STRATEGY_LABELS
+from app.engine.scenario import STRATEGIES, STRATEGY_LABELS, Range
 from app.web import fields, forms
 
 NONE_TEXT = "\u2013"
@@ -29,6 +29,9 @@ class InputLine:
     value: str
     unit: str
     changed: bool
+    range: str = ""
+    """Its range in words ("5 to 20 USD / example"), empty when it has none."""
+    source: str = ""
 
 
 @dataclass(frozen=True)
@@ -65,35 +68,49 @@ def default_values() -> dict[str, str]:
     return forms.values_of(Scenario())
 
 
-@cache
-def titles() -> dict[str, str]:
-    """Each field's name outside its form group ("Workload: Requests per month"): for diffs and
-    the comparison, where rows of every group share one table."""
-    out = {f.path: f.label for f in fields.about_fields()}
-    for group in fields.groups():
-        members = [*group.fields, *(f for sub in group.subgroups for f in sub.fields)]
-        out.update({f.path: f"{group.legend}: {f.label}" for f in members})
-    return out
+titles = fields.titles
+"""Kept here too: the saved pages name inputs by it."""
+
+
+def range_text(spec: fields.Field, r: Range) -> str:
+    """A range as finance reads it: "5 to 20 USD / example"."""
+    low, high = readable(spec, forms.display(r.low)), readable(spec, forms.display(r.high))
+    return f"{low} to {high} {spec.unit}".rstrip()
 
 
 def input_groups(scenario: Scenario) -> list[InputGroup]:
-    """The inputs of a scenario grouped like the calculator's form, each marked when not the default."""
+    """The inputs of a scenario grouped like the calculator's form, each with its range if it has one,
+    and marked when it is not the default (a range is never the default)."""
     values, defaults = forms.values_of(scenario), default_values()
     out = []
     for group in fields.groups():
         members = [*group.fields, *(f for sub in group.subgroups for f in sub.fields)]
-        lines = tuple(
-            InputLine(
-                path=f.path,
-                label=f.label,
-                value=readable(f, values.get(f.path, "")),
-                unit=f.unit if values.get(f.path, "") != "" and f.kind != "bool" else "",
-                changed=values.get(f.path, "") != defaults.get(f.path, ""),
+        lines = []
+        for f in members:
+            r = scenario.ranges.get(f.path)
+            lines.append(
+                InputLine(
+                    path=f.path,
+                    label=f.label,
+                    value=readable(f, values.get(f.path, "")),
+                    unit=f.unit if values.get(f.path, "") != "" and f.kind != "bool" else "",
+                    changed=values.get(f.path, "") != defaults.get(f.path, "") or r is not None,
+                    range=range_text(f, r) if r is not None else "",
+                    source=r.source if r is not None else "",
+                )
             )
-            for f in members
-        )
-        out.append(InputGroup(group.legend, lines))
+        out.append(InputGroup(group.legend, tuple(lines)))
     return out
+
+
+def range_texts(scenario: Scenario) -> dict[str, str]:
+    """Each range of a scenario in words with its source, by path: a row of a diff or a comparison."""
+    specs = fields.all_fields()
+    return {
+        path: range_text(specs[path], r) + (f" ({r.source})" if r.source else "")
+        for path, r in scenario.ranges.items()
+        if path in specs
+    }
 
 
 def shown(path: str, values: dict[str, str]) -> str:
@@ -105,13 +122,19 @@ def shown(path: str, values: dict[str, str]) -> str:
 
 
 def changed_inputs(before: Scenario, after: Scenario) -> list[dict[str, str]]:
-    """Every input whose value differs between two scenarios, in the order of the form."""
+    """Every input whose value or range differs between two scenarios, in the order of the form."""
     a, b = forms.values_of(before), forms.values_of(after)
-    return [
-        {"path": path, "title": title, "before": shown(path, a), "after": shown(path, b)}
-        for path, title in titles().items()
-        if a.get(path, "") != b.get(path, "")
-    ]
+    ra, rb = range_texts(before), range_texts(after)
+    out = []
+    for path, title in titles().items():
+        if a.get(path, "") != b.get(path, ""):
+            out.append({"path": path, "title": title, "before": shown(path, a), "after": shown(path, b)})
+        if ra.get(path) != rb.get(path):
+            before_text, after_text = ra.get(path, NONE_TEXT), rb.get(path, NONE_TEXT)
+            out.append(
+                {"path": f"ranges.{path}", "title": f"{title} (range)", "before": before_text, "after": after_text}
+            )
+    return out
 
 
 def totals_rows(revisions: list[RevisionRow]) -> list[dict[str, Any]]:

@@ -23,7 +23,7 @@ from app.db.models import RevisionRow, ScenarioRow
 from app.engine import PriceSheet, Scenario
 from app.engine.scenario import STRATEGY_LABELS
 from app.services import ScenarioError
-from app.web import forms, results, saved_views
+from app.web import forms, results, saved_views, uncertainty_panel
 from app.web.calculator import page_context
 from app.web.templating import templates
 
@@ -63,10 +63,12 @@ NOTICES = {
 EXPORTS: tuple[tuple[str, str, dict[str, str]], ...] = (
     ("CSV, long", "export.csv", {"shape": "long"}),
     ("CSV, wide", "export.csv", {"shape": "wide"}),
-    ("XLSX", "export.xlsx", {}),
-    ("JSON", "export.json", {}),
+    ("CSV, percentiles", "export.csv", {"shape": "percentiles"}),
+    ("XLSX", "export.xlsx", {"uncertainty": "true"}),
+    ("JSON", "export.json", {"uncertainty": "true"}),
 )
-"""The download links of a revision: label, file, query (app/api/exports.py serves them)."""
+"""The download links of a revision: label, file, query (app/api/exports.py serves them). Finance
+gets the Monte Carlo part too (a Percentiles sheet, `uncertainty` in the JSON): it is reproducible."""
 
 
 @dataclass(frozen=True)
@@ -174,10 +176,13 @@ def exports_of(row: ScenarioRow, rev: RevisionRow) -> list[tuple[str, str]]:
     return out
 
 
-def results_of(rev: RevisionRow) -> dict[str, Any]:
-    """The results panel of a revision, computed from its inputs and frozen prices (as it was saved)."""
+def results_of(row: ScenarioRow, rev: RevisionRow) -> dict[str, Any]:
+    """The results panel of a revision, computed from its inputs and frozen prices (as it was saved);
+    its uncertainty panel comes after, from `scenario_uncertainty`."""
     doc = saved.estimate_revision(rev)
-    return results.context(doc, Scenario.model_validate(rev.inputs), PriceSheet.model_validate(rev.prices))
+    scenario = Scenario.model_validate(rev.inputs)
+    panel = f"/scenarios/{row.id}/uncertainty?revision={rev.number}"
+    return results.context(doc, scenario, PriceSheet.model_validate(rev.prices), uncertainty_url=panel)
 
 
 def diff_pair(shown: int, latest: int) -> tuple[int, int]:
@@ -200,7 +205,7 @@ def scenario_context(request: Request, session: Session, row: ScenarioRow, rev: 
         "notices": notices,
         "problem": "",
         "utc": saved_views.utc,
-        **results_of(rev),
+        **results_of(row, rev),
     }
 
 
@@ -220,6 +225,25 @@ def scenario(
     revision: Annotated[int | None, Query(ge=1, le=1_000_000)] = None,
 ) -> Response:
     return scenario_page(request, session, found(session, scenario_id), revision)
+
+
+@router.get("/scenarios/{scenario_id}/uncertainty", response_class=HTMLResponse)
+def scenario_uncertainty(
+    request: Request,
+    scenario_id: ScenarioId,
+    session: SessionDep,
+    revision: Annotated[int | None, Query(ge=1, le=1_000_000)] = None,
+) -> Response:
+    """The uncertainty panel of a revision, at its frozen prices and stored seed: it never changes."""
+    row = found(session, scenario_id)
+    rev = revision_of(session, row, revision)
+    return uncertainty_panel.respond(
+        request,
+        lambda: saved.estimate_revision(rev, uncertainty=True),
+        Scenario.model_validate(rev.inputs),
+        heading=f"Uncertainty of {row.name}, revision {rev.number}",
+        back=f"/scenarios/{row.id}?revision={rev.number}",
+    )
 
 
 @router.get("/scenarios/{scenario_id}/diff", response_class=HTMLResponse)

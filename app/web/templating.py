@@ -12,8 +12,9 @@ from fastapi.templating import Jinja2Templates
 from markupsafe import Markup, escape
 
 from app.engine.scenario import STRATEGY_LABELS
+from app.web import fields
 from app.web.assets import Assets
-from app.web.figures import compact
+from app.web.figures import compact, number_text
 from app.web.forms import display
 
 TEMPLATES_DIR = Path(__file__).resolve().parent.parent.parent / "templates"
@@ -42,22 +43,42 @@ def ratio(value: float | None) -> str:
 
 
 def cell(value: Any, money: bool) -> str:
-    """A number in a chart's table: money to the cent, volumes whole."""
+    """A number in a chart's table: money to the cent, volumes whole; text (already formatted, such
+    as a ratio or a share) as it is, escaped."""
     if value is None:
         return "\u2013"
+    if isinstance(value, str):
+        return escape(value)
     return f"{value:,.2f}" if money else f"{value:,.0f}"
 
 
 def table_html(table: dict[str, Any]) -> Markup:
     """A chart's table of numbers as HTML, built in Python: hundreds of cells per chart cost about
-    ten times less than a Jinja loop (the recompute's server time is a budget, issue 4)."""
-    money = table["money"]
+    ten times less than a Jinja loop (the recompute's server time is a budget, issue 4). Columns in
+    `text` are words, left-aligned; the others numbers."""
+    money, text = table["money"], table.get("text", ())
     head = "".join(f'<th scope="col">{escape(c)}</th>' for c in table["columns"])
     body = "".join(
-        "<tr>" + "".join(f'<td class="num">{cell(x, k in money)}</td>' for k, x in enumerate(row)) + "</tr>"
+        "<tr>"
+        + "".join(
+            f"<td>{cell(x, False)}</td>" if k in text else f'<td class="num">{cell(x, k in money)}</td>'
+            for k, x in enumerate(row)
+        )
+        + "</tr>"
         for row in table["rows"]
     )
     return Markup(f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>")
+
+
+def share(p: float | None) -> str:
+    """A probability in words: 34%, never a misleading 0% or 100% for a rare outcome."""
+    if p is None:
+        return "\u2013"
+    if 0 < p < 0.005:
+        return "under 1%"
+    if 0.995 < p < 1:
+        return "over 99%"
+    return f"{p:.0%}"
 
 
 def oob_errors(slots: list[tuple[str, str]], errors: dict[str, str]) -> Markup:
@@ -77,10 +98,18 @@ def _make() -> Jinja2Templates:
     env = templates.env
     env.globals.update(static=lambda path: assets().url(path), labels=STRATEGY_LABELS)
     env.filters.update(
-        usd=usd, number=number, ratio=ratio, cell=cell, compact=compact, json_attr=_json_attr, shown=display
+        usd=usd,
+        number=number,
+        ratio=ratio,
+        cell=cell,
+        compact=compact,
+        json_attr=_json_attr,
+        shown=display,
+        share=share,
+        plain=number_text,
     )
     env.filters["table"] = table_html
-    env.globals.update(oob_errors=oob_errors)
+    env.globals.update(oob_errors=oob_errors, range_of=fields.range_specs().get, template_range=fields.TEMPLATE_RANGE)
     env.trim_blocks = True
     env.lstrip_blocks = True
     return templates

@@ -13,13 +13,21 @@
     });
   }
 
-  // Each field's error slot says whether its input is invalid, for screen readers and the red border.
+  // An input is invalid when an error slot it is described by holds a message (a range's low is
+  // described by its own slot and by its range's); a message in a folded group or range unfolds it.
   function markInvalid(root) {
-    root.querySelectorAll("p.error[id^='err-']").forEach(function (slot) {
-      var input = document.getElementById("f-" + slot.id.slice(4));
-      if (!input) return;
-      if (slot.textContent.trim()) input.setAttribute("aria-invalid", "true");
+    root.querySelectorAll("input[aria-describedby], select[aria-describedby], textarea[aria-describedby]").forEach(function (input) {
+      var invalid = input.getAttribute("aria-describedby").split(" ").some(function (id) {
+        if (id.indexOf("err-") !== 0) return false;
+        var slot = document.getElementById(id);
+        return slot && slot.textContent.trim() !== "";
+      });
+      if (invalid) input.setAttribute("aria-invalid", "true");
       else input.removeAttribute("aria-invalid");
+    });
+    root.querySelectorAll("p.error[id^='err-']").forEach(function (slot) {
+      if (!slot.textContent.trim()) return;
+      for (var d = slot.closest("details"); d; d = d.parentElement && d.parentElement.closest("details")) d.open = true;
     });
   }
 
@@ -31,11 +39,46 @@
     });
   }
 
+  function escapeHtml(text) {
+    var div = document.createElement("div");
+    div.textContent = text;
+    return div.innerHTML;
+  }
+
+  // A range the page sent folded has no inputs yet: they come from #range-template when it unfolds.
+  function fillRange(details) {
+    var template = document.getElementById("range-template");
+    if (!template || details.querySelector("input")) return;
+    var key = details.id.slice("range-".length);
+    var path = key.split("__").join(".");
+    var hidden = details.querySelector("summary .visually-hidden");
+    var label = hidden ? hidden.textContent.replace(/^ of /, "") : path;
+    var html = template.innerHTML.split("ranges.@P@.").join("ranges." + path + ".")
+      .split("@P@").join(key).split("@L@").join(escapeHtml(label));
+    details.insertAdjacentHTML("beforeend", html);
+  }
+
   function banner(text) {
     var el = document.getElementById("banner");
     if (!el) return;
     el.textContent = text;
     el.hidden = !text;
+  }
+
+  // The uncertainty panel arrived: its line beside the verdict, a range's message beside the range.
+  function panelArrived(section) {
+    section.setAttribute("aria-busy", "false");
+    var body = section.querySelector(".uncertainty-body");
+    if (!body) return;
+    var line = document.getElementById("verdict-uncertainty-text");
+    var text = body.getAttribute("data-verdict-line");
+    if (line && text) line.textContent = text;
+    var errors = JSON.parse(body.getAttribute("data-errors") || "{}");
+    Object.keys(errors).forEach(function (id) {
+      var slot = document.getElementById(id);
+      if (slot) slot.textContent = errors[id];
+    });
+    markInvalid(document);
   }
 
   document.addEventListener("DOMContentLoaded", function () {
@@ -52,17 +95,44 @@
     });
   });
   window.addEventListener("load", function () { drawCharts(document); });
+  // A click on a folded range's summary (Enter and Space click it too) fills it at once, so the next
+  // Tab lands in its low; toggle, which fires later and does not bubble, covers an unfolding by script.
+  document.addEventListener("click", function (event) {
+    var summary = event.target.closest && event.target.closest("details.input-range > summary");
+    if (summary) fillRange(summary.parentElement);
+  });
+  document.addEventListener("toggle", function (event) {
+    var el = event.target;
+    if (el.matches && el.matches("details.input-range") && el.open) fillRange(el);
+  }, true);
 
-  // Valid results arrived: no field is in error any more (the server sends error slots only with errors).
   document.addEventListener("htmx:afterSwap", function (event) {
-    if (!event.detail.target || event.detail.target.id !== "results") return;
+    var target = event.detail.target;
+    if (!target) return;
+    if (target.classList.contains("uncertainty")) { panelArrived(target); return; }
+    if (target.id !== "results") return;
+    // Valid results arrived: no field is in error any more (the server sends error slots only with errors).
     var xhr = event.detail.xhr;
     if (xhr && xhr.getResponseHeader("HX-Reswap") === "none") return; // the form was invalid
     document.querySelectorAll("#calculator p.error[id^='err-']").forEach(function (slot) { slot.textContent = ""; });
     var formError = document.getElementById("err-form");
     if (formError) formError.textContent = "";
   });
+  // Results replaced while their uncertainty panel was still running: stop waiting for it.
+  document.addEventListener("htmx:beforeCleanupElement", function (event) {
+    var el = event.target;
+    if (el.classList && el.classList.contains("uncertainty") && el.getAttribute("aria-busy") === "true" && window.htmx) {
+      window.htmx.trigger(el, "htmx:abort");
+    }
+  });
   document.addEventListener("htmx:afterSettle", function (event) {
+    // After settling: htmx gives a swapped element its old attributes until then (for transitions).
+    if (event.detail.target && event.detail.target.id === "seed-report") {  // show the filled ranges
+      document.querySelectorAll("details.input-range.filled").forEach(function (d) {
+        var group = d.closest("details.group");
+        if (group) group.open = true;
+      });
+    }
     drawCharts(event.detail.elt || document);
     markInvalid(document);
     placeholders(document);
@@ -73,6 +143,12 @@
   });
   document.addEventListener("htmx:responseError", function (event) {
     var status = event.detail.xhr ? event.detail.xhr.status : 0;
+    var elt = event.detail.elt;
+    if (elt && elt.classList.contains("uncertainty")) {
+      elt.setAttribute("aria-busy", "false");
+      var running = elt.querySelector(".running");
+      if (running) running.textContent = "The uncertainty panel could not be computed (HTTP " + status + ").";
+    }
     banner("The server could not compute this (HTTP " + status + "). Your inputs are kept; the results shown are from the last good computation.");
   });
   document.addEventListener("htmx:sendError", function () {
