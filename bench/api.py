@@ -60,6 +60,16 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
+def add_server_argument(parser: argparse.ArgumentParser) -> None:
+    """`--server`, the way every benchmark that starts the app offers it."""
+    parser.add_argument(
+        "--server",
+        choices=("cli", "uvicorn"),
+        default="cli",
+        help="cli: `llm-tco serve` as `make run` (access log on); uvicorn: the app factory, no access log",
+    )
+
+
 def server_command(kind: str, port: int) -> list[str]:
     bin_dir = Path(sys.executable).parent  # the venv's bin; not resolved (it is a symlink)
     if kind == "cli":
@@ -428,12 +438,7 @@ def main() -> None:
     parser.add_argument("--batch-size", type=int, default=1000)
     parser.add_argument("--batch-rounds", type=int, default=3, help="rounds of singles, summary and full batch")
     parser.add_argument("--preset", default="content-moderation")
-    parser.add_argument(
-        "--server",
-        choices=("cli", "uvicorn"),
-        default="cli",
-        help="cli: `llm-tco serve` as `make run` (access log on); uvicorn: the app factory, no access log",
-    )
+    add_server_argument(parser)
     args = parser.parse_args()
     if not (0 < args.duration <= 120 and 1 <= args.concurrency <= 512 and 1 <= args.rounds <= 20):
         parser.error("--duration in (0, 120], --concurrency in [1, 512], --rounds in [1, 20]")

@@ -50,7 +50,16 @@ from urllib.parse import urlencode, urlsplit
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from api import HOST, Connection, HTTPError, free_port, start_server, stop_server, wait_until_up
+from api import (
+    HOST,
+    Connection,
+    HTTPError,
+    add_server_argument,
+    free_port,
+    start_server,
+    stop_server,
+    wait_until_up,
+)
 
 from app.presets import presets
 from app.services import with_seed_ranges
@@ -213,12 +222,7 @@ def main() -> None:
         "--identity", action="store_true", help="ask for uncompressed answers (a browser asks for gzip)"
     )
     parser.add_argument("--chromium", default="/usr/bin/chromium", help="the Chromium binary Playwright drives")
-    parser.add_argument(
-        "--server",
-        choices=("cli", "uvicorn"),
-        default="cli",
-        help="cli: `llm-tco serve` as `make run` (access log on); uvicorn: the app factory, no access log",
-    )
+    add_server_argument(parser)
     args = parser.parse_args()
     if not (1 <= args.rounds <= 50 and 10 <= args.requests <= 10_000 and 3 <= args.panel_requests <= 1_000):
         parser.error("--rounds in [1, 50], --requests in [10, 10000], --panel-requests in [3, 1000]")

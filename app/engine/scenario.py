@@ -24,6 +24,7 @@ from pydantic import (
     field_validator,
     model_validator,
 )
+from pydantic.fields import FieldInfo
 from pydantic_core import InitErrorDetails, PydanticCustomError
 
 MONTH_DAYS = 365 / 12
@@ -335,24 +336,30 @@ RANGE_NEEDS_VALUE = frozenset(
 VOLUME_PATHS = ("workload.requests_per_month", "workload.requests_per_day")
 
 
-def _numeric(annotation: Any) -> tuple[bool, float | None, float | None, bool]:
-    """Whether a field holds a number (not a bool), and its bounds: (numeric, low, high, low is exclusive)."""
-    numeric, low, high, exclusive = False, None, None, False
-    stack = [annotation]
+def _is_number(annotation: Any) -> bool:
+    """An int or float field, optional or not (a bool or a Literal is no number)."""
+    return annotation in (int, float) or any(_is_number(a) for a in typing.get_args(annotation))
+
+
+def field_bounds(info: FieldInfo) -> tuple[float | None, float | None, bool]:
+    """A field's bounds (low, high, low is exclusive), wherever pydantic keeps them: on the field, or
+    inside an `Optional[Annotated[...]]`. The form shows them; ranges are checked against them."""
+    metadata = list(info.metadata)
+    stack = [info.annotation]
     while stack:
-        a = stack.pop()
-        if a in (int, float):
-            numeric = True
-        for m in getattr(a, "__metadata__", ()):
-            for item in getattr(m, "metadata", [m]):
-                if isinstance(item, Ge):
-                    low = float(item.ge)  # type: ignore[arg-type]
-                elif isinstance(item, Gt):
-                    low, exclusive = float(item.gt), True  # type: ignore[arg-type]
-                elif isinstance(item, Le):
-                    high = float(item.le)  # type: ignore[arg-type]
-        stack.extend(typing.get_args(a))
-    return numeric, low, high, exclusive
+        annotation = stack.pop()
+        metadata.extend(getattr(annotation, "__metadata__", ()))
+        stack.extend(typing.get_args(annotation))
+    low, high, exclusive = None, None, False
+    for m in metadata:
+        for item in getattr(m, "metadata", [m]):
+            if isinstance(item, Ge):
+                low, exclusive = float(item.ge), False  # type: ignore[arg-type]
+            elif isinstance(item, Gt):
+                low, exclusive = float(item.gt), True  # type: ignore[arg-type]
+            elif isinstance(item, Le):
+                high = float(item.le)  # type: ignore[arg-type]
+    return low, high, exclusive
 
 
 @functools.cache
@@ -365,20 +372,12 @@ def rangeable() -> dict[str, tuple[float | None, float | None, bool]]:
     out: dict[str, tuple[float | None, float | None, bool]] = {}
 
     def walk(model: type[BaseModel], prefix: str) -> None:
-        hints = typing.get_type_hints(model, include_extras=True)
         for name, info in model.model_fields.items():
-            annotation = hints[name]
             if isinstance(info.annotation, type) and issubclass(info.annotation, BaseModel):
-                if info.annotation not in (UncertaintySettings, Range):
+                if info.annotation is not UncertaintySettings:
                     walk(info.annotation, f"{prefix}{name}.")
-                continue
-            numeric, low, high, exclusive = _numeric(annotation)
-            for m in info.metadata:
-                low = float(m.ge) if isinstance(m, Ge) else low  # type: ignore[arg-type]
-                low, exclusive = (float(m.gt), True) if isinstance(m, Gt) else (low, exclusive)  # type: ignore[arg-type]
-                high = float(m.le) if isinstance(m, Le) else high  # type: ignore[arg-type]
-            if numeric and f"{prefix}{name}" != "horizon_months":
-                out[f"{prefix}{name}"] = (low, high, exclusive)
+            elif _is_number(info.annotation) and f"{prefix}{name}" != "horizon_months":
+                out[f"{prefix}{name}"] = field_bounds(info)
 
     walk(Scenario, "")
     return out

@@ -122,7 +122,7 @@ def simulate(scenario: Scenario, base: Inputs, ranged: list[Triangle]) -> Simula
     n, seed = scenario.uncertainty.draws, scenario.uncertainty.seed
     drawn = draw(base, ranged, n, seed)
     keys = {t.key for t in ranged}
-    parts: list[tuple[np.ndarray, Verdicts]] = []
+    parts: list[Verdicts] = []
     fan: dict[str, list[np.ndarray]] = {s: [] for s in STRATEGIES}
     months = scenario.horizon_months
     for start in range(0, n if ranged else 1, CHUNK):
@@ -132,14 +132,14 @@ def simulate(scenario: Scenario, base: Inputs, ranged: list[Triangle]) -> Simula
         if start < FAN_DRAWS:
             for s in STRATEGIES:
                 fan[s].append(np.cumsum(costs.monthly_totals[s][:, :months], axis=1))
-        parts.append((verdicts.totals, verdicts))
+        parts.append(verdicts)
     return Simulation(
         draws=n,
-        totals=np.concatenate([t for t, _ in parts]),
-        ratio=np.concatenate([v.ratio for _, v in parts]),
-        gate5=np.concatenate([v.gates[:, 4] for _, v in parts]),
-        win=np.concatenate([v.ratio >= TCO_RULE for _, v in parts]),
-        recommendation=np.concatenate([v.recommendation for _, v in parts]),
+        totals=np.concatenate([v.totals for v in parts]),
+        ratio=np.concatenate([v.ratio for v in parts]),
+        gate5=np.concatenate([v.gates[:, 4] for v in parts]),
+        win=np.concatenate([v.ratio >= TCO_RULE for v in parts]),
+        recommendation=np.concatenate([v.recommendation for v in parts]),
         cumulative={s: np.concatenate(bands) for s, bands in fan.items()},
     )
 

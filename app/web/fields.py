@@ -13,12 +13,11 @@ from dataclasses import dataclass
 from functools import cache
 from typing import Any, Literal
 
-from annotated_types import Ge, Gt, Le
 from pydantic import BaseModel
 from pydantic.fields import FieldInfo
 
 from app.engine import Scenario
-from app.engine.scenario import VOLUME_PATHS, rangeable
+from app.engine.scenario import VOLUME_PATHS, field_bounds, rangeable
 from app.engine.uncertainty import SEED_RANGES
 
 Kind = Literal["number", "integer", "choice", "bool", "catalog", "text", "textarea"]
@@ -211,22 +210,6 @@ def _label(name: str) -> str:
     return _LABELS.get(name) or name.replace("_", " ").capitalize()
 
 
-def _bounds(info: FieldInfo, annotation: Any) -> tuple[float | None, float | None]:
-    metadata = list(info.metadata)
-    for arg in typing.get_args(annotation):  # Optional[Annotated[...]] keeps its bounds inside
-        metadata.extend(getattr(arg, "__metadata__", ()))
-        if isinstance(arg, type(typing.Annotated[int, 0])):
-            metadata.extend(arg.__metadata__)  # type: ignore[attr-defined]
-    low = high = None
-    for m in metadata:
-        for item in getattr(m, "metadata", [m]):
-            if isinstance(item, Ge | Gt):
-                low = float(item.ge if isinstance(item, Ge) else item.gt)  # type: ignore[arg-type]
-            elif isinstance(item, Le):
-                high = float(item.le)  # type: ignore[arg-type]
-    return low, high
-
-
 def _base(annotation: Any) -> tuple[Any, bool]:
     """The type without Optional/Annotated, and whether None is allowed."""
     optional = False
@@ -258,7 +241,7 @@ def _field(path: str, name: str, info: FieldInfo) -> Field:
         kind = "catalog"
     else:
         kind = "textarea" if name == "description" else "text"
-    low, high = _bounds(info, info.annotation)
+    low, high, _ = field_bounds(info)
     return Field(
         path=path,
         label=_label(name),
