@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import enum
 import json
+import os
 import sys
 from pathlib import Path
 from typing import Annotated, Any
@@ -289,15 +290,22 @@ def serve_command(
 
     from app.settings import get_settings
 
+    if host:  # the app decides local mode from HOST: it must see the address it is bound to
+        os.environ["HOST"] = host
+        get_settings.cache_clear()
     settings = get_settings()
     migrate_command()
     if settings.seed_presets:
         seed_command()
-    out.print(f"Serving on http://{host or settings.host}:{port or settings.port}")
+    out.print(f"Serving on http://{settings.host}:{port or settings.port}")
+    if settings.auth_on:
+        out.print("Sign-in required (AUTH_REQUIRED, or bound beyond loopback). Accounts: `llm-tco users create`.")
+    else:
+        out.print(f"Local mode: no sign-in, everyone here is {settings.local_author!r} (admin). Loopback only.")
     uvicorn.run(
         "app.main:create_app",
         factory=True,
-        host=host or settings.host,
+        host=settings.host,
         port=port or settings.port,
         reload=reload,
         log_level="info",

@@ -4,9 +4,12 @@ from __future__ import annotations
 
 from fastapi import APIRouter, FastAPI, Request
 from fastapi.responses import HTMLResponse, Response
+from sqlmodel import Session
 from starlette.middleware.gzip import GZipMiddleware
 
 from app.api import errors, estimates, exports, reference, scenarios
+from app.auth.guard import Guard, route_table
+from app.db.session import get_engine
 from app.settings import Settings, get_settings
 from app.web import calculator, catalog_page, compare, error_pages
 from app.web import scenarios as scenario_pages
@@ -28,6 +31,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         redoc_url=None,
     )
     app.state.settings = settings
+    engine = get_engine(settings.database_url)
+    app.state.session_factory = lambda: Session(engine, expire_on_commit=False)
     api = APIRouter(prefix=API_PREFIX, responses=errors.ERROR_RESPONSES)  # our 422 and 413, on every route
     api.include_router(estimates.router)
     api.include_router(reference.router)
@@ -40,6 +45,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(catalog_page.router)
     errors.install(app)
     error_pages.install(app)
+    app.add_middleware(Guard, routes=app.router.routes)  # innermost: after the body limit, before any route
     app.add_middleware(errors.BodyLimit, limit=settings.max_body_bytes)
     app.add_middleware(GZipMiddleware, minimum_size=1_000, compresslevel=6)  # static files come gzipped already
     app.add_middleware(SecurityHeaders)
@@ -54,4 +60,5 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     async def api_docs(request: Request) -> Response:
         return templates.TemplateResponse(request, "api_docs.html", {})
 
+    route_table(app.router.routes)  # a route without an access rule stops the app here, not in production
     return app

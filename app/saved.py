@@ -11,6 +11,7 @@ from typing import Any
 
 from sqlmodel import Session
 
+from app import audit
 from app.db import queries
 from app.db.models import RevisionRow, ScenarioRow
 from app.engine import PriceSheet, Scenario
@@ -61,7 +62,11 @@ def duplicate(session: Session, *, revision: RevisionRow, name: str, author: str
     figures as the revision it copies (re-pricing it is a separate, explicit step)."""
     scenario = Scenario.model_validate(revision.inputs).model_copy(update={"name": name})
     new = _revision(scenario, PriceSheet.model_validate(revision.prices), action="created", author=author)
-    return queries.create_scenario(session, name=name, description=scenario.description, revision=new)
+    origin = f"a copy of scenario {revision.scenario_id}, revision {revision.number}"
+    audit.record(
+        session, actor=author, action="duplicated", scenario_id=revision.scenario_id, revision=revision.number
+    )  # committed with the copy
+    return queries.create_scenario(session, name=name, description=scenario.description, revision=new, detail=origin)
 
 
 def edit(session: Session, *, row: ScenarioRow, expected: int, scenario: Scenario, author: str) -> RevisionRow:

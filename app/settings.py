@@ -6,6 +6,7 @@ docs/settings.md lists them; a test checks that it lists every one.
 from __future__ import annotations
 
 import functools
+import ipaddress
 
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -31,7 +32,37 @@ class Settings(BaseSettings):
     """Most Monte Carlo draws one `POST /api/v1/estimate/batch?uncertainty=true` may run: the sum of
     `uncertainty.draws` over its scenarios that carry ranges."""
     local_author: str = "local"
-    """Author recorded on revisions while the app runs without sign-in."""
+    """The single user of local mode (loopback, no sign-in): the author of its revisions and audit entries."""
+    auth_required: bool = False
+    """Require sign-in for every page and API call, even on loopback. Bound to any other address (HOST),
+    sign-in is required whatever this says."""
+    secret_key: str = ""
+    """Signs session cookies and CSRF tokens. Empty: a random key is made once and kept in
+    `var/secret-key`; set it (and the same on every server) when several machines serve one database."""
+    session_hours: int = Field(default=12, ge=1, le=24 * 90)
+    """A sign-in lasts this long (signing out ends it at once)."""
+    token_days: int = Field(default=90, ge=1, le=3650)
+    """Default lifetime of a new API token, in days (each token may ask for 1 to 3,650)."""
+    share_link_days: int = Field(default=7, ge=1, le=365)
+    """Default lifetime of a new read-only share link, in days (each link may ask for 1 to 365)."""
+    sign_in_free_failures: int = Field(default=5, ge=1, le=1000)
+    """Failed sign-ins in a row, per account, before each further attempt must wait (1 s, doubling to 15 min).
+    Per address the allowance is four times this."""
+
+    @property
+    def auth_on(self) -> bool:
+        """Sign-in required: asked for, or bound to an address other than loopback."""
+        return self.auth_required or not is_loopback(self.host)
+
+
+def is_loopback(host: str) -> bool:
+    """127.0.0.0/8, ::1 or localhost; any other name or address (0.0.0.0 included) is not."""
+    if host.strip("[]").lower() == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False
 
 
 @functools.cache

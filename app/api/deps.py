@@ -5,15 +5,25 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Annotated
 
-from fastapi import Depends, Request
+from fastapi import Depends, HTTPException, Request
 from sqlmodel import Session
 
-from app.db.session import sessions
+from app.auth.accounts import Principal
+from app.auth.guard import principal_of
 from app.settings import Settings
 
 
 def get_session(request: Request) -> Iterator[Session]:
-    yield from sessions(request.app.state.settings.database_url)
+    with request.app.state.session_factory() as session:
+        yield session
+
+
+def get_principal(request: Request) -> Principal:
+    """Who asks; the guard has already refused anyone a route's rule does not admit."""
+    principal = principal_of(request)
+    if principal is None:  # only public routes run without one, and they do not ask
+        raise HTTPException(401, "sign-in required")
+    return principal
 
 
 def get_app_settings(request: Request) -> Settings:
@@ -22,4 +32,5 @@ def get_app_settings(request: Request) -> Settings:
 
 
 SessionDep = Annotated[Session, Depends(get_session)]
+PrincipalDep = Annotated[Principal, Depends(get_principal)]
 SettingsDep = Annotated[Settings, Depends(get_app_settings)]

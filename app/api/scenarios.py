@@ -11,7 +11,7 @@ from fastapi.responses import Response
 from pydantic import BaseModel, ConfigDict, Field
 
 from app import saved
-from app.api.deps import SessionDep, SettingsDep
+from app.api.deps import PrincipalDep, SessionDep
 from app.api.errors import ERROR_RESPONSES
 from app.api.estimates import UncertaintyQuery, json_response
 from app.db import queries
@@ -122,9 +122,9 @@ ScenarioId = Annotated[int, Field(ge=1, le=2**31 - 1)]  # an INTEGER column on e
 
 
 @router.post("", status_code=201, response_model=ScenarioDetail, responses=ERROR_RESPONSES)
-def create(scenario: Scenario, session: SessionDep, settings: SettingsDep) -> dict[str, Any]:
+def create(scenario: Scenario, session: SessionDep, principal: PrincipalDep) -> dict[str, Any]:
     """Save a scenario as revision 1, priced at today's catalog."""
-    row = saved.save(session, scenario=scenario, author=settings.local_author)
+    row = saved.save(session, scenario=scenario, author=principal.username)
     return _detail(session, row)
 
 
@@ -150,26 +150,26 @@ def read(scenario_id: ScenarioId, session: SessionDep) -> dict[str, Any]:
 
 
 @router.put("/{scenario_id}", response_model=ScenarioDetail, responses={**ERROR_RESPONSES, **NOT_FOUND, **CONFLICT})
-def edit(scenario_id: ScenarioId, body: ScenarioEdit, session: SessionDep, settings: SettingsDep) -> dict[str, Any]:
+def edit(scenario_id: ScenarioId, body: ScenarioEdit, session: SessionDep, principal: PrincipalDep) -> dict[str, Any]:
     """A new revision from the one named in `revision`. Prices of unchanged ids stay frozen."""
     row = _found(session, scenario_id)
     try:
-        saved.edit(session, row=row, expected=body.revision, scenario=body.scenario, author=settings.local_author)
+        saved.edit(session, row=row, expected=body.revision, scenario=body.scenario, author=principal.username)
     except queries.StaleRevision as exc:
         raise _conflict(exc) from exc
     return _detail(session, row)
 
 
 @router.delete("/{scenario_id}", response_model=ScenarioDetail, responses=NOT_FOUND)
-def archive(scenario_id: ScenarioId, session: SessionDep) -> dict[str, Any]:
+def archive(scenario_id: ScenarioId, session: SessionDep, principal: PrincipalDep) -> dict[str, Any]:
     """Archive: hidden from the default list, restorable, nothing lost."""
-    row = queries.set_archived(session, scenario=_found(session, scenario_id), archived=True)
+    row = queries.set_archived(session, scenario=_found(session, scenario_id), archived=True, actor=principal.username)
     return _detail(session, row)
 
 
 @router.post("/{scenario_id}/restore", response_model=ScenarioDetail, responses=NOT_FOUND)
-def restore(scenario_id: ScenarioId, session: SessionDep) -> dict[str, Any]:
-    row = queries.set_archived(session, scenario=_found(session, scenario_id), archived=False)
+def restore(scenario_id: ScenarioId, session: SessionDep, principal: PrincipalDep) -> dict[str, Any]:
+    row = queries.set_archived(session, scenario=_found(session, scenario_id), archived=False, actor=principal.username)
     return _detail(session, row)
 
 
@@ -202,11 +202,11 @@ def estimate(
 
 
 @router.post("/{scenario_id}/reprice", response_model=ScenarioDetail, responses={**NOT_FOUND, **CONFLICT})
-def reprice(scenario_id: ScenarioId, body: Reprice, session: SessionDep, settings: SettingsDep) -> dict[str, Any]:
+def reprice(scenario_id: ScenarioId, body: Reprice, session: SessionDep, principal: PrincipalDep) -> dict[str, Any]:
     """A new revision with the same inputs at today's catalog; the old revision keeps its figures."""
     row = _found(session, scenario_id)
     try:
-        saved.reprice(session, row=row, expected=body.revision, author=settings.local_author)
+        saved.reprice(session, row=row, expected=body.revision, author=principal.username)
     except queries.StaleRevision as exc:
         raise _conflict(exc) from exc
     return _detail(session, row)

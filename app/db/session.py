@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 import functools
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 from sqlalchemy import event
 from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.pool import StaticPool
-from sqlmodel import Session, create_engine
+from sqlmodel import create_engine
 
 
 @functools.cache
@@ -37,8 +36,3 @@ def get_engine(url: str) -> Engine:
             cursor.close()
 
     return engine
-
-
-def sessions(url: str) -> Iterator[Session]:
-    with Session(get_engine(url), expire_on_commit=False) as session:
-        yield session

@@ -17,7 +17,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from app import saved
-from app.api.deps import SessionDep, SettingsDep
+from app.api.deps import PrincipalDep, SessionDep
 from app.catalog import load_catalog
 from app.engine import PriceSheet, Scenario
 from app.presets import presets
@@ -213,13 +213,13 @@ async def catalog_options(request: Request, path: str) -> Response:
 
 
 @router.post("/scenarios", response_class=HTMLResponse)
-async def save_new(request: Request, session: SessionDep, settings: SettingsDep) -> Response:
+async def save_new(request: Request, session: SessionDep, principal: PrincipalDep) -> Response:
     """Save the calculator's inputs as a new scenario, then show it; a bad form comes back as typed."""
     form = await request.form()
     parsed = forms.parse(form)
     if parsed.scenario is not None:
         try:  # an unknown catalog id, or a range that misses the catalog's price: nothing is written
-            row = saved.save(session, scenario=parsed.scenario, author=settings.local_author)
+            row = saved.save(session, scenario=parsed.scenario, author=principal.username)
         except ScenarioError as exc:
             parsed = forms.Parsed(parsed.values, None, {e["loc"]: e["msg"] for e in exc.errors})
         else:

@@ -16,7 +16,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlmodel import Session
 
 from app import saved
-from app.api.deps import SessionDep, SettingsDep
+from app.api.deps import PrincipalDep, SessionDep
 from app.api.scenarios import ScenarioId
 from app.db import queries
 from app.db.models import RevisionRow, ScenarioRow
@@ -302,7 +302,9 @@ def edit_form(request: Request, scenario_id: ScenarioId, session: SessionDep) ->
 
 
 @router.post("/scenarios/{scenario_id}/edit", response_class=HTMLResponse)
-async def save_edit(request: Request, scenario_id: ScenarioId, session: SessionDep, settings: SettingsDep) -> Response:
+async def save_edit(
+    request: Request, scenario_id: ScenarioId, session: SessionDep, principal: PrincipalDep
+) -> Response:
     """A new revision from the form; 422 with each message beside its field, 409 if someone saved meanwhile."""
     row = found(session, scenario_id)
     assert row.id is not None
@@ -316,7 +318,7 @@ async def save_edit(request: Request, scenario_id: ScenarioId, session: SessionD
     if parsed.scenario is None:
         return edit_page(request, row, parsed, editing, status=422)
     try:
-        saved.edit(session, row=row, expected=expected, scenario=parsed.scenario, author=settings.local_author)
+        saved.edit(session, row=row, expected=expected, scenario=parsed.scenario, author=principal.username)
     except ScenarioError as exc:  # an unknown catalog id: nothing was written
         refused = forms.Parsed(parsed.values, None, {e["loc"]: e["msg"] for e in exc.errors})
         return edit_page(request, row, refused, editing, status=422)
@@ -331,33 +333,33 @@ async def save_edit(request: Request, scenario_id: ScenarioId, session: SessionD
 
 @router.post("/scenarios/{scenario_id}/duplicate")
 async def duplicate_scenario(
-    request: Request, scenario_id: ScenarioId, session: SessionDep, settings: SettingsDep
+    request: Request, scenario_id: ScenarioId, session: SessionDep, principal: PrincipalDep
 ) -> Response:
     row = found(session, scenario_id)
     rev = revision_of(session, row, _revision_field((await request.form()).get("revision")))
-    copy = saved.duplicate(session, revision=rev, name=f"Copy of {row.name}"[:200], author=settings.local_author)
+    copy = saved.duplicate(session, revision=rev, name=f"Copy of {row.name}"[:200], author=principal.username)
     return RedirectResponse(f"/scenarios/{copy.id}?copied=1", status_code=303)
 
 
 @router.post("/scenarios/{scenario_id}/archive")
-def archive(scenario_id: ScenarioId, session: SessionDep) -> Response:
-    queries.set_archived(session, scenario=found(session, scenario_id), archived=True)
+def archive(scenario_id: ScenarioId, session: SessionDep, principal: PrincipalDep) -> Response:
+    queries.set_archived(session, scenario=found(session, scenario_id), archived=True, actor=principal.username)
     return RedirectResponse(f"/scenarios/{scenario_id}?archived=1", status_code=303)
 
 
 @router.post("/scenarios/{scenario_id}/restore")
-def restore(scenario_id: ScenarioId, session: SessionDep) -> Response:
-    queries.set_archived(session, scenario=found(session, scenario_id), archived=False)
+def restore(scenario_id: ScenarioId, session: SessionDep, principal: PrincipalDep) -> Response:
+    queries.set_archived(session, scenario=found(session, scenario_id), archived=False, actor=principal.username)
     return RedirectResponse(f"/scenarios/{scenario_id}?restored=1", status_code=303)
 
 
 @router.post("/scenarios/{scenario_id}/reprice", response_class=HTMLResponse)
-async def reprice(request: Request, scenario_id: ScenarioId, session: SessionDep, settings: SettingsDep) -> Response:
+async def reprice(request: Request, scenario_id: ScenarioId, session: SessionDep, principal: PrincipalDep) -> Response:
     """A new revision at today's catalog; refused (409) when the page was not showing the latest revision."""
     row = found(session, scenario_id)
     expected = _revision_field((await request.form()).get("revision")) or 0
     try:
-        saved.reprice(session, row=row, expected=expected, author=settings.local_author)
+        saved.reprice(session, row=row, expected=expected, author=principal.username)
     except queries.StaleRevision as exc:
         problem = (
             f"Not re-priced: revision {expected or '?'} is not the latest (the latest is {exc.latest}). "

@@ -21,7 +21,7 @@ from sqlalchemy.pool import StaticPool
 from sqlmodel import Session, SQLModel, create_engine
 
 import app.db.models  # noqa: F401  (registers the tables)
-from app.api.deps import get_session
+from app.auth import keys
 from app.main import create_app
 from app.settings import Settings
 
@@ -30,6 +30,7 @@ POSTGRES_SKIPPED = "PostgreSQL tests skipped: " + (
     os.environ.get("TEST_POSTGRES_SKIPPED")
     or "TEST_POSTGRES_URL is not set (`make test` sets it through scripts/with-postgres.sh)"
 )
+TEST_KEY = "a test key, not a secret: " + "x" * 32
 BACKENDS = ["sqlite", pytest.param("postgresql", marks=pytest.mark.skipif(not POSTGRES_URL, reason=POSTGRES_SKIPPED))]
 
 
@@ -70,17 +71,19 @@ def db_engine(request: pytest.FixtureRequest) -> Iterator[Engine]:
 
 @pytest.fixture
 def settings() -> Settings:
-    return Settings(database_url="sqlite://", max_body_bytes=200_000, max_batch=50, seed_presets=False)
+    return Settings(
+        database_url="sqlite://", max_body_bytes=200_000, max_batch=50, seed_presets=False, secret_key=TEST_KEY
+    )
 
 
 def wire(app: FastAPI, engine: Engine) -> None:
-    """Point the app's sessions at `engine`."""
+    """Point the app's sessions (its routes' and the guard's) at `engine`."""
+    app.state.session_factory = lambda: Session(engine, expire_on_commit=False)
 
-    def session() -> Iterator[Session]:
-        with Session(engine, expire_on_commit=False) as s:
-            yield s
 
-    app.dependency_overrides[get_session] = session
+def local_csrf(settings: Settings) -> dict[str, str]:
+    """The header a page's htmx requests carry in local mode (forms carry the same as `csrf_token`)."""
+    return {"X-CSRF-Token": keys.csrf_token(keys.secret(settings.secret_key), "local")}
 
 
 @pytest.fixture
@@ -91,7 +94,7 @@ def client_on(settings: Settings) -> Iterator[Callable[[Engine], TestClient]]:
         def make(engine: Engine) -> TestClient:
             app = create_app(settings)
             wire(app, engine)
-            return stack.enter_context(TestClient(app))
+            return stack.enter_context(TestClient(app, headers=local_csrf(settings)))
 
         yield make
 

@@ -32,7 +32,6 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
 from app import saved
-from app.api.deps import get_session
 from app.main import create_app
 from app.settings import Settings
 
@@ -41,6 +40,7 @@ CHECKS = [not_a_server_error, status_code_conformance, content_type_conformance,
 
 app = create_app(Settings(database_url="sqlite://", max_body_bytes=200_000, max_batch=50, seed_presets=False))
 schema = schemathesis.openapi.from_asgi("/openapi.json", app)
+NO_DATABASE = app.state.session_factory
 
 SAVED = "^/api/v1/scenarios"
 
@@ -112,19 +112,15 @@ def database(db_engine: Engine) -> Iterator[None]:
     with Session(db_engine, expire_on_commit=False) as session:
         saved.seed_presets(session, author="schemathesis")
 
-    def session() -> Iterator[Session]:
-        with Session(db_engine, expire_on_commit=False) as s:
-            yield s
-
-    app.dependency_overrides[get_session] = session
+    app.state.session_factory = lambda: Session(db_engine, expire_on_commit=False)
     yield
-    app.dependency_overrides.clear()
+    app.state.session_factory = NO_DATABASE
 
 
 @pytest.fixture(params=["no-db"])
 def no_database() -> None:
     """Stateless operations: no database, so one run (the param only names the test after its operation)."""
-    app.dependency_overrides.clear()
+    app.state.session_factory = NO_DATABASE
 
 
 @schema.exclude(path_regex=SAVED).parametrize()

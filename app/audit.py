@@ -1,0 +1,64 @@
+"""The append-only audit log: who did what, when, to which scenario and revision.
+
+`record` adds an entry to the caller's transaction, so an action and its entry are committed together
+or not at all. Nothing here updates or deletes; the database refuses both (app/db/models.py).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from sqlmodel import Session, col, select
+
+from app.db.models import AuditRow, utcnow
+
+ACTIONS = {
+    "created": "created the scenario",
+    "edited": "edited: a new revision",
+    "repriced": "re-priced at today's catalog",
+    "duplicated": "duplicated",
+    "archived": "archived",
+    "restored": "restored",
+    "submitted": "submitted for review",
+    "approved": "approved",
+    "changes_requested": "requested changes",
+    "commented": "commented",
+    "share_created": "created a read-only share link",
+    "share_revoked": "revoked a share link",
+    "user_created": "created an account",
+    "user_changed": "changed an account",
+    "user_disabled": "disabled an account",
+    "user_enabled": "enabled an account",
+    "password_changed": "changed a password",
+    "token_created": "created an API token",
+    "token_revoked": "revoked an API token",
+    "signed_in": "signed in",
+    "signed_out": "signed out",
+}
+"""Every action the log knows, with the words the pages use for it."""
+
+
+def record(
+    session: Session,
+    *,
+    actor: str,
+    action: str,
+    scenario_id: int | None = None,
+    revision: int | None = None,
+    detail: str = "",
+) -> None:
+    if action not in ACTIONS:
+        raise ValueError(f"unknown audit action {action!r}")
+    session.add(
+        AuditRow(
+            at=utcnow(), actor=actor, action=action, scenario_id=scenario_id, revision=revision, detail=detail[:2000]
+        )
+    )
+
+
+def entries(session: Session, *, scenario_id: int | None = None, limit: int = 10_000) -> Sequence[AuditRow]:
+    """Newest first; one scenario's, or the whole log."""
+    query = select(AuditRow)
+    if scenario_id is not None:
+        query = query.where(AuditRow.scenario_id == scenario_id)
+    return session.exec(query.order_by(col(AuditRow.id).desc()).limit(limit)).all()

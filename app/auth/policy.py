@@ -1,0 +1,102 @@
+"""The access rule of every route: (method, path template) -> the permission it needs.
+
+The guard looks each request's route up here before the route runs; a route missing from this table
+is refused (500, never served unchecked), and tests/auth/test_authorization_matrix.py, which walks the
+app's routes, fails on it. HEAD follows GET. docs/teams.md prints this table.
+"""
+
+from __future__ import annotations
+
+from app.auth.roles import Permission
+
+P = Permission
+API = "/api/v1"
+SCENARIO = "/scenarios/{scenario_id}"
+
+_RULES: list[tuple[str, str, Permission]] = [
+    # static files, sign-in, and what a share link opens: no account
+    ("GET", "/static/{path:path}", P.PUBLIC),
+    ("GET", "/sign-in", P.PUBLIC),
+    ("POST", "/sign-in", P.PUBLIC),
+    ("GET", "/shared/{token}", P.PUBLIC),
+    ("GET", "/shared/{token}/export.csv", P.PUBLIC),
+    ("GET", "/shared/{token}/export.xlsx", P.PUBLIC),
+    # pages
+    ("GET", "/", P.READ),
+    ("GET", "/uncertainty", P.READ),
+    ("GET", "/ranges/seeds", P.READ),
+    ("GET", "/catalog/options/{path}", P.READ),
+    ("GET", "/catalog", P.READ),
+    ("GET", "/compare", P.READ),
+    ("GET", "/compare/uncertainty", P.READ),
+    ("GET", "/docs", P.READ),
+    ("GET", "/openapi.json", P.READ),
+    ("GET", "/scenarios", P.READ),
+    ("GET", SCENARIO, P.READ),
+    ("GET", SCENARIO + "/uncertainty", P.READ),
+    ("GET", SCENARIO + "/diff", P.READ),
+    ("POST", "/scenarios", P.EDIT),
+    ("GET", SCENARIO + "/edit", P.EDIT),
+    ("POST", SCENARIO + "/edit", P.EDIT),
+    ("POST", SCENARIO + "/duplicate", P.EDIT),
+    ("POST", SCENARIO + "/archive", P.EDIT),
+    ("POST", SCENARIO + "/restore", P.EDIT),
+    ("POST", SCENARIO + "/reprice", P.EDIT),
+    ("POST", SCENARIO + "/submit", P.EDIT),
+    ("POST", SCENARIO + "/approve", P.REVIEW),
+    ("POST", SCENARIO + "/request-changes", P.REVIEW),
+    ("POST", SCENARIO + "/comments", P.COMMENT),
+    ("POST", SCENARIO + "/shares", P.SHARE),
+    ("POST", SCENARIO + "/shares/{share_id}/revoke", P.SHARE),
+    # one's own account
+    ("POST", "/sign-out", P.ACCOUNT),
+    ("GET", "/account", P.ACCOUNT),
+    ("POST", "/account/password", P.ACCOUNT),
+    ("POST", "/account/tokens", P.ACCOUNT),
+    ("POST", "/account/tokens/{token_id}/revoke", P.ACCOUNT),
+    # administration
+    ("GET", "/admin/users", P.ADMIN),
+    ("POST", "/admin/users", P.ADMIN),
+    ("POST", "/admin/users/{user_id}", P.ADMIN),
+    ("GET", "/admin/audit", P.ADMIN),
+    ("GET", "/admin/audit.csv", P.ADMIN),
+    # the JSON API
+    ("POST", API + "/estimate", P.COMPUTE),
+    ("POST", API + "/validate", P.COMPUTE),
+    ("POST", API + "/estimate/batch", P.COMPUTE),
+    ("POST", API + "/ranges/seeds", P.COMPUTE),
+    ("POST", API + "/export.csv", P.COMPUTE),
+    ("POST", API + "/export.xlsx", P.COMPUTE),
+    ("POST", API + "/export.json", P.COMPUTE),
+    ("GET", API + "/catalog", P.READ),
+    ("GET", API + "/catalog/{entry_id:path}", P.READ),
+    ("GET", API + "/presets", P.READ),
+    ("GET", API + "/presets/{slug}", P.READ),
+    ("GET", API + "/scenarios", P.READ),
+    ("GET", API + SCENARIO, P.READ),
+    ("GET", API + SCENARIO + "/revisions", P.READ),
+    ("GET", API + SCENARIO + "/revisions/{number}", P.READ),
+    ("GET", API + SCENARIO + "/estimate", P.READ),
+    ("GET", API + SCENARIO + "/export.csv", P.READ),
+    ("GET", API + SCENARIO + "/export.xlsx", P.READ),
+    ("GET", API + SCENARIO + "/export.json", P.READ),
+    ("GET", API + SCENARIO + "/comments", P.READ),
+    ("GET", API + SCENARIO + "/audit", P.READ),
+    ("GET", API + SCENARIO + "/audit.csv", P.READ),
+    ("POST", API + "/scenarios", P.EDIT),
+    ("PUT", API + SCENARIO, P.EDIT),
+    ("DELETE", API + SCENARIO, P.EDIT),
+    ("POST", API + SCENARIO + "/restore", P.EDIT),
+    ("POST", API + SCENARIO + "/reprice", P.EDIT),
+    ("POST", API + SCENARIO + "/submit", P.EDIT),
+    ("POST", API + SCENARIO + "/approve", P.REVIEW),
+    ("POST", API + SCENARIO + "/request-changes", P.REVIEW),
+    ("POST", API + SCENARIO + "/comments", P.COMMENT),
+]
+
+RULES: dict[tuple[str, str], Permission] = {(method, path): permission for method, path, permission in _RULES}
+assert len(RULES) == len(_RULES), "a route is listed twice"
+
+
+def rule(method: str, path: str) -> Permission | None:
+    return RULES.get(("GET" if method == "HEAD" else method, path))
