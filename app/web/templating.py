@@ -11,6 +11,7 @@ import orjson
 from fastapi.templating import Jinja2Templates
 from markupsafe import Markup, escape
 
+from app.auth.guard import CSRF_FIELD, auth_on, csrf_of, principal_of
 from app.engine.scenario import STRATEGY_LABELS
 from app.web import fields
 from app.web.assets import Assets
@@ -88,6 +89,11 @@ def oob_errors(slots: list[tuple[str, str]], errors: dict[str, str]) -> Markup:
     )
 
 
+def csrf_field(request: Any) -> Markup:
+    """The hidden input every POST form carries (app/auth/guard.py checks it)."""
+    return Markup('<input type="hidden" name="{}" value="{}">').format(CSRF_FIELD, csrf_of(request))
+
+
 def _json_attr(value: Any) -> Markup:
     """JSON for a data- attribute (orjson, then HTML-escaped by Markup's escape)."""
     return Markup.escape(orjson.dumps(value).decode())
@@ -109,6 +115,7 @@ def _make() -> Jinja2Templates:
         plain=number_text,
     )
     env.filters["table"] = table_html
+    env.globals.update(csrf=csrf_of, csrf_field=csrf_field, principal=principal_of, auth_on=auth_on)
     env.globals.update(oob_errors=oob_errors, range_of=fields.range_specs().get, template_range=fields.TEMPLATE_RANGE)
     env.trim_blocks = True
     env.lstrip_blocks = True

@@ -303,7 +303,9 @@ def list_names_or_empty(client: TestClient) -> list[str]:
 def test_reprice_adds_a_revision_and_a_stale_one_is_refused(client: TestClient) -> None:
     sid = create(client, **preset(name="Prices"))["id"]
     form = page(client, f"/scenarios/{sid}").find("form", action=f"/scenarios/{sid}/reprice")
-    assert form_data(form) == {"revision": ["1"]}
+    data = form_data(form)
+    assert data.pop("csrf_token") == [client.headers["X-CSRF-Token"]]  # the guard checks it
+    assert data == {"revision": ["1"]}
     response = post(client, f"/scenarios/{sid}/reprice", {"revision": "1"})
     assert response.headers["location"] == f"/scenarios/{sid}?repriced=1"
     root = page(client, response.headers["location"])
