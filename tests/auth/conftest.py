@@ -1,0 +1,126 @@
+"""Fixtures of a team deployment: an app with sign-in required (AUTH_REQUIRED=true) on each test's
+database, one account per role, and clients signed in as each of them or holding an API token.
+
+Passwords are hashed with a cheap Argon2 here (the real cost is ~0.1 s a hash); sessions are made
+through `accounts.sign_in`, the same function the sign-in form calls.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import sys
+from collections.abc import Callable, Iterator
+from contextlib import ExitStack
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+from fastapi.testclient import TestClient
+from pwdlib import PasswordHash
+from pwdlib.hashers.argon2 import Argon2Hasher
+from sqlalchemy.engine import Engine
+from sqlmodel import Session
+
+from app.auth import accounts, keys
+from app.auth.guard import SESSION_COOKIE
+from app.db.models import ROLES
+from app.main import create_app
+from app.settings import Settings
+
+_PATH = Path(__file__).resolve().parent.parent / "api" / "conftest.py"
+_api = sys.modules.get("tests_api_fixtures")
+if _api is None:
+    _spec = importlib.util.spec_from_file_location("tests_api_fixtures", _PATH)
+    assert _spec is not None and _spec.loader is not None
+    _api = importlib.util.module_from_spec(_spec)
+    sys.modules[_spec.name] = _api
+    _spec.loader.exec_module(_api)
+
+client = _api.client
+client_on = _api.client_on
+settings = _api.settings
+db_engine = _api.db_engine
+postgres_engine = _api.postgres_engine
+wire = _api.wire
+TEST_KEY = _api.TEST_KEY
+PASSWORD = "correct horse battery"
+"""Every test account's password."""
+
+
+@pytest.fixture(autouse=True)
+def cheap_hashes(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(accounts, "hasher", PasswordHash((Argon2Hasher(time_cost=1, memory_cost=1024, parallelism=1),)))
+    monkeypatch.setattr(accounts, "_DUMMY_HASH", accounts.hasher.hash("a password nobody has"))
+
+
+@pytest.fixture
+def auth_settings() -> Settings:
+    return Settings(
+        database_url="sqlite://",
+        max_body_bytes=200_000,
+        max_batch=50,
+        seed_presets=False,
+        secret_key=TEST_KEY,
+        auth_required=True,
+    )
+
+
+@dataclass
+class Team:
+    """A team deployment on one database: `app`, `engine`, and a way to open clients."""
+
+    app: object
+    engine: Engine
+    settings: Settings
+    stack: ExitStack
+
+    def session(self) -> Session:
+        return Session(self.engine, expire_on_commit=False)
+
+    def anonymous(self, **kwargs: object) -> TestClient:
+        return self.stack.enter_context(TestClient(self.app, **kwargs))  # type: ignore[arg-type]
+
+    def signed_in(self, username: str) -> TestClient:
+        """A client with a live session of `username` and that session's CSRF header (as htmx sends it)."""
+        with self.session() as session:
+            found = accounts.sign_in(
+                session,
+                username=username,
+                password=PASSWORD,
+                address="testclient",
+                free_failures=self.settings.sign_in_free_failures,
+                session_hours=self.settings.session_hours,
+            )
+        assert not isinstance(found, accounts.Refused), found
+        _, raw = found
+        key = keys.secret(self.settings.secret_key)
+        client = self.anonymous(headers={"X-CSRF-Token": keys.csrf_token(key, raw)})
+        client.cookies.set(SESSION_COOKIE, keys.sign(key, raw))
+        return client
+
+    def token(self, username: str, scope: str = "read", days: int = 30) -> str:
+        with self.session() as session:
+            user = accounts.get_user(session, username=username)
+            assert user is not None
+            _, secret = accounts.create_token(session, user=user, name=f"{scope} token", scope=scope, days=days)
+        return secret
+
+    def bearer(self, username: str, scope: str = "read") -> TestClient:
+        return self.anonymous(headers={"Authorization": f"Bearer {self.token(username, scope)}"})
+
+
+@pytest.fixture
+def team(db_engine: Engine, auth_settings: Settings) -> Iterator[Team]:
+    """One account per role, named after it (admin, editor, reviewer, viewer), password PASSWORD."""
+    with ExitStack() as stack:
+        app = create_app(auth_settings)
+        wire(app, db_engine)
+        with Session(db_engine, expire_on_commit=False) as session:
+            for role in ROLES:
+                accounts.create_user(session, username=role, role=role, password=PASSWORD, actor="setup")
+        yield Team(app, db_engine, auth_settings, stack)
+
+
+@pytest.fixture
+def as_role(team: Team) -> Callable[[str], TestClient]:
+    return team.signed_in
