@@ -11,7 +11,6 @@ import importlib.util
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import ExitStack
-from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
@@ -20,9 +19,9 @@ from pwdlib import PasswordHash
 from pwdlib.hashers.argon2 import Argon2Hasher
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
+from teamkit import PASSWORD, Team
 
-from app.auth import accounts, keys
-from app.auth.guard import SESSION_COOKIE
+from app.auth import accounts
 from app.db.models import ROLES
 from app.main import create_app
 from app.settings import Settings
@@ -43,8 +42,6 @@ db_engine = _api.db_engine
 postgres_engine = _api.postgres_engine
 wire = _api.wire
 TEST_KEY = _api.TEST_KEY
-PASSWORD = "correct horse battery"
-"""Every test account's password."""
 
 
 @pytest.fixture(autouse=True)
@@ -63,50 +60,6 @@ def auth_settings() -> Settings:
         secret_key=TEST_KEY,
         auth_required=True,
     )
-
-
-@dataclass
-class Team:
-    """A team deployment on one database: `app`, `engine`, and a way to open clients."""
-
-    app: object
-    engine: Engine
-    settings: Settings
-    stack: ExitStack
-
-    def session(self) -> Session:
-        return Session(self.engine, expire_on_commit=False)
-
-    def anonymous(self, **kwargs: object) -> TestClient:
-        return self.stack.enter_context(TestClient(self.app, **kwargs))  # type: ignore[arg-type]
-
-    def signed_in(self, username: str) -> TestClient:
-        """A client with a live session of `username` and that session's CSRF header (as htmx sends it)."""
-        with self.session() as session:
-            found = accounts.sign_in(
-                session,
-                username=username,
-                password=PASSWORD,
-                address="testclient",
-                free_failures=self.settings.sign_in_free_failures,
-                session_hours=self.settings.session_hours,
-            )
-        assert not isinstance(found, accounts.Refused), found
-        _, raw = found
-        key = keys.secret(self.settings.secret_key)
-        client = self.anonymous(headers={"X-CSRF-Token": keys.csrf_token(key, raw)})
-        client.cookies.set(SESSION_COOKIE, keys.sign(key, raw))
-        return client
-
-    def token(self, username: str, scope: str = "read", days: int = 30) -> str:
-        with self.session() as session:
-            user = accounts.get_user(session, username=username)
-            assert user is not None
-            _, secret = accounts.create_token(session, user=user, name=f"{scope} token", scope=scope, days=days)
-        return secret
-
-    def bearer(self, username: str, scope: str = "read") -> TestClient:
-        return self.anonymous(headers={"Authorization": f"Bearer {self.token(username, scope)}"})
 
 
 @pytest.fixture

@@ -3,8 +3,8 @@ session works, a bearer token works on /api/v1, and local mode needs nothing."""
 
 from __future__ import annotations
 
-from conftest import Team  # type: ignore[import-not-found]
 from fastapi.testclient import TestClient
+from teamkit import Team
 
 
 def test_auth_mode_sends_pages_to_sign_in_and_the_api_answers_401(team: Team) -> None:
