@@ -312,6 +312,206 @@ def serve_command(
     )
 
 
+# --- accounts and API tokens (issue 6) ---
+
+users_app = typer.Typer(help="Accounts of a team deployment: create, list, disable, enable, role, password.")
+tokens_app = typer.Typer(help="API tokens (Authorization: Bearer): create, list, revoke.")
+app.add_typer(users_app, name="users")
+app.add_typer(tokens_app, name="tokens")
+
+
+def _db() -> Any:
+    """A session on DATABASE_URL, migrated first (as `serve` does)."""
+    from sqlmodel import Session
+
+    from app.db.migrate import upgrade
+    from app.db.session import get_engine
+    from app.settings import get_settings
+
+    url = get_settings().database_url
+    upgrade(url)
+    return Session(get_engine(url), expire_on_commit=False)
+
+
+def _actor() -> str:
+    import getpass
+
+    try:
+        return f"cli:{getpass.getuser()}"[:64]
+    except (KeyError, OSError):
+        return "cli"
+
+
+def _password(from_stdin: bool) -> str:
+    if from_stdin:
+        return sys.stdin.readline().rstrip("\r\n")
+    return str(typer.prompt("Password", hide_input=True, confirmation_prompt=True))
+
+
+def _refuse(message: str) -> typer.Exit:
+    err.print(f"[red]{message}[/red]")
+    return typer.Exit(code=1)
+
+
+def _user(session: Any, name: str) -> Any:
+    from app.auth import accounts
+
+    user = accounts.get_user(session, username=name)
+    if user is None:
+        raise _refuse(f"No account {name!r}: `llm-tco users list` shows them.")
+    return user
+
+
+class Role(enum.StrEnum):
+    admin = "admin"
+    editor = "editor"
+    reviewer = "reviewer"
+    viewer = "viewer"
+
+
+@users_app.command("create")
+def users_create(
+    name: Annotated[str, typer.Argument(help="Username: 2-64 of a-z 0-9 . _ -")],
+    role: Annotated[Role, typer.Option(help="admin, editor, reviewer or viewer.")],
+    password_stdin: Annotated[bool, typer.Option(help="Read the password from the first line of stdin.")] = False,
+) -> None:
+    """Create an account (the first admin of a team deployment is made here)."""
+    from app.auth import accounts
+
+    password = _password(password_stdin)
+    with _db() as session:
+        try:
+            user = accounts.create_user(session, username=name, role=role.value, password=password, actor=_actor())
+        except accounts.AccountError as exc:
+            raise _refuse(f"{exc.field}: {exc}") from None
+    out.print(f"Created {user.username} ({user.role}).")
+
+
+@users_app.command("list")
+def users_list() -> None:
+    """Every account, with its role and state."""
+    from app.auth import accounts
+
+    with _db() as session:
+        users = accounts.list_users(session)
+    table = Table("username", "role", "created (UTC)", "state")
+    for u in users:
+        state = f"disabled {u.disabled_at:%Y-%m-%d %H:%M}" if u.disabled_at else "active"
+        table.add_row(u.username, u.role, f"{u.created_at:%Y-%m-%d %H:%M}", state)
+    out.print(table if users else "No accounts yet: `llm-tco users create NAME --role admin`.")
+
+
+def _change(name: str, **change: Any) -> Any:
+    from app.auth import accounts
+
+    with _db() as session:
+        user = _user(session, name)
+        try:
+            return accounts.update_user(session, user=user, actor=_actor(), **change)
+        except accounts.AccountError as exc:
+            raise _refuse(f"{exc.field}: {exc}") from None
+
+
+@users_app.command("disable")
+def users_disable(name: str) -> None:
+    """Disable an account: its sessions end and its tokens stop working. Nothing is deleted."""
+    _change(name, disabled=True)
+    out.print(f"Disabled {name}.")
+
+
+@users_app.command("enable")
+def users_enable(name: str) -> None:
+    """Enable a disabled account again."""
+    _change(name, disabled=False)
+    out.print(f"Enabled {name}.")
+
+
+@users_app.command("role")
+def users_role(name: str, role: Role) -> None:
+    """Change an account's role."""
+    _change(name, role=role.value)
+    out.print(f"{name} is now {role.value}.")
+
+
+@users_app.command("password")
+def users_password(
+    name: str,
+    password_stdin: Annotated[bool, typer.Option(help="Read the password from the first line of stdin.")] = False,
+) -> None:
+    """Set an account's password; its sessions end."""
+    _change(name, password=_password(password_stdin))
+    out.print(f"Password of {name} set.")
+
+
+class Scope(enum.StrEnum):
+    read = "read"
+    write = "write"
+
+
+@tokens_app.command("create")
+def tokens_create(
+    user: Annotated[str, typer.Option(help="The account the token acts as.")],
+    name: Annotated[str, typer.Option(help="A label, to tell tokens apart.")],
+    scope: Annotated[
+        Scope, typer.Option(help="read: GET only (spreadsheets); write: what the role allows.")
+    ] = Scope.read,
+    days: Annotated[int | None, typer.Option(help="Lifetime in days (default TOKEN_DAYS, 90).")] = None,
+) -> None:
+    """Create an API token and print its secret, once."""
+    from app.auth import accounts
+    from app.settings import get_settings
+
+    with _db() as session:
+        owner = _user(session, user)
+        try:
+            row, secret = accounts.create_token(
+                session, user=owner, name=name, scope=scope.value, days=days or get_settings().token_days
+            )
+        except accounts.AccountError as exc:
+            raise _refuse(f"{exc.field}: {exc}") from None
+    err.print(
+        f"Token {row.id} for {owner.username} ({row.scope}), expires {row.expires_at:%Y-%m-%d}. "
+        "The secret below is shown once and never again:"
+    )
+    print(secret)
+
+
+@tokens_app.command("list")
+def tokens_list(user: Annotated[str | None, typer.Option(help="Only this account's tokens.")] = None) -> None:
+    """Tokens (never their secrets): id, owner, name, scope, expiry, state."""
+    from sqlmodel import select
+
+    from app.auth import accounts
+    from app.db.models import UserRow, utcnow
+
+    with _db() as session:
+        owner_id = _user(session, user).id if user else None
+        tokens = accounts.list_tokens(session, user_id=owner_id)
+        names = {u.id: u.username for u in session.exec(select(UserRow)).all()}
+    now = utcnow()
+    table = Table("id", "user", "name", "starts with", "scope", "expires (UTC)", "state")
+    for t in tokens:
+        state = "revoked" if t.revoked_at else "expired" if t.expires_at <= now else "active"
+        table.add_row(
+            str(t.id), names.get(t.user_id, "?"), t.name, t.prefix + "…", t.scope, f"{t.expires_at:%Y-%m-%d}", state
+        )
+    out.print(table if tokens else "No tokens.")
+
+
+@tokens_app.command("revoke")
+def tokens_revoke(token_id: int) -> None:
+    """Revoke a token at once (`llm-tco tokens list` gives the ids)."""
+    from app.auth import accounts
+    from app.db.models import ApiTokenRow
+
+    with _db() as session:
+        token = session.get(ApiTokenRow, token_id)
+        if token is None:
+            raise _refuse(f"No token {token_id}.")
+        accounts.revoke_token(session, token=token, actor=_actor())
+    out.print(f"Revoked token {token_id}.")
+
+
 def _safe_url(url: str) -> str:
     from sqlalchemy.engine import make_url
 

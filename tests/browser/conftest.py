@@ -117,10 +117,13 @@ def _up(url: str) -> bool:
         return False
 
 
-@pytest.fixture(scope="session")
-def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
-    """`llm-tco serve` on a fresh SQLite file: migrated, the five presets saved as scenarios 1-5."""
-    tmp = tmp_path_factory.mktemp("live-server")
+TEAM_PASSWORD = "browser test password"
+TEAM = ("admin", "editor", "reviewer", "viewer")
+"""The team server's accounts: one per role, named after it, all with TEAM_PASSWORD."""
+
+
+def _serve(tmp: Path, **extra_env: str) -> Iterator[LiveServer]:
+    """`llm-tco serve` on a fresh SQLite file in `tmp`, until the generator is closed."""
     port = _free_port()
     env = {
         **os.environ,
@@ -129,8 +132,21 @@ def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer
         "HOST": HOST,
         "PORT": str(port),
         "PYTHONUNBUFFERED": "1",
+        **extra_env,
     }
     log = tmp / "server.log"
+    if extra_env.get("AUTH_REQUIRED") == "true":  # the accounts, made as an admin would: by the CLI
+        cli = [sys.executable, "-m", "app.cli"]
+        subprocess.run([*cli, "migrate"], cwd=ROOT, env=env, check=True, capture_output=True)
+        for role in TEAM:
+            subprocess.run(
+                [*cli, "users", "create", role, "--role", role, "--password-stdin"],
+                cwd=ROOT,
+                env=env,
+                input=f"{TEAM_PASSWORD}\n".encode(),
+                check=True,
+                capture_output=True,
+            )
     with log.open("wb") as out:
         proc = subprocess.Popen(
             [sys.executable, "-m", "app.cli", "serve", "--host", HOST, "--port", str(port)],
@@ -158,6 +174,18 @@ def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer
         except subprocess.TimeoutExpired:
             proc.kill()
             proc.wait(timeout=10)
+
+
+@pytest.fixture(scope="session")
+def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
+    """Local mode (no sign-in), the five presets saved as scenarios 1-5."""
+    yield from _serve(tmp_path_factory.mktemp("live-server"))
+
+
+@pytest.fixture(scope="session")
+def team_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
+    """A team deployment: AUTH_REQUIRED=true, the presets, and the accounts of TEAM made by `llm-tco users`."""
+    yield from _serve(tmp_path_factory.mktemp("team-server"), AUTH_REQUIRED="true")
 
 
 @pytest.fixture(scope="session")
@@ -221,11 +249,13 @@ def _watched(page: Page, watch: Watch) -> Page:
 
 @pytest.fixture
 def new_page(browser: Browser, base_url: str, watch: Watch, request: pytest.FixtureRequest) -> Iterator[NewPage]:
-    """`new_page(**context_options)`: a page in a fresh context (no cookies, no cache), watched."""
+    """`new_page(**context_options)`: a page in a fresh context (no cookies, no cache), watched; on the
+    local-mode server unless `base_url=team_server.url`."""
     contexts: list[BrowserContext] = []
 
     def make(**options: Any) -> Page:
-        context = browser.new_context(base_url=base_url, viewport=options.pop("viewport", VIEWPORT), **options)
+        where = options.pop("base_url", base_url)  # team tests pass the team server's
+        context = browser.new_context(base_url=where, viewport=options.pop("viewport", VIEWPORT), **options)
         context.set_default_timeout(10_000)
         context.route("**/*", _local_only(watch))
         contexts.append(context)
