@@ -11,6 +11,7 @@ from collections.abc import Sequence
 from sqlmodel import Session, col, select
 
 from app.db.models import AuditRow, utcnow
+from app.exports import neutralise, to_csv
 
 ACTIONS = {
     "created": "created the scenario",
@@ -62,3 +63,15 @@ def entries(session: Session, *, scenario_id: int | None = None, limit: int = 10
     if scenario_id is not None:
         query = query.where(AuditRow.scenario_id == scenario_id)
     return session.exec(query.order_by(col(AuditRow.id).desc()).limit(limit)).all()
+
+
+COLUMNS = ("at", "actor", "action", "scenario_id", "revision", "detail")
+
+
+def csv_text(rows: Sequence[AuditRow], *, with_scenario: bool) -> str:
+    """The log as CSV, every text cell neutralised (a detail typed as `=...` stays text in a spreadsheet)."""
+    columns = COLUMNS if with_scenario else tuple(c for c in COLUMNS if c != "scenario_id")
+    table = [[neutralise(v) if isinstance(v, str) else v for v in (getattr(e, c) for c in columns)] for e in rows]
+    for line, e in zip(table, rows, strict=True):
+        line[0] = e.at.isoformat()
+    return to_csv(table, columns)

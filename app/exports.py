@@ -278,7 +278,8 @@ def _fit_columns(ws: Worksheet, *, minimum: int = 8, maximum: int = 60) -> None:
     widths: dict[int, int] = {}
     for row in ws.iter_rows():
         for cell in row:
-            widths[cell.column] = max(widths.get(cell.column, 0), _width(cell.value))
+            column = int(cell.column or 0)
+            widths[column] = max(widths.get(column, 0), _width(cell.value))
     for col, width in widths.items():
         ws.column_dimensions[get_column_letter(col)].width = max(minimum, min(maximum, width + 2))
 

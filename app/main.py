@@ -7,7 +7,7 @@ from fastapi.responses import HTMLResponse, Response
 from sqlmodel import Session
 from starlette.middleware.gzip import GZipMiddleware
 
-from app.api import errors, estimates, exports, reference, scenarios
+from app.api import errors, estimates, exports, reference, review, scenarios
 from app.auth.guard import Guard, route_table
 from app.db.session import get_engine
 from app.settings import Settings, get_settings
@@ -38,6 +38,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     api.include_router(reference.router)
     api.include_router(scenarios.router)
     api.include_router(exports.router)
+    api.include_router(review.router)
     app.include_router(api)
     app.include_router(calculator.router)
     app.include_router(scenario_pages.router)

@@ -52,6 +52,10 @@ class ScenarioOut(BaseModel):
     updated_at: dt.datetime
     archived: bool
     archived_at: dt.datetime | None
+    status: Literal["draft", "in_review", "approved", "changes_requested"]
+    """The review status: a new revision makes a scenario a draft again."""
+    approved_revision: int | None
+    """The revision a reviewer approved last (it stays approved while later revisions are drafts)."""
     revision: RevisionSummary
     """The latest revision."""
 
@@ -88,7 +92,11 @@ def _summary(rev: RevisionRow) -> dict[str, Any]:
 def _scenario_out(row: ScenarioRow, rev: RevisionRow, *, full: bool = False) -> dict[str, Any]:
     revision = _summary(rev) | ({"inputs": rev.inputs, "prices": rev.prices} if full else {})
     return {
-        **{k: getattr(row, k) for k in ("id", "name", "description", "latest_revision", "created_at", "updated_at")},
+        **{
+            k: getattr(row, k)
+            for k in ("id", "name", "description", "latest_revision", "created_at", "updated_at", "status")
+        },
+        "approved_revision": row.approved_revision,
         "archived": row.archived_at is not None,
         "archived_at": row.archived_at,
         "revision": revision,

@@ -18,13 +18,12 @@ from app.auth import accounts, keys
 from app.auth.guard import SESSION_COOKIE, cookie_secure, principal_of
 from app.auth.roles import ROLE_LABELS
 from app.db.models import ROLES, UserRow, utcnow
-from app.exports import neutralise, to_csv
+from app.exports import CSV_MEDIA_TYPE
 from app.web import saved_views
 from app.web.templating import templates
 
 router = APIRouter(include_in_schema=False)
 AUDIT_PAGE = 100
-AUDIT_COLUMNS = ("at", "actor", "action", "scenario_id", "revision", "detail")
 
 
 def safe_next(target: str | None) -> str:
@@ -327,28 +326,7 @@ def admin_audit(request: Request, session: SessionDep, page: Annotated[int, Quer
 
 @router.get("/admin/audit.csv")
 def admin_audit_csv(session: SessionDep) -> Response:
-    return audit_csv(audit.entries(session), "llm-tco-audit.csv", with_scenario=True)
-
-
-def audit_csv(entries: Any, filename: str, *, with_scenario: bool) -> Response:
-    """An audit log as CSV; every text cell neutralised (no formula injection in a spreadsheet)."""
-    columns = AUDIT_COLUMNS if with_scenario else tuple(c for c in AUDIT_COLUMNS if c != "scenario_id")
-    rows = [
-        tuple(
-            neutralise(v) if isinstance(v, str) else v
-            for v in (
-                e.at.isoformat(),
-                e.actor,
-                e.action,
-                *((e.scenario_id,) if with_scenario else ()),
-                e.revision,
-                e.detail,
-            )
-        )
-        for e in entries
-    ]
+    text = audit.csv_text(audit.entries(session), with_scenario=True)
     return Response(
-        to_csv(rows, columns),
-        media_type="text/csv; charset=utf-8",
-        headers={"Content-Disposition": f'attachment; filename="{filename}"'},
+        text, media_type=CSV_MEDIA_TYPE, headers={"Content-Disposition": 'attachment; filename="llm-tco-audit.csv"'}
     )
