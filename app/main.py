@@ -12,6 +12,7 @@ from app.auth.guard import Guard, route_table
 from app.db.session import get_engine
 from app.settings import Settings, get_settings
 from app.web import account, calculator, catalog_page, compare, error_pages
+from app.web import review as review_pages
 from app.web import scenarios as scenario_pages
 from app.web.assets import PREFIX
 from app.web.middleware import SecurityHeaders
@@ -45,6 +46,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(compare.router)
     app.include_router(catalog_page.router)
     app.include_router(account.router)
+    app.include_router(review_pages.router)
     errors.install(app)
     error_pages.install(app)
     app.add_middleware(Guard, routes=app.router.routes)  # innermost: after the body limit, before any route

@@ -15,11 +15,11 @@ from fastapi import APIRouter, HTTPException, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlmodel import Session
 
-from app import saved
+from app import audit, review, saved
 from app.api.deps import PrincipalDep, SessionDep
 from app.api.scenarios import ScenarioId
 from app.db import queries
-from app.db.models import RevisionRow, ScenarioRow
+from app.db.models import RevisionRow, ScenarioRow, utcnow
 from app.engine import PriceSheet, Scenario
 from app.engine.scenario import STRATEGY_LABELS
 from app.services import ScenarioError
@@ -57,6 +57,11 @@ NOTICES = {
     "archived": "Archived: hidden from the list unless you tick \u201cshow archived\u201d. Nothing is lost.",
     "restored": "Restored: back in the list.",
     "copied": "This is a copy, with the inputs and frozen prices of the scenario it was copied from.",
+    "submitted": "Submitted for review.",
+    "approved": "Approved.",
+    "changes_requested": "Changes requested: the editor sees your comment.",
+    "commented": "Comment added.",
+    "share_revoked": "Share link revoked: it no longer opens.",
 }
 """One-line confirmations after an action, by the query flag its redirect carries (`?saved=1`)."""
 
@@ -158,6 +163,7 @@ def scenario_list(request: Request, session: SessionDep) -> Response:
         "pages": pages,
         "sorts": SORTS,
         "labels": STRATEGY_LABELS,
+        "statuses": review.STATUS_LABELS,
         "utc": saved_views.utc,
         **query,
     }
@@ -205,15 +211,48 @@ def scenario_context(request: Request, session: Session, row: ScenarioRow, rev: 
         "notices": notices,
         "problem": "",
         "utc": saved_views.utc,
+        **review_context(session, row),
         **results_of(row, rev),
     }
 
 
+def review_context(session: Session, row: ScenarioRow) -> dict[str, Any]:
+    """The review panel: status, who approved what, comments by revision, the audit log, share links."""
+    assert row.id is not None
+    entries = list(audit.entries(session, scenario_id=row.id))
+    approval = next((e for e in entries if e.action == "approved" and e.revision == row.approved_revision), None)
+    by_revision: dict[int, list[Any]] = {}
+    for c in review.comments(session, scenario_id=row.id):
+        by_revision.setdefault(c.revision, []).append(c)
+    return {
+        "status_label": review.STATUS_LABELS.get(row.status, row.status),
+        "approval": approval,
+        "comments": sorted(by_revision.items(), reverse=True),
+        "entries": entries,
+        "actions": audit.ACTIONS,
+        "scenario_audit": True,
+        "shares": review.shares(session, scenario_id=row.id),
+        "now": utcnow(),
+        "share_secret": "",
+        "review_errors": {},
+        "review_values": {},
+    }
+
+
 def scenario_page(
-    request: Request, session: Session, row: ScenarioRow, number: int | None, *, status: int = 200, problem: str = ""
+    request: Request,
+    session: Session,
+    row: ScenarioRow,
+    number: int | None,
+    *,
+    status: int = 200,
+    problem: str = "",
+    **extra: Any,
 ) -> Response:
+    """The page; `extra` overrides context (the review forms' errors and values, a new share link)."""
     ctx = scenario_context(request, session, row, revision_of(session, row, number))
     ctx["problem"] = problem
+    ctx.update(extra)
     return templates.TemplateResponse(request, "scenario.html", ctx, status_code=status)
 
 

@@ -71,7 +71,8 @@ def test_list_search_sort_archived_and_paging(client: TestClient, monkeypatch: p
     assert list_names(root) == ["Big moderation", "Small tickets"]  # newest first, archived hidden
     first = root.find("table", class_="scenario-list").find("tbody").find("tr")
     cells = [td.text() for td in first.find_all("td")]
-    assert cells[0] == "Fine-tuning" or cells[0] in ("Prompting", "RAG")
+    assert cells[0] == "Draft"  # the review status (issue 6)
+    assert cells[1] == "Fine-tuning" or cells[1] in ("Prompting", "RAG")
     assert cells[-1] == "1" and cells[-2].endswith("UTC")
 
     assert list_names(page(client, "/scenarios?q=TICK")) == ["Small tickets"]
