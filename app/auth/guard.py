@@ -98,7 +98,9 @@ def route_table(routes: list[BaseRoute]) -> list[tuple[re.Pattern[str], str, str
 class Guard:
     def __init__(self, app: ASGIApp, routes: list[BaseRoute]) -> None:
         self.app = app
+        self.routes = routes
         self.table = route_table(routes)
+        self.seen = len(routes)
 
     def _route_path(self, scope: Scope) -> str | None:
         """The template of the route the router will choose; None: it will answer 404 or 405."""
@@ -112,6 +114,12 @@ class Guard:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
+        if len(self.routes) != self.seen:  # a route added to the running app: it must have a rule too
+            try:
+                self.table, self.seen = route_table(self.routes), len(self.routes)
+            except NoRule as exc:
+                await _error(Request(scope), 500, str(exc))(scope, receive, send)
+                return
         path_template = self._route_path(scope)
         if path_template is None:
             await self.app(scope, receive, send)
