@@ -29,6 +29,11 @@ class ErrorBody(BaseModel):
 ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
     422: {"model": ErrorBody, "description": "A bad field: each with its path and message."},
     413: {"model": ErrorBody, "description": "The request body is larger than MAX_BODY_BYTES."},
+    401: {"model": ErrorBody, "description": "Sign-in required (team mode): send `Authorization: Bearer <token>`."},
+    403: {
+        "model": ErrorBody,
+        "description": "Your role or your token's scope does not allow this, or a CSRF check failed.",
+    },
 }
 
 

@@ -135,7 +135,7 @@ class Guard:
         settings = fastapi_app.state.settings
         key = keys.secret(settings.secret_key)
         required = settings.auth_on or served_beyond_loopback(scope)
-        api = request.url.path.startswith("/api/")
+        api = request.url.path.startswith("/api/") or request.url.path == "/openapi.json"  # where tokens count
         found = await run_in_threadpool(_identify, fastapi_app, request, required=required, api=api, key=key)
         if isinstance(found, Response):
             await found(scope, receive, send)

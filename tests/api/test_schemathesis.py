@@ -140,3 +140,47 @@ def test_any_search_text_is_answered_without_a_500(client: TestClient, search: s
     """PostgreSQL refuses NUL in text: a search holding one is a 422 (it was a 500), on every database."""
     response = client.get("/api/v1/scenarios", params={"search": search})
     assert response.status_code == (422 if "\x00" in search else 200), response.text
+
+
+# --- the same API in team mode, every case carrying an admin's write token ---
+
+
+def _team_app() -> tuple[Any, str]:
+    """An app with sign-in required on its own in-memory database, the presets saved, an admin's token."""
+    from sqlalchemy.pool import StaticPool
+    from sqlmodel import SQLModel, create_engine
+
+    from app.auth import accounts
+
+    engine = create_engine("sqlite://", connect_args={"check_same_thread": False}, poolclass=StaticPool)
+    SQLModel.metadata.create_all(engine)
+    team_app = create_app(
+        Settings(
+            database_url="sqlite://",
+            max_body_bytes=200_000,
+            max_batch=50,
+            seed_presets=False,
+            auth_required=True,
+            secret_key="schemathesis key, not a secret" * 2,
+        )
+    )
+    team_app.state.session_factory = lambda: Session(engine, expire_on_commit=False)
+    with Session(engine, expire_on_commit=False) as session:
+        saved.seed_presets(session, author="schemathesis")
+        admin = accounts.create_user(session, username="admin", role="admin", password="x" * 12, actor="setup")
+        _, secret = accounts.create_token(session, user=admin, name="schemathesis", scope="write", days=1)
+    return team_app, secret
+
+
+team_app, TOKEN = _team_app()
+team_schema = schemathesis.openapi.from_asgi("/openapi.json", team_app, headers={"Authorization": f"Bearer {TOKEN}"})
+TEAM_EXAMPLES = int(os.environ.get("SCHEMATHESIS_TEAM_EXAMPLES", "5"))
+
+
+@team_schema.include(method="GET").parametrize()
+@settings(max_examples=TEAM_EXAMPLES, deadline=None, suppress_health_check=list(HealthCheck))
+def test_team_mode_with_a_token(case: schemathesis.Case) -> None:
+    """What spreadsheets call (every GET), with a token: each answer declared, never a 500. The writes
+    run through schemathesis in local mode above; who may write is tests/auth's authorization matrix."""
+    case.headers = {**(case.headers or {}), "Authorization": f"Bearer {TOKEN}"}
+    call(case)
