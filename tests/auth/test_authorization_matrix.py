@@ -11,6 +11,7 @@ expectation: denied -> 403; anonymous on a non-public route -> 401 on /api/v1 an
 from __future__ import annotations
 
 import re
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -153,3 +154,11 @@ def test_the_guard_refuses_a_route_added_after_start_rather_than_serve_it() -> N
         app.get("/late")(lambda: "served unchecked")
         response = client.get("/late")
     assert "served unchecked" not in response.text
+
+
+def test_docs_teams_lists_exactly_the_access_rules() -> None:
+    doc = (Path(__file__).resolve().parents[2] / "docs" / "teams.md").read_text()
+    listed = {
+        (m, p): Permission(perm) for m, p, perm in re.findall(r"^\| `([A-Z]+)` \| `([^`]+)` \| (\w+) \|$", doc, re.M)
+    }
+    assert listed == RULES
