@@ -60,14 +60,7 @@ async def sign_in(request: Request, session: SessionDep, settings: SettingsDep) 
     form = await request.form()
     username = str(form.get("username") or "")[:64]
     target = safe_next(str(form.get("next") or "/"))
-    result = accounts.sign_in(
-        session,
-        username=username,
-        password=str(form.get("password") or ""),
-        address=request.client.host if request.client else "unknown",
-        free_failures=settings.sign_in_free_failures,
-        session_hours=settings.session_hours,
-    )
+    result = _sign_in(request, session, settings, username, str(form.get("password") or ""))
     if isinstance(result, accounts.Refused):
         status = 429 if result.retry_after_s else 401
         response = _sign_in_page(request, session, username=username, next_=target, error=result.message, status=status)
@@ -75,6 +68,19 @@ async def sign_in(request: Request, session: SessionDep, settings: SettingsDep) 
             response.headers["Retry-After"] = str(result.retry_after_s)
         return response
     return _with_session(RedirectResponse(target, status_code=303), request, settings, result[1])
+
+
+def _sign_in(
+    request: Request, session: SessionDep, settings: Any, username: str, password: str
+) -> tuple[UserRow, str] | accounts.Refused:
+    return accounts.sign_in(
+        session,
+        username=username,
+        password=password,
+        address=request.client.host if request.client else "unknown",
+        free_failures=settings.sign_in_free_failures,
+        session_hours=settings.session_hours,
+    )
 
 
 def _with_session(response: Response, request: Request, settings: Any, raw: str) -> Response:
@@ -173,14 +179,7 @@ async def change_password(
     if errors:
         return account_page(request, session, principal, settings, status=422, errors=errors)
     # the password change ended every session, this one too: start a new one here
-    result = accounts.sign_in(
-        session,
-        username=me.username,
-        password=new,
-        address=request.client.host if request.client else "unknown",
-        free_failures=settings.sign_in_free_failures,
-        session_hours=settings.session_hours,
-    )
+    result = _sign_in(request, session, settings, me.username, new)
     response = RedirectResponse("/account?done=password", status_code=303)
     if not isinstance(result, accounts.Refused):
         value = keys.sign(keys.secret(settings.secret_key), result[1])

@@ -58,50 +58,29 @@ def _step(
     return RedirectResponse(f"/scenarios/{row.id}?{done}=1", status_code=303)
 
 
-@router.post("/scenarios/{scenario_id}/submit", response_class=HTMLResponse)
-async def submit(request: Request, scenario_id: ScenarioId, session: SessionDep, principal: PrincipalDep) -> Response:
-    row, values = found(session, scenario_id), await _form(request)
-    comment = values.get("comment", "")
+def _step_route(path: str, step: Callable[..., Any], done: str, field: str, text: str = "comment") -> None:
+    """POST /scenarios/{id}/<path>: one review step on the revision the form names, its text (`text`
+    field) passed on as `comment` or `body` (whichever `step` takes)."""
 
-    def act(n: int) -> Any:
-        return review.submit(session, row=row, revision=n, actor=principal.username, comment=comment)
+    async def handler(
+        request: Request, scenario_id: ScenarioId, session: SessionDep, principal: PrincipalDep
+    ) -> Response:
+        row, values = found(session, scenario_id), await _form(request)
+        given = {text: values.get(text, "")}
 
-    return _step(request, session, row, values, act, "submitted", "submit")
+        def act(n: int) -> Any:
+            return step(session, row=row, revision=n, actor=principal.username, **given)
 
+        return _step(request, session, row, values, act, done, field)
 
-@router.post("/scenarios/{scenario_id}/approve", response_class=HTMLResponse)
-async def approve(request: Request, scenario_id: ScenarioId, session: SessionDep, principal: PrincipalDep) -> Response:
-    row, values = found(session, scenario_id), await _form(request)
-    comment = values.get("comment", "")
-
-    def act(n: int) -> Any:
-        return review.approve(session, row=row, revision=n, actor=principal.username, comment=comment)
-
-    return _step(request, session, row, values, act, "approved", "decision")
+    handler.__name__ = path.replace("-", "_")
+    router.post(f"/scenarios/{{scenario_id}}/{path}", response_class=HTMLResponse)(handler)
 
 
-@router.post("/scenarios/{scenario_id}/request-changes", response_class=HTMLResponse)
-async def request_changes(
-    request: Request, scenario_id: ScenarioId, session: SessionDep, principal: PrincipalDep
-) -> Response:
-    row, values = found(session, scenario_id), await _form(request)
-    comment = values.get("comment", "")
-
-    def act(n: int) -> Any:
-        return review.request_changes(session, row=row, revision=n, actor=principal.username, comment=comment)
-
-    return _step(request, session, row, values, act, "changes_requested", "decision")
-
-
-@router.post("/scenarios/{scenario_id}/comments", response_class=HTMLResponse)
-async def comment(request: Request, scenario_id: ScenarioId, session: SessionDep, principal: PrincipalDep) -> Response:
-    row, values = found(session, scenario_id), await _form(request)
-    body = values.get("body", "")
-
-    def act(n: int) -> Any:
-        return review.add_comment(session, row=row, revision=n, actor=principal.username, body=body)
-
-    return _step(request, session, row, values, act, "commented", "comment")
+_step_route("submit", review.submit, "submitted", "submit")
+_step_route("approve", review.approve, "approved", "decision")
+_step_route("request-changes", review.request_changes, "changes_requested", "decision")
+_step_route("comments", review.add_comment, "commented", "comment", text="body")
 
 
 @router.post("/scenarios/{scenario_id}/shares", response_class=HTMLResponse)
