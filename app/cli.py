@@ -283,21 +283,30 @@ def seed_command() -> None:
 def serve_command(
     host: Annotated[str | None, typer.Option(help="Address to bind (default: HOST, 127.0.0.1).")] = None,
     port: Annotated[int | None, typer.Option(help="Port (default: PORT, 8000).")] = None,
-    reload: Annotated[bool, typer.Option(help="Restart on code changes (development).")] = False,
+    workers: Annotated[
+        int | None, typer.Option(min=1, max=64, help="Worker processes (default: WORKERS, 1); each is stateless.")
+    ] = None,
+    reload: Annotated[bool, typer.Option(help="Restart on code changes (development; one worker).")] = False,
 ) -> None:
     """Migrate the database, seed the presets on first start, and serve the app."""
     import uvicorn
 
+    from app.observability import log_config
     from app.settings import get_settings
 
     if host:  # the app decides local mode from HOST: it must see the address it is bound to
         os.environ["HOST"] = host
         get_settings.cache_clear()
     settings = get_settings()
-    migrate_command()
+    workers = workers or settings.workers
+    if reload and workers > 1:
+        raise _refuse("--reload serves one worker: leave out --workers (or WORKERS) to use it.")
+    migrate_command()  # once, before any worker starts: workers never race to migrate
     if settings.seed_presets:
         seed_command()
-    out.print(f"Serving on http://{settings.host}:{port or settings.port}")
+    if workers > 1:
+        _metrics_folder(settings.port if port is None else port)
+    out.print(f"Serving on http://{settings.host}:{port or settings.port} with {workers} worker(s)")
     if settings.auth_on:
         out.print("Sign-in required (AUTH_REQUIRED, or bound beyond loopback). Accounts: `llm-tco users create`.")
     else:
@@ -307,9 +316,24 @@ def serve_command(
         factory=True,
         host=settings.host,
         port=port or settings.port,
+        workers=workers,
         reload=reload,
-        log_level="info",
+        log_config=log_config(settings.log_format, settings.log_level),
+        log_level=settings.log_level,
+        access_log=False,  # app.observability.RequestLog writes one line per request instead
+        timeout_graceful_shutdown=20,
     )
+
+
+def _metrics_folder(port: int) -> None:
+    """Point the workers' metrics at one empty folder (PROMETHEUS_MULTIPROC_DIR, else var/metrics-<port>),
+    emptied first: counts restart with the server, as one process's would."""
+    folder = Path(os.environ.get("PROMETHEUS_MULTIPROC_DIR") or f"var/metrics-{port}")
+    if folder.exists():
+        for child in folder.glob("*.db"):
+            child.unlink()
+    folder.mkdir(parents=True, exist_ok=True)
+    os.environ["PROMETHEUS_MULTIPROC_DIR"] = str(folder.resolve())
 
 
 # --- accounts and API tokens (issue 6) ---

@@ -10,6 +10,8 @@ from starlette.middleware.gzip import GZipMiddleware
 from app.api import errors, estimates, exports, reference, review, scenarios
 from app.auth.guard import Guard, route_table
 from app.db.session import get_engine
+from app.observability import RequestLog
+from app.ops import router as ops_router
 from app.settings import Settings, get_settings
 from app.web import account, calculator, catalog_page, compare, error_pages
 from app.web import review as review_pages
@@ -47,12 +49,14 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(catalog_page.router)
     app.include_router(account.router)
     app.include_router(review_pages.router)
+    app.include_router(ops_router)
     errors.install(app)
     error_pages.install(app)
     app.add_middleware(Guard, routes=app.router.routes)  # innermost: after the body limit, before any route
     app.add_middleware(errors.BodyLimit, limit=settings.max_body_bytes)
     app.add_middleware(GZipMiddleware, minimum_size=1_000, compresslevel=6)  # static files come gzipped already
     app.add_middleware(SecurityHeaders)
+    app.add_middleware(RequestLog)  # outermost of ours: times and logs every answer, refusals included
 
     static = assets()
 

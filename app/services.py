@@ -12,6 +12,7 @@ from app.catalog import CatalogError, load_catalog
 from app.engine import MissingPrice, PriceSheet, Scenario, build_inputs
 from app.engine.estimate import Detail, estimate_documents
 from app.engine.uncertainty import RangeError, seed_ranges
+from app.observability import count_estimates
 
 
 class ScenarioError(ValueError):
@@ -62,13 +63,15 @@ def estimate_all(
             raise ScenarioError(errors)
         sheets = priced
     try:
-        return estimate_documents(scenarios, sheets, detail=detail, uncertainty=uncertainty)
+        documents = estimate_documents(scenarios, sheets, detail=detail, uncertainty=uncertainty)
     except RangeError as exc:
         where = f"{prefix}{exc.index}." if prefix else ""
         raise ScenarioError([{"loc": f"{where}ranges.{exc.path}", "msg": exc.msg}]) from exc
     except MissingPrice as exc:
         path, _, msg = str(exc).partition(": ")
         raise ScenarioError([{"loc": path, "msg": msg}]) from exc
+    count_estimates(len(documents), monte_carlo=uncertainty)
+    return documents
 
 
 def estimate_one(scenario: Scenario, sheet: PriceSheet | None = None, *, uncertainty: bool = False) -> dict[str, Any]:

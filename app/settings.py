@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import functools
 import ipaddress
+from typing import Literal
 
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -22,6 +23,25 @@ class Settings(BaseSettings):
     """Address `llm-tco serve` binds to."""
     port: int = Field(default=8000, ge=1, le=65535)
     """Port `llm-tco serve` listens on."""
+    workers: int = Field(default=1, ge=1, le=64)
+    """Worker processes `llm-tco serve` starts. Each is stateless: sessions, sign-in throttles and saved
+    scenarios live in the database, so any worker (or host) may answer any request. More than one
+    wants PostgreSQL, or SQLite on a local disk (never a network share)."""
+    log_format: Literal["json", "text"] = "json"
+    """`json`: one JSON object per line (time, level, request id, method, route, status, duration),
+    for a log shipper. `text`: the same, readable by a person at a terminal."""
+    log_level: Literal["debug", "info", "warning", "error"] = "info"
+    """Least severe log line written. `info` writes one line per request."""
+    db_pool_size: int = Field(default=5, ge=1, le=100)
+    """PostgreSQL: connections each worker keeps open. Workers x (this + DB_MAX_OVERFLOW) must stay
+    below the server's max_connections."""
+    db_max_overflow: int = Field(default=10, ge=0, le=100)
+    """PostgreSQL: connections a worker may open beyond DB_POOL_SIZE under a burst (closed after)."""
+    db_pool_timeout_s: float = Field(default=10.0, gt=0, le=300)
+    """PostgreSQL: seconds a request waits for a free connection before it is answered 503."""
+    sqlite_busy_timeout_ms: int = Field(default=5_000, ge=0, le=600_000)
+    """SQLite: milliseconds a write waits for another process's write to finish before it is
+    answered 503 (the database is in WAL mode: reads never wait for writes)."""
     seed_presets: bool = True
     """Save the bundled presets as scenarios when the database has none (first start)."""
     max_body_bytes: int = Field(default=32_000_000, ge=1_000)

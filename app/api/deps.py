@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterator
 from typing import Annotated
 
@@ -10,12 +11,21 @@ from sqlmodel import Session
 
 from app.auth.accounts import Principal
 from app.auth.guard import principal_of
+from app.db.session import DATABASE_UNAVAILABLE
 from app.settings import Settings
+
+log = logging.getLogger("llm_tco.database")
 
 
 def get_session(request: Request) -> Iterator[Session]:
-    with request.app.state.session_factory() as session:
+    session = request.app.state.session_factory()
+    try:
         yield session
+    finally:
+        try:
+            session.close()
+        except DATABASE_UNAVAILABLE as exc:  # the answer is decided (maybe sent): a connection lost now
+            log.warning("database connection lost while closing a session: %s", type(exc).__name__)  # is dropped
 
 
 def get_principal(request: Request) -> Principal:

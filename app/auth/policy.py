@@ -21,6 +21,10 @@ _RULES: list[tuple[str, str, Permission]] = [
     ("GET", "/shared/{token}", P.PUBLIC),
     ("GET", "/shared/{token}/export.csv", P.PUBLIC),
     ("GET", "/shared/{token}/export.xlsx", P.PUBLIC),
+    # operations: liveness, readiness and metrics carry no user data (restrict /metrics at the proxy)
+    ("GET", "/healthz", P.PUBLIC),
+    ("GET", "/readyz", P.PUBLIC),
+    ("GET", "/metrics", P.PUBLIC),
     # pages
     ("GET", "/", P.READ),
     ("GET", "/uncertainty", P.READ),

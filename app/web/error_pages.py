@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 from fastapi import Request
@@ -10,9 +11,20 @@ from fastapi.responses import JSONResponse, Response
 from starlette.exceptions import HTTPException
 
 from app.api import errors as api_errors
+from app.db.session import DATABASE_UNAVAILABLE, UNAVAILABLE_MESSAGE
+from app.observability import ERRORS
 from app.web.templating import templates
 
-TITLES = {404: "Not found", 405: "Not allowed", 409: "Changed meanwhile", 413: "Too large", 422: "Bad input"}
+TITLES = {
+    404: "Not found",
+    405: "Not allowed",
+    409: "Changed meanwhile",
+    413: "Too large",
+    422: "Bad input",
+    503: "Database unavailable",
+}
+RETRY_AFTER_S = 5
+log = logging.getLogger("llm_tco.database")
 
 
 def is_api(request: Request) -> bool:
@@ -45,8 +57,29 @@ async def server_error(request: Request, exc: Exception) -> Response:
     return page(request, 500, "The server failed on this request. What you typed is still in the form: try again.")
 
 
+def database_unavailable(request: Request, exc: Exception) -> Response:
+    """503 with Retry-After, as JSON or a page, for a database that is down, unreachable, locked past
+    its busy timeout, or out of pooled connections. The cause goes to the log, under the request id."""
+    ERRORS.labels(kind="database_unavailable").inc()
+    request_id = request.scope.get("state", {}).get("request_id", "")
+    cause = str(getattr(exc, "orig", None) or exc).strip().split("\n", 1)[0][:300]
+    log.warning("database unavailable: %s: %s", type(exc).__name__, cause, extra={"request_id": request_id})
+    headers = {"retry-after": str(RETRY_AFTER_S)}
+    if is_api(request):
+        return JSONResponse({"detail": UNAVAILABLE_MESSAGE}, status_code=503, headers=headers)
+    response = page(request, 503, UNAVAILABLE_MESSAGE + " What you typed is still in the form.")
+    response.headers.update(headers)
+    return response
+
+
+async def _database_unavailable(request: Request, exc: Exception) -> Response:
+    return database_unavailable(request, exc)
+
+
 def install(app: Any) -> None:
     """After app.api.errors.install: pages get pages, /api gets JSON."""
+    for kind in DATABASE_UNAVAILABLE:
+        app.add_exception_handler(kind, _database_unavailable)
     app.add_exception_handler(HTTPException, http_error)
     app.add_exception_handler(RequestValidationError, validation_error)
     app.add_exception_handler(Exception, server_error)

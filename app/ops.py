@@ -1,0 +1,60 @@
+"""Probes and metrics for whoever runs the app: /healthz, /readyz and /metrics (docs/deploy.md)."""
+
+from __future__ import annotations
+
+import functools
+from typing import Any
+
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
+from fastapi import APIRouter, Request
+from fastapi.responses import JSONResponse, Response
+from sqlalchemy import text
+
+from app.db.migrate import alembic_config
+from app.db.session import DATABASE_UNAVAILABLE
+from app.observability import metrics_body
+
+router = APIRouter(include_in_schema=False)
+
+
+@functools.cache
+def migration_heads() -> frozenset[str]:
+    return frozenset(ScriptDirectory.from_config(alembic_config("sqlite://")).get_heads())
+
+
+def readiness(session_factory: Any) -> tuple[bool, dict[str, str]]:
+    """(ready, why): the database answers and its schema is the one this code was written for."""
+    try:
+        with session_factory() as session:
+            connection = session.connection()
+            connection.execute(text("SELECT 1"))
+            current = frozenset(MigrationContext.configure(connection).get_current_heads())
+    except DATABASE_UNAVAILABLE as exc:
+        return False, {"status": "unavailable", "database": f"unreachable ({type(exc).__name__})"}
+    heads = migration_heads()
+    if current != heads:
+        at = ", ".join(sorted(current)) or "no schema"
+        migrations = f"at {at}, not at head {', '.join(sorted(heads))}: run `llm-tco migrate`"
+        return False, {"status": "unavailable", "database": "reachable", "migrations": migrations}
+    return True, {"status": "ready", "database": "reachable", "migrations": f"at head {', '.join(sorted(heads))}"}
+
+
+@router.get("/healthz")
+async def healthz() -> dict[str, str]:
+    """The process is up and serving: restart it when this fails."""
+    return {"status": "ok"}
+
+
+@router.get("/readyz")
+def readyz(request: Request) -> JSONResponse:
+    """Send it traffic: 200 when the database is reachable and migrated to head, else 503 and why."""
+    ready, body = readiness(request.app.state.session_factory)
+    return JSONResponse(body, status_code=200 if ready else 503, headers={"cache-control": "no-store"})
+
+
+@router.get("/metrics")
+def metrics() -> Response:
+    """Prometheus text format: requests, latency, estimates computed and errors (all workers' sums)."""
+    body, content_type = metrics_body()
+    return Response(body, media_type=content_type, headers={"cache-control": "no-store"})

@@ -1,0 +1,220 @@
+"""Faults against real servers (`llm-tco serve --workers 2`) on SQLite and on PostgreSQL.
+
+1. kill -9 of the server (master and workers) in the middle of a burst of saves: after a restart,
+   every save that was answered 2xx is there, intact, and nothing is half-written.
+2. The database going away: 503 with a clear message (never a 500 or a hang), and the same server
+   serves again by itself when the database returns.
+3. Two editors saving the same revision at once, through different connections (and so, usually,
+   different workers): exactly one wins, the other gets 409 and writes nothing.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from opskit import POSTGRES_SKIPPED, POSTGRES_URL, drop_postgres_database, new_postgres_database
+from serverkit import Proxy, Server
+from sqlalchemy.engine import make_url
+
+API = "/api/v1/scenarios"
+CLIENTS = 8
+
+
+@pytest.fixture
+def servers() -> Iterator[list[Server]]:
+    """Every server a test starts is stopped at its end, whatever happened."""
+    made: list[Server] = []
+    yield made
+    for server in made:
+        server.stop()
+
+
+def _scenario(client: int, n: int) -> dict[str, Any]:
+    """A distinct scenario per save, so a mixed-up or torn row cannot pass for the right one."""
+    return {
+        "name": f"Burst {client}-{n}",
+        "description": f"client {client}, save {n}",
+        "workload": {"requests_per_month": 10_000 + 1_000 * client + n, "input_tokens": 500 + n},
+    }
+
+
+def test_kill_9_mid_burst_loses_no_answered_save(database_url: str, tmp_path: Path, servers: list[Server]) -> None:
+    server = Server(database_url, tmp_path)
+    servers.append(server)
+    server.start()
+    answered: list[dict[str, Any]] = []  # the 201 bodies
+    unanswered = 0
+    enough = threading.Event()
+    lock = threading.Lock()
+
+    def saver(c: int) -> None:
+        nonlocal unanswered
+        with httpx.Client(base_url=server.url, timeout=30) as http:
+            for n in range(10_000):
+                try:
+                    response = http.post(API, json=_scenario(c, n))
+                except httpx.HTTPError:
+                    with lock:
+                        unanswered += 1
+                    return  # the server is gone
+                assert response.status_code == 201, response.text
+                with lock:
+                    answered.append(response.json())
+                    if len(answered) >= 40:
+                        enough.set()
+
+    threads = [threading.Thread(target=saver, args=(c,)) for c in range(CLIENTS)]
+    for t in threads:
+        t.start()
+    assert enough.wait(timeout=120), f"only {len(answered)} saves answered:\n{server.tail()}"
+    server.kill9()
+    for t in threads:
+        t.join(timeout=60)
+    assert unanswered >= 1, "the kill came between requests, not in the middle of the burst"
+
+    server.start()  # same database, same port
+    with httpx.Client(base_url=server.url, timeout=30) as http:
+        for saved in answered:
+            now = http.get(f"{API}/{saved['id']}")
+            assert now.status_code == 200, f"an answered save is missing: {saved['id']} {saved['name']}"
+            assert now.json() == saved
+            audit = http.get(f"{API}/{saved['id']}/audit").json()
+            assert [e["action"] for e in audit] == ["created"]  # written in the save's own transaction
+        listing = http.get(API, params={"limit": 500}).json()
+        assert listing["total"] >= len(answered)
+        for item in listing["items"]:  # saves cut off unanswered either exist whole or not at all
+            assert http.get(f"{API}/{item['id']}/revisions/1").status_code == 200
+        assert http.post(API, json={"name": "After the restart"}).status_code == 201
+    if database_url.startswith("sqlite"):
+        with sqlite3.connect(str(make_url(database_url).database)) as db:
+            assert db.execute("PRAGMA integrity_check").fetchone() == ("ok",)
+
+
+def _outage_checks(http: httpx.Client) -> None:
+    """What a client sees while the database is away."""
+    down = http.post(API, json={"name": "During the outage"})
+    assert down.status_code == 503, down.text
+    assert "database is unavailable" in down.json()["detail"]
+    assert down.headers["retry-after"].isdigit()
+    assert down.headers["x-request-id"]
+
+
+def _recovers(http: httpx.Client, timeout_s: float = 30.0) -> float:
+    started = time.monotonic()
+    while True:
+        response = http.post(API, json={"name": "After the outage"})
+        if response.status_code == 201:
+            return time.monotonic() - started
+        assert response.status_code == 503, response.text
+        assert time.monotonic() - started < timeout_s, "the app did not recover by itself"
+        time.sleep(0.25)
+
+
+def test_postgresql_going_away_is_503_then_recovers_by_itself(tmp_path: Path, servers: list[Server]) -> None:
+    if not POSTGRES_URL:
+        pytest.skip(POSTGRES_SKIPPED)
+    direct = new_postgres_database("llm_tco_outage")
+    target = make_url(direct)
+    proxy = Proxy(target.host or "127.0.0.1", target.port or 5432)
+    through = target.set(host="127.0.0.1", port=proxy.port).render_as_string(hide_password=False)
+    server = Server(through, tmp_path, DB_POOL_TIMEOUT_S="3")
+    servers.append(server)
+    try:
+        server.start()
+        with httpx.Client(base_url=server.url, timeout=30) as http:
+            before = http.post(API, json={"name": "Before the outage"}).json()
+            assert http.get(API).status_code == 200
+            proxy.down()
+            _outage_checks(http)
+            for _ in range(3):  # every worker, every pooled connection: each answers 503, none hangs
+                listing = http.get(API)
+                assert listing.status_code == 503, listing.text
+            page = http.get("/scenarios")
+            assert page.status_code == 503
+            assert "database is unavailable" in page.text
+            assert http.get("/healthz").status_code == 200  # the process is fine: do not restart it
+            ready = http.get("/readyz")
+            assert ready.status_code == 503
+            assert "unreachable" in ready.json()["database"]
+            proxy.up()
+            waited = _recovers(http)
+            assert http.get(f"{API}/{before['id']}").json() == before
+            assert http.get("/readyz").status_code == 200
+            assert server.alive()
+            errors = [line for line in http.get("/metrics").text.splitlines() if "database_unavailable" in line]
+            assert errors and float(errors[-1].split()[-1]) >= 4
+            print(f"recovered {waited:.2f} s after the database came back")
+    finally:
+        server.stop()
+        proxy.down()
+        drop_postgres_database(direct)
+
+
+def test_sqlite_locked_by_another_process_is_503_then_recovers(tmp_path: Path, servers: list[Server]) -> None:
+    """SQLite's outage: another process holds the write lock (a backup, a hand-run transaction) past the
+    busy timeout. Writes answer 503; reads go on (WAL); when the lock is released writes work again."""
+    url = f"sqlite:///{tmp_path / 'locked.sqlite3'}"
+    server = Server(url, tmp_path, SQLITE_BUSY_TIMEOUT_MS="500")
+    servers.append(server)
+    server.start()
+    with httpx.Client(base_url=server.url, timeout=30) as http:
+        before = http.post(API, json={"name": "Before the lock"}).json()
+        holder = sqlite3.connect(str(make_url(url).database), isolation_level=None)
+        holder.execute("BEGIN IMMEDIATE")
+        try:
+            _outage_checks(http)
+            assert http.get(f"{API}/{before['id']}").json() == before  # readers do not wait for the writer
+        finally:
+            holder.execute("ROLLBACK")
+            holder.close()
+        _recovers(http)
+        assert server.alive()
+
+
+def _race(editors: list[httpx.Client], url: str, revision: int) -> dict[int, int]:
+    """Both editors PUT an edit of `revision` at the same instant; their statuses by editor."""
+    barrier = threading.Barrier(len(editors))
+    statuses: dict[int, int] = {}
+
+    def edit(i: int) -> None:
+        body = {"revision": revision, "scenario": {"name": f"Editor {i}, from revision {revision}"}}
+        barrier.wait()
+        statuses[i] = editors[i].put(url, json=body).status_code
+
+    threads = [threading.Thread(target=edit, args=(i,)) for i in range(len(editors))]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=60)
+    return statuses
+
+
+@pytest.mark.parametrize("rounds", [6])
+def test_two_editors_same_revision_one_wins_other_409(
+    database_url: str, tmp_path: Path, servers: list[Server], rounds: int
+) -> None:
+    server = Server(database_url, tmp_path)
+    servers.append(server)
+    server.start()
+    editors = [httpx.Client(base_url=server.url, timeout=30) for _ in range(2)]
+    try:
+        sid = editors[0].post(API, json={"name": "Contended"}).json()["id"]
+        for revision in range(1, rounds + 1):
+            statuses = _race(editors, f"{API}/{sid}", revision)
+            assert sorted(statuses.values()) == [200, 409], statuses
+            winner = next(i for i, status in statuses.items() if status == 200)
+            latest = editors[0].get(f"{API}/{sid}").json()
+            assert latest["latest_revision"] == revision + 1
+            assert latest["revision"]["inputs"]["name"] == f"Editor {winner}, from revision {revision}"
+        numbers = [r["number"] for r in editors[0].get(f"{API}/{sid}/revisions").json()]
+        assert numbers == list(range(1, rounds + 2))
+    finally:
+        for editor in editors:
+            editor.close()
