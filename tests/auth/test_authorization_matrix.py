@@ -15,6 +15,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
 from fastapi import FastAPI
 from fastapi.routing import iter_route_contexts
 from fastapi.testclient import TestClient
@@ -27,6 +29,7 @@ from app.auth import accounts, keys
 from app.auth.guard import PRE_COOKIE, NoRule, route_table
 from app.auth.policy import RULES
 from app.auth.roles import ROLE_PERMISSIONS, TOKEN_SCOPES, Permission
+from app.db.migrate import alembic_config
 from app.main import create_app
 from app.presets import presets
 
@@ -103,6 +106,11 @@ def _client(team: Team, caller: str) -> TestClient:
     return client
 
 
+def _stamp_head(engine: Any) -> None:
+    with engine.begin() as connection:
+        MigrationContext.configure(connection).stamp(ScriptDirectory.from_config(alembic_config("sqlite://")), "head")
+
+
 def _pre_csrf(team: Team, pre: str) -> str:
     return keys.csrf_token(keys.secret(team.settings.secret_key), pre)
 
@@ -113,6 +121,8 @@ def test_every_route_answers_every_caller_as_its_rule_says(
     team: Team, world: dict[str, Any], method: str, template: str
 ) -> None:
     permission = RULES[(method, template)]
+    if template == "/readyz":  # tables made by create_all: mark them migrated, or readiness says 503
+        _stamp_head(team.engine)
     api = template.startswith("/api/") or template == "/openapi.json"  # where tokens count
     url = _url(template, world)
     for caller in CALLERS:
