@@ -267,14 +267,11 @@ def migrate_command() -> None:
 @app.command("seed")
 def seed_command() -> None:
     """Save the bundled presets as scenarios, if the database holds none yet."""
-    from sqlmodel import Session
-
-    from app.db.session import get_engine
     from app.saved import seed_presets
     from app.settings import get_settings
 
     settings = get_settings()
-    with Session(get_engine(settings.database_url)) as session:
+    with _db() as session:  # migrated first: `llm-tco seed` on a new database works too
         count = seed_presets(session, author=settings.local_author)
     out.print(f"Saved {count} presets." if count else "The database already has scenarios; nothing seeded.")
 
@@ -540,6 +537,73 @@ def _safe_url(url: str) -> str:
     from sqlalchemy.engine import make_url
 
     return make_url(url).render_as_string(hide_password=True)
+
+
+# --- moving every record between databases (issue 7): docs/data-transfer.md ---
+# (above `main` and its `__main__` guard, so that `python -m app.cli export-all` knows these commands)
+
+
+def _print_counts(console: Any, counts: dict[str, int], verb: str) -> None:
+    table = Table("table", "rows", show_edge=False)
+    for name, count in counts.items():
+        table.add_row(name, f"{count:,}")
+    console.print(table)
+    console.print(f"{verb} {sum(counts.values()):,} rows in {len(counts)} tables.")
+
+
+@app.command("export-all")
+def export_all_command(
+    path: Annotated[str, typer.Argument(help="File to write the JSON to; `-` (the default) is stdout.")] = "-",
+) -> None:
+    """Write every scenario, revision, comment, audit entry, account, token and share link of DATABASE_URL
+    as one JSON document, for `llm-tco import` into another database (docs/data-transfer.md)."""
+    from app import transfer
+
+    with _db() as session:
+        try:
+            document = transfer.export_all(session)
+        except transfer.TransferError as exc:
+            raise _refuse(str(exc)) from None
+    if path == "-":
+        json.dump(document, sys.stdout)
+        sys.stdout.write("\n")
+        sys.stdout.flush()
+    else:
+        target = Path(path)
+        partial = target.with_name(target.name + ".partial")
+        with partial.open("w", encoding="utf-8") as fh:  # a failed write leaves no half file under PATH
+            json.dump(document, fh)
+            fh.write("\n")
+        partial.replace(target)
+    counts = {name: len(rows) for name, rows in document["tables"].items()}
+    _print_counts(err, counts, "Exported")
+    err.print(f"Schema {document['schema']}; to: {'stdout' if path == '-' else path}", markup=False)
+
+
+@app.command("import")
+def import_command(
+    path: Annotated[str, typer.Argument(help="A file written by `llm-tco export-all`; `-` is stdin.")],
+) -> None:
+    """Load an `llm-tco export-all` document into DATABASE_URL, which must hold no records yet: every
+    row or none, ids kept. Migrates the database first."""
+    from app import transfer
+
+    try:
+        if path == "-":
+            document = json.load(sys.stdin)
+        else:
+            with Path(path).open(encoding="utf-8") as fh:
+                document = json.load(fh)
+    except OSError as exc:
+        raise _refuse(f"Cannot read {path}: {exc.strerror or exc}") from None
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise _refuse(f"{'stdin' if path == '-' else path} is not JSON: {exc}") from None
+    with _db() as session:
+        try:
+            counts = transfer.import_all(session, document)
+        except transfer.TransferError as exc:
+            raise _refuse(f"Nothing imported: {exc}") from None
+    _print_counts(out, counts, "Imported")
 
 
 def main() -> None:

@@ -2,25 +2,18 @@
 
 from __future__ import annotations
 
-import functools
 from typing import Any
 
 from alembic.runtime.migration import MigrationContext
-from alembic.script import ScriptDirectory
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse, Response
 from sqlalchemy import text
 
-from app.db.migrate import alembic_config
+from app.db.migrate import head
 from app.db.session import DATABASE_UNAVAILABLE
 from app.observability import metrics_body
 
 router = APIRouter(include_in_schema=False)
-
-
-@functools.cache
-def migration_heads() -> frozenset[str]:
-    return frozenset(ScriptDirectory.from_config(alembic_config("sqlite://")).get_heads())
 
 
 def readiness(session_factory: Any) -> tuple[bool, dict[str, str]]:
@@ -29,15 +22,13 @@ def readiness(session_factory: Any) -> tuple[bool, dict[str, str]]:
         with session_factory() as session:
             connection = session.connection()
             connection.execute(text("SELECT 1"))
-            current = frozenset(MigrationContext.configure(connection).get_current_heads())
+            current = MigrationContext.configure(connection).get_current_revision()
     except DATABASE_UNAVAILABLE as exc:
         return False, {"status": "unavailable", "database": f"unreachable ({type(exc).__name__})"}
-    heads = migration_heads()
-    if current != heads:
-        at = ", ".join(sorted(current)) or "no schema"
-        migrations = f"at {at}, not at head {', '.join(sorted(heads))}: run `llm-tco migrate`"
+    if current != head():
+        migrations = f"at {current or 'no schema'}, not at head {head()}: run `llm-tco migrate`"
         return False, {"status": "unavailable", "database": "reachable", "migrations": migrations}
-    return True, {"status": "ready", "database": "reachable", "migrations": f"at head {', '.join(sorted(heads))}"}
+    return True, {"status": "ready", "database": "reachable", "migrations": f"at head {head()}"}
 
 
 @router.get("/healthz")
