@@ -298,11 +298,11 @@ def serve_command(
     workers = workers or settings.workers
     if reload and workers > 1:
         raise _refuse("--reload serves one worker: leave out --workers (or WORKERS) to use it.")
+    if workers > 1:  # first: seeding below already counts estimates
+        _metrics_folder(settings.port if port is None else port)
     migrate_command()  # once, before any worker starts: workers never race to migrate
     if settings.seed_presets:
         seed_command()
-    if workers > 1:
-        _metrics_folder(settings.port if port is None else port)
     out.print(f"Serving on http://{settings.host}:{port or settings.port} with {workers} worker(s)")
     if settings.auth_on:
         out.print("Sign-in required (AUTH_REQUIRED, or bound beyond loopback). Accounts: `llm-tco users create`.")

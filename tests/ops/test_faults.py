@@ -6,14 +6,18 @@
    serves again by itself when the database returns.
 3. Two editors saving the same revision at once, through different connections (and so, usually,
    different workers): exactly one wins, the other gets 409 and writes nothing.
+4. /metrics sums the counts of every worker.
 """
 
 from __future__ import annotations
 
+import json
 import sqlite3
 import threading
 import time
+from collections import Counter
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -218,3 +222,27 @@ def test_two_editors_same_revision_one_wins_other_409(
     finally:
         for editor in editors:
             editor.close()
+
+
+def test_metrics_are_the_sum_over_every_worker(tmp_path: Path, servers: list[Server]) -> None:
+    """/metrics, answered by either worker, counts the requests both answered (the log says who did)."""
+    server = Server(f"sqlite:///{tmp_path / 'metrics.sqlite3'}", tmp_path)
+    servers.append(server)
+    server.start()
+    deadline = time.monotonic() + 60
+    while server.tail(200).count("Application startup complete") < 2:  # both workers, not just the first
+        assert time.monotonic() < deadline, server.tail()
+        time.sleep(0.2)
+
+    def get(_: int) -> int:
+        return httpx.get(f"{server.url}/api/v1/presets", timeout=30).status_code
+
+    with ThreadPoolExecutor(8) as pool:
+        assert set(pool.map(get, range(120))) == {200}
+    scrape = httpx.get(f"{server.url}/metrics", timeout=30).text
+    sample = 'llm_tco_requests_total{method="GET",route="/api/v1/presets",status="200"} '
+    counted = next(float(line.removeprefix(sample)) for line in scrape.splitlines() if line.startswith(sample))
+    lines = [json.loads(line) for line in server.log.read_text().splitlines() if line.startswith("{")]
+    by_worker = Counter(line["pid"] for line in lines if line.get("route") == "/api/v1/presets")
+    assert counted == sum(by_worker.values()) == 120
+    assert len(by_worker) == 2, f"one worker answered everything: {by_worker}"
