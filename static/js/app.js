@@ -149,6 +149,10 @@
       var running = elt.querySelector(".running");
       if (running) running.textContent = "The uncertainty panel could not be computed (HTTP " + status + ").";
     }
+    if (status === 503) {
+      banner("The database is unavailable right now; the app reconnects by itself. Your inputs are kept: try again in a few seconds.");
+      return;
+    }
     banner("The server could not compute this (HTTP " + status + "). Your inputs are kept; the results shown are from the last good computation.");
   });
   document.addEventListener("htmx:sendError", function () {
