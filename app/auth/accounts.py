@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from typing import Literal
 
 from pwdlib import PasswordHash
+from sqlalchemy import delete
 from sqlmodel import Session, col, select
 
 from app import audit
@@ -157,6 +158,13 @@ def _wait_s(row: SignInFailureRow | None, free: int, now: dt.datetime) -> int:
     return max(0, int(left + 0.999))
 
 
+def _prune(session: Session, now: dt.datetime) -> None:
+    """Forget what no longer counts, so these tables stay small: failure runs past FAILURE_MEMORY (they
+    count as zero anyway) and expired sessions."""
+    session.execute(delete(SignInFailureRow).where(SignInFailureRow.last_at < now - FAILURE_MEMORY))  # type: ignore[arg-type]
+    session.execute(delete(SessionRow).where(SessionRow.expires_at < now))  # type: ignore[arg-type]
+
+
 def _fail(session: Session, key: str, now: dt.datetime) -> None:
     row = session.get(SignInFailureRow, key)
     if row is None or now - row.last_at > FAILURE_MEMORY:
@@ -180,6 +188,7 @@ def sign_in(
         return Refused(f"Too many failed sign-ins: try again in {wait} s.", wait)
     user = get_user(session, username=name) if USERNAME.match(name) else None
     valid = hasher.verify(password[:MAX_PASSWORD], user.password_hash if user else _DUMMY_HASH)
+    _prune(session, now)
     if user is None or not valid or user.disabled_at is not None:
         for key in keys:
             _fail(session, key, now)
