@@ -67,7 +67,7 @@ def database_unavailable(request: Request, exc: Exception) -> Response:
     headers = {"retry-after": str(RETRY_AFTER_S)}
     if is_api(request):
         return JSONResponse({"detail": UNAVAILABLE_MESSAGE}, status_code=503, headers=headers)
-    response = page(request, 503, UNAVAILABLE_MESSAGE + " What you typed is still in the form.")
+    response = page(request, 503, UNAVAILABLE_MESSAGE + " To send a form again, go back and submit it once more.")
     response.headers.update(headers)
     return response
 
