@@ -38,8 +38,11 @@ format: $(STAMP)
 typecheck: $(STAMP)
 	$(BIN)/mypy
 
+## Every benchmark in bench/ (engine, api, pages, load), then one summary table (about 7 minutes): the
+## load test on SQLite and on a throwaway PostgreSQL (scripts/with-postgres.sh), the page sizes in
+## Debian's Chromium (scripts/with-chromium.sh), wrk from Debian's packages (installed as root).
 bench: $(STAMP)
-	$(BIN)/python bench/engine.py
+	bash scripts/with-postgres.sh bash scripts/with-chromium.sh $(BIN)/python bench/all.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache .hypothesis

@@ -17,6 +17,7 @@ each rate so a saturated client shows (server near 100% = the server is the limi
 
     .venv/bin/python bench/api.py [--duration 5] [--concurrency 8] [--rounds 2]
                                   [--batch-size 1000] [--batch-rounds 3] [--server cli|uvicorn]
+                                  [--summary-json PATH]
 """
 
 from __future__ import annotations
@@ -132,6 +133,12 @@ def cpu_seconds(pid: int) -> float | None:
     except OSError:
         return None
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def write_summary(path: Path, rows: Sequence[tuple[str, str, str, str]]) -> None:
+    """The summary rows as a JSON list of {measure, value, goal, note} (read by bench/all.py)."""
+    keys = ("measure", "value", "goal", "note")
+    path.write_text(json.dumps([dict(zip(keys, row, strict=True)) for row in rows], indent=1) + "\n")
 
 
 # --- a minimal HTTP/1.1 client ---
@@ -428,6 +435,8 @@ async def bench(args: argparse.Namespace, port: int, proc: subprocess.Popen[byte
         print(f"{label:34s} {value:>14s}   {goal:14s} {extra}".rstrip())
     if statistics.median(x.client_cpu for x in runs["validate"]) > 0.8:
         print("warning: the client used most of a core under validate: the ceiling may be the client's")
+    if args.summary_json:
+        write_summary(args.summary_json, rows)
 
 
 def main() -> None:
@@ -439,6 +448,7 @@ def main() -> None:
     parser.add_argument("--batch-rounds", type=int, default=3, help="rounds of singles, summary and full batch")
     parser.add_argument("--preset", default="content-moderation")
     add_server_argument(parser)
+    parser.add_argument("--summary-json", type=Path, help="also write the summary rows here (bench/all.py)")
     args = parser.parse_args()
     if not (0 < args.duration <= 120 and 1 <= args.concurrency <= 512 and 1 <= args.rounds <= 20):
         parser.error("--duration in (0, 120], --concurrency in [1, 512], --rounds in [1, 20]")

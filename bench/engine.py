@@ -5,7 +5,7 @@ tornado and of the whole uncertainty part of an Estimate beside them.
 Both are timed in this process, back to back, so machine noise mostly cancels;
 no threshold is asserted anywhere.
 
-    python bench/engine.py [--draws 10000] [--repeat 15]
+    python bench/engine.py [--draws 10000] [--repeat 15] [--summary-json PATH]
 """
 
 from __future__ import annotations
@@ -42,6 +42,7 @@ def main() -> None:
     parser.add_argument("--draws", type=int, default=10_000)
     parser.add_argument("--repeat", type=int, default=15)
     parser.add_argument("--preset", default="content-moderation")
+    parser.add_argument("--summary-json", type=Path, help="also write the summary rows here (bench/all.py)")
     args = parser.parse_args()
 
     # The preset with the seeds' ranges, as the calculator's "Fill the seeds' ranges" leaves it.
@@ -67,6 +68,20 @@ def main() -> None:
     # For the record: the point estimate also searches the break-even volume and builds the
     # document; the kernel and verdict alone, for one row, cost this much.
     print(f"kernel + verdict, 1 row:          {t_kernel * 1e3:8.2f} ms   (draws / this: {t_draws / t_kernel:.0f}x)")
+    if args.summary_json:
+        from api import write_summary
+
+        write_summary(
+            args.summary_json,
+            [
+                ("one point estimate", f"{t_point * 1e3:.2f} ms", "", f"preset {args.preset}"),
+                (f"Monte Carlo, {args.draws:,} draws", f"{t_draws * 1e3:.2f} ms", "", f"{len(ranged)} ranged inputs"),
+                ("ratio draws / point", f"{t_draws / t_point:.1f}x", "at most 25x", ""),
+                ("tornado", f"{t_tornado * 1e3:.2f} ms", "", f"{len(ranged)} ranges + the rest +-30%"),
+                ("whole uncertainty part", f"{t_document * 1e3:.2f} ms", "", f"{t_document / t_point:.1f}x the point"),
+                ("kernel + verdict, 1 row", f"{t_kernel * 1e3:.2f} ms", "", f"draws / this: {t_draws / t_kernel:.0f}x"),
+            ],
+        )
 
 
 if __name__ == "__main__":

@@ -30,7 +30,7 @@ Every number is measured in this run and nothing is asserted: it prints measured
 
     .venv/bin/python bench/pages.py [--rounds 7] [--requests 200] [--panel-requests 20]
                                     [--preset content-moderation] [--identity] [--server cli|uvicorn]
-                                    [--chromium /usr/bin/chromium]
+                                    [--chromium /usr/bin/chromium] [--summary-json PATH]
 """
 
 from __future__ import annotations
@@ -38,6 +38,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import os
 import statistics
 import sys
 import tempfile
@@ -59,6 +60,7 @@ from api import (
     start_server,
     stop_server,
     wait_until_up,
+    write_summary,
 )
 
 from app.presets import presets
@@ -221,8 +223,13 @@ def main() -> None:
     parser.add_argument(
         "--identity", action="store_true", help="ask for uncompressed answers (a browser asks for gzip)"
     )
-    parser.add_argument("--chromium", default="/usr/bin/chromium", help="the Chromium binary Playwright drives")
+    parser.add_argument(
+        "--chromium",
+        default=os.environ.get("TEST_CHROMIUM") or "/usr/bin/chromium",
+        help="the Chromium binary Playwright drives (default: TEST_CHROMIUM, else /usr/bin/chromium)",
+    )
     add_server_argument(parser)
+    parser.add_argument("--summary-json", type=Path, help="also write the summary rows here (bench/all.py)")
     args = parser.parse_args()
     if not (1 <= args.rounds <= 50 and 10 <= args.requests <= 10_000 and 3 <= args.panel_requests <= 1_000):
         parser.error("--rounds in [1, 50], --requests in [10, 10000], --panel-requests in [3, 1000]")
@@ -322,6 +329,8 @@ def main() -> None:
     print(f"{'summary':32s} {'measured':>10s}   {'goal':16s} note")
     for label, value, goal, note in rows:
         print(f"{label:32s} {value:>10s}   {goal:16s} {note}".rstrip())
+    if args.summary_json:
+        write_summary(args.summary_json, rows)
 
 
 if __name__ == "__main__":
