@@ -67,14 +67,15 @@ def add_server_argument(parser: argparse.ArgumentParser) -> None:
         "--server",
         choices=("cli", "uvicorn"),
         default="cli",
-        help="cli: `llm-tco serve` as `make run` (access log on); uvicorn: the app factory, no access log",
+        help="cli: `llm-tco serve` as `make run` (a JSON log line per request); uvicorn: the app factory, "
+        "logging at warning only",
     )
 
 
 def server_command(kind: str, port: int) -> list[str]:
     bin_dir = Path(sys.executable).parent  # the venv's bin; not resolved (it is a symlink)
     if kind == "cli":
-        # What `make run` serves: migrations first, uvicorn with its access log at info.
+        # What `make run` serves: migrations first, one JSON log line per request (LOG_LEVEL=info).
         return [str(bin_dir / "llm-tco"), "serve", "--host", HOST, "--port", str(port)]
     return [
         sys.executable,
@@ -355,7 +356,7 @@ async def bench(args: argparse.Namespace, port: int, proc: subprocess.Popen[byte
         with contextlib.suppress(NotImplementedError):  # `kill` cancels the run, and main() stops the server
             asyncio.get_running_loop().add_signal_handler(signal.SIGTERM, task.cancel)
     up = await wait_until_up(port, proc, log)
-    logging = "access log on, as `make run`" if args.server == "cli" else "no access log"
+    logging = "request log at info, as `make run`" if args.server == "cli" else "log at warning only"
     print(f"server: {args.server} ({logging}; pid {proc.pid}) on http://{HOST}:{port}, answered after {up:.1f} s")
 
     body = json.dumps(presets()[args.preset].scenario.model_dump(mode="json")).encode()
