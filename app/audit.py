@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from sqlmodel import Session, col, select
+from sqlmodel import Session, col, func, select
 
 from app.db.models import AuditRow, utcnow
 from app.exports import neutralise, to_csv
@@ -57,12 +57,19 @@ def record(
     )
 
 
-def entries(session: Session, *, scenario_id: int | None = None, limit: int = 10_000) -> Sequence[AuditRow]:
-    """Newest first; one scenario's, or the whole log."""
+def entries(
+    session: Session, *, scenario_id: int | None = None, limit: int | None = 10_000, offset: int = 0
+) -> Sequence[AuditRow]:
+    """Newest first; one scenario's, or the whole log (`limit=None`: every entry), skipping `offset`."""
     query = select(AuditRow)
     if scenario_id is not None:
         query = query.where(AuditRow.scenario_id == scenario_id)
-    return session.exec(query.order_by(col(AuditRow.id).desc()).limit(limit)).all()
+    return session.exec(query.order_by(col(AuditRow.id).desc()).offset(offset).limit(limit)).all()
+
+
+def count(session: Session) -> int:
+    """How many entries the whole log holds."""
+    return session.exec(select(func.count()).select_from(AuditRow)).one()
 
 
 COLUMNS = ("at", "actor", "action", "scenario_id", "revision", "detail")

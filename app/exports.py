@@ -2,9 +2,11 @@
 
 Pure functions of an Estimate (the model or its plain-dict document), the
 scenario and the revision number; no web imports. Text that users typed (the
-scenario name, the inputs) is never a formula: in CSV a value starting with
-`=`, `+`, `-`, `@`, a tab or a carriage return gets a leading `'`; in XLSX every
-text cell is written as a string.
+scenario name, the inputs) is never a formula (OWASP's CSV injection advice):
+in CSV a value starting with `=`, `+`, `-`, `@`, a tab or a carriage return gets
+a leading `'` (`neutralise`); in XLSX every text cell is a string cell, never a
+formula, and such a value also carries the cell's quote prefix (Excel's hidden
+`'`: the text stays as typed, and stays text when someone edits the cell).
 """
 
 from __future__ import annotations
@@ -55,9 +57,14 @@ ScenarioLike = Scenario | Mapping[str, Any]
 _FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
 
+def risky(value: object) -> bool:
+    """Text a spreadsheet could read as a formula: it starts with `=`, `+`, `-`, `@`, a tab or a CR."""
+    return isinstance(value, str) and value.startswith(_FORMULA_STARTS)
+
+
 def neutralise(value: str) -> str:
     """A CSV cell that a spreadsheet will not read as a formula: `'` before a risky first character."""
-    return "'" + value if value.startswith(_FORMULA_STARTS) else value
+    return "'" + value if risky(value) else value
 
 
 def _document(estimate: EstimateLike) -> Mapping[str, Any]:
@@ -242,12 +249,15 @@ def _text(value: str) -> str:
 
 
 def _append(ws: Worksheet, values: Sequence[Any], formats: Sequence[str | None] = (), *, bold: bool = False) -> None:
-    """One row; text is always a string cell, never a formula, whatever it starts with."""
+    """One row; text is always a string cell, never a formula, whatever it starts with (openpyxl
+    would store a string starting with `=` as a formula), and risky text gets the quote prefix."""
     assert values and values[0] is not None  # the row is then `max_row`
     ws.append([_text(v) if isinstance(v, str) else v for v in values])
     for col, (cell, value) in enumerate(zip(ws[ws.max_row], values, strict=False)):
         if isinstance(value, str):
             cell.data_type = "s"
+            if risky(cell.value):
+                cell.quotePrefix = True
         fmt = formats[col] if col < len(formats) else None
         if fmt is not None and value is not None:
             cell.number_format = fmt

@@ -113,7 +113,8 @@ def add_comment(scenario_id: ScenarioId, body: CommentIn, session: SessionDep, p
     try:
         return review.add_comment(session, row=row, revision=body.revision, actor=principal.username, body=body.body)
     except review.ReviewError as exc:
-        raise HTTPException(422, [{"loc": exc.field or "body", "msg": str(exc), "type": "value_error"}]) from exc
+        loc = "revision" if exc.field == "revision" else "body"  # review.py calls every comment text `comment`
+        raise HTTPException(422, [{"loc": loc, "msg": str(exc), "type": "value_error"}]) from exc
 
 
 @router.get("/{scenario_id}/audit", response_model=list[AuditEntry], responses=NOT_FOUND)

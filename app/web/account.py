@@ -1,89 +1,78 @@
 """Sign-in and sign-out, one's own account (password, API tokens), and the admin pages (accounts, the
-whole audit log). Routes parse, call app/auth/accounts.py and render; the guard has already checked
-the role and the CSRF token. Every action answers 303 (a reload never repeats it), except where a
-secret is shown: a new token is shown once, on the response itself, never in an address.
+whole audit log). Routes parse, call app/auth/accounts.py (which writes the audit entries) and render;
+the guard has already checked the role and the CSRF token.
+
+Every action answers 303 with a one-line notice (a reload never repeats it), or the same page again
+with 422 (401 or 429 for a refused sign-in) and the message beside the field it is about, with what was
+typed still in the form, passwords excepted. The one exception is a new API token: its secret is shown
+once, on the response itself (201, `Cache-Control: no-store`), never in an address.
 """
 
 from __future__ import annotations
 
+import datetime as dt
+from dataclasses import dataclass
 from typing import Annotated, Any
-from urllib.parse import urlsplit
+from urllib.parse import urlencode, urlsplit
 
 from fastapi import APIRouter, HTTPException, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from sqlmodel import Session
 
 from app import audit
 from app.api.deps import PrincipalDep, SessionDep, SettingsDep
 from app.auth import accounts, keys
+from app.auth.accounts import Principal
 from app.auth.guard import SESSION_COOKIE, cookie_secure, principal_of
-from app.auth.roles import ROLE_LABELS
-from app.db.models import ROLES, UserRow, utcnow
+from app.auth.roles import ROLE_LABELS, Permission
+from app.db.models import ROLES, ApiTokenRow, UserRow, utcnow
 from app.exports import CSV_MEDIA_TYPE
+from app.settings import Settings
 from app.web import saved_views
 from app.web.templating import templates
 
 router = APIRouter(include_in_schema=False)
 AUDIT_PAGE = 100
+ROLE_NAMES = {role: label.split(":", 1)[0] for role, label in ROLE_LABELS.items()}
+"""admin -> "Admin", reviewer -> "Reviewer (finance)": the label's first part."""
+ROLE_DUTIES = {role: label.split(":", 1)[1].strip() for role, label in ROLE_LABELS.items()}
+"""What each role may do, in words: the label's second part."""
+WRITE_POWERS = (
+    (Permission.COMPUTE, "compute estimates"),
+    (Permission.EDIT, "create and edit scenarios"),
+    (Permission.COMMENT, "comment"),
+    (Permission.REVIEW, "approve or request changes"),
+    (Permission.SHARE, "make share links"),
+)
 
 
 def safe_next(target: str | None) -> str:
-    """Where to go after signing in: a path of this site only (never `//host` or `https://host`)."""
+    """Where to go after signing in: a path of this site only (never `//host`, `/\\host` or `https://host`)."""
     if not target or not target.startswith("/") or target.startswith("//") or "\\" in target:
+        return "/"
+    if any(ord(c) < 0x20 or c == "\x7f" for c in target):  # a tab or newline inside `/\t/host` is dropped by browsers
         return "/"
     parts = urlsplit(target)
     return target if not parts.scheme and not parts.netloc else "/"
 
 
-# --- sign-in ---
+def _redirect(path: str, **query: object) -> RedirectResponse:
+    shown = {k: v for k, v in query.items() if v not in (None, "")}
+    return RedirectResponse(path + ("?" + urlencode(shown) if shown else ""), status_code=303)
 
 
-def _sign_in_page(
-    request: Request, session: SessionDep, *, username: str = "", next_: str = "/", error: str = "", status: int = 200
-) -> Response:
-    ctx = {
-        "username": username,
-        "next": safe_next(next_),
-        "error": error,
-        "no_accounts": accounts.count_users(session) == 0,
-        "local": getattr(principal_of(request), "via", "") == "local",
-    }
-    return templates.TemplateResponse(request, "sign_in.html", ctx, status_code=status)
+def _sentence(message: str) -> str:
+    return message if message.endswith(".") else message + "."
 
 
-@router.get("/sign-in", response_class=HTMLResponse)
-def sign_in_form(request: Request, session: SessionDep, next: Annotated[str, Query(max_length=2000)] = "/") -> Response:
-    return _sign_in_page(request, session, next_=next)
+def _wait_words(seconds: int) -> str:
+    if seconds < 60:
+        return f"{seconds} second{'s' if seconds != 1 else ''}"
+    minutes = -(-seconds // 60)
+    return f"{minutes} minute{'s' if minutes != 1 else ''}"
 
 
-@router.post("/sign-in", response_class=HTMLResponse)
-async def sign_in(request: Request, session: SessionDep, settings: SettingsDep) -> Response:
-    form = await request.form()
-    username = str(form.get("username") or "")[:64]
-    target = safe_next(str(form.get("next") or "/"))
-    result = _sign_in(request, session, settings, username, str(form.get("password") or ""))
-    if isinstance(result, accounts.Refused):
-        status = 429 if result.retry_after_s else 401
-        response = _sign_in_page(request, session, username=username, next_=target, error=result.message, status=status)
-        if result.retry_after_s:
-            response.headers["Retry-After"] = str(result.retry_after_s)
-        return response
-    return _with_session(RedirectResponse(target, status_code=303), request, settings, result[1])
-
-
-def _sign_in(
-    request: Request, session: SessionDep, settings: Any, username: str, password: str
-) -> tuple[UserRow, str] | accounts.Refused:
-    return accounts.sign_in(
-        session,
-        username=username,
-        password=password,
-        address=request.client.host if request.client else "unknown",
-        free_failures=settings.sign_in_free_failures,
-        session_hours=settings.session_hours,
-    )
-
-
-def _with_session(response: Response, request: Request, settings: Any, raw: str) -> Response:
+def _set_session_cookie(response: Response, request: Request, settings: Settings, raw: str) -> Response:
     """The signed session cookie: HttpOnly, SameSite=Lax, Secure under HTTPS, as long as the session."""
     response.set_cookie(
         SESSION_COOKIE,
@@ -97,53 +86,142 @@ def _with_session(response: Response, request: Request, settings: Any, raw: str)
     return response
 
 
+def _start_session(
+    request: Request, session: Session, settings: Settings, username: str, password: str
+) -> tuple[UserRow, str] | accounts.Refused:
+    return accounts.sign_in(
+        session,
+        username=username,
+        password=password,
+        address=request.client.host if request.client else "unknown",
+        free_failures=settings.sign_in_free_failures,
+        session_hours=settings.session_hours,
+    )
+
+
+# --- sign-in and sign-out ---
+
+
+def _sign_in_page(
+    request: Request,
+    session: Session,
+    *,
+    username: str = "",
+    next_: str = "/",
+    error: str = "",
+    errors: dict[str, str] | None = None,
+    status: int = 200,
+) -> Response:
+    who = principal_of(request)
+    ctx = {
+        "username": username,
+        "next": safe_next(next_),
+        "error": error,
+        "errors": errors or {},
+        "no_accounts": accounts.count_users(session) == 0,
+        "local": who is not None and who.via == "local",
+        "signed_in_as": who if who is not None and who.via == "session" else None,
+        "role_names": ROLE_NAMES,
+        "signed_out": request.query_params.get("signed_out") == "1",
+    }
+    return templates.TemplateResponse(request, "sign_in.html", ctx, status_code=status)
+
+
+@router.get("/sign-in", response_class=HTMLResponse)
+def sign_in_form(request: Request, session: SessionDep, next: Annotated[str, Query(max_length=2000)] = "/") -> Response:
+    return _sign_in_page(request, session, next_=next)
+
+
+@router.post("/sign-in", response_class=HTMLResponse)
+async def sign_in(request: Request, session: SessionDep, settings: SettingsDep) -> Response:
+    who = principal_of(request)
+    if who is not None and who.via == "local":
+        return _redirect("/")  # local mode: nobody signs in
+    form = await request.form()
+    username = str(form.get("username") or "").strip()[:64]
+    password = str(form.get("password") or "")
+    target = safe_next(str(form.get("next") or "/"))
+    blank = {
+        field: message
+        for field, value, message in (
+            ("username", username, "Enter your username."),
+            ("password", password, "Enter your password."),
+        )
+        if not value
+    }
+    if blank:  # not an attempt: nothing to count against the account
+        return _sign_in_page(request, session, username=username, next_=target, errors=blank, status=422)
+    result = _start_session(request, session, settings, username, password)
+    if isinstance(result, accounts.Refused):
+        wait = result.retry_after_s
+        message = f"Too many failed sign-ins: try again in {_wait_words(wait)}." if wait else result.message
+        response = _sign_in_page(
+            request, session, username=username, next_=target, error=message, status=429 if wait else 401
+        )
+        if wait:
+            response.headers["Retry-After"] = str(wait)
+        return response
+    if who is not None and who.via == "session":  # signing in as someone else ends the session before
+        accounts.sign_out(session, token=who.credential, actor=who.username)
+    return _set_session_cookie(RedirectResponse(target, status_code=303), request, settings, result[1])
+
+
 @router.post("/sign-out")
-def sign_out(principal: PrincipalDep, session: SessionDep) -> Response:
+def sign_out(request: Request, principal: PrincipalDep, session: SessionDep) -> Response:
     if principal.via != "session":
-        return RedirectResponse("/", status_code=303)
+        return _redirect("/")  # local mode: there is no session to end
     accounts.sign_out(session, token=principal.credential, actor=principal.username)
-    response = RedirectResponse("/sign-in?signed_out=1", status_code=303)
-    response.delete_cookie(SESSION_COOKIE, path="/")
+    response = _redirect("/sign-in", signed_out=1)
+    response.delete_cookie(SESSION_COOKIE, path="/", httponly=True, samesite="lax", secure=cookie_secure(request))
     return response
 
 
 # --- one's own account ---
 
 
-def _me(session: SessionDep, principal: PrincipalDep) -> UserRow | None:
+def _me(session: Session, principal: Principal) -> UserRow | None:
     return accounts.get_user(session, username=principal.username) if principal.via == "session" else None
+
+
+def _own_token(session: Session, me: UserRow | None, token_id: int | None) -> ApiTokenRow | None:
+    token = session.get(ApiTokenRow, token_id) if me is not None and token_id is not None else None
+    return token if token is not None and me is not None and token.user_id == me.id else None
 
 
 def account_page(
     request: Request,
-    session: SessionDep,
-    principal: PrincipalDep,
-    settings: SettingsDep,
+    session: Session,
+    principal: Principal,
+    settings: Settings,
     *,
     status: int = 200,
     errors: dict[str, str] | None = None,
     values: dict[str, str] | None = None,
-    new_secret: str = "",
+    new_token: tuple[ApiTokenRow, str] | None = None,
     notice: str = "",
 ) -> Response:
     me = _me(session, principal)
     ctx: dict[str, Any] = {
         "nav": "account",
         "me": me,
-        "role_label": ROLE_LABELS.get(principal.role, principal.role),
+        "role_name": ROLE_NAMES.get(principal.role, principal.role),
+        "role_duties": ROLE_DUTIES.get(principal.role, ""),
+        "write_powers": [words for permission, words in WRITE_POWERS if principal.can(permission)],
         "tokens": accounts.list_tokens(session, user_id=me.id) if me else [],
         "errors": errors or {},
         "values": {"days": str(settings.token_days), "scope": "read"} | (values or {}),
-        "new_secret": new_secret,
+        "token_days": settings.token_days,
+        "session_hours": settings.session_hours,
+        "new_token": new_token,
         "notice": notice,
         "utc": saved_views.utc,
         "now": utcnow(),
         "base": str(request.base_url).rstrip("/"),
     }
-    return templates.TemplateResponse(request, "account.html", ctx, status_code=status)
-
-
-NOTICES = {"password": "Password changed. Your other sessions were signed out.", "revoked": "Token revoked."}
+    response = templates.TemplateResponse(request, "account.html", ctx, status_code=status)
+    if new_token is not None:
+        response.headers["Cache-Control"] = "no-store"  # the secret must not be kept by a cache or the history
+    return response
 
 
 @router.get("/account", response_class=HTMLResponse)
@@ -153,8 +231,15 @@ def account(
     principal: PrincipalDep,
     settings: SettingsDep,
     done: Annotated[str, Query(max_length=20)] = "",
+    token: Annotated[int | None, Query(ge=1)] = None,
 ) -> Response:
-    return account_page(request, session, principal, settings, notice=NOTICES.get(done, ""))
+    notice = ""
+    if done == "password":
+        notice = "Password changed. Your other sessions were signed out."
+    elif done == "revoked":
+        revoked = _own_token(session, _me(session, principal), token)
+        notice = f"Token \u201c{revoked.name}\u201d revoked: it stopped working." if revoked else "Token revoked."
+    return account_page(request, session, principal, settings, notice=notice)
 
 
 @router.post("/account/password", response_class=HTMLResponse)
@@ -163,31 +248,29 @@ async def change_password(
 ) -> Response:
     me = _me(session, principal)
     if me is None:
-        return RedirectResponse("/account", status_code=303)
+        return _redirect("/account")  # local mode: no password to change
     form = await request.form()
     current, new, repeat = (str(form.get(k) or "") for k in ("current", "new", "repeat"))
     errors: dict[str, str] = {}
-    if not accounts.hasher.verify(current[: accounts.MAX_PASSWORD], me.password_hash):
+    if not current:
+        errors["current"] = "Enter your current password."
+    elif not accounts.hasher.verify(current[: accounts.MAX_PASSWORD], me.password_hash):
         errors["current"] = "This is not your current password."
-    elif new != repeat:
-        errors["repeat"] = "The two new passwords differ."
+    try:
+        accounts.check_password(new)
+    except accounts.AccountError as exc:
+        errors["new"] = f"Use {exc}."
     else:
-        try:
-            accounts.update_user(session, user=me, actor=me.username, password=new)
-        except accounts.AccountError as exc:
-            errors["new"] = str(exc)
+        if new != repeat:
+            errors["repeat"] = "The two new passwords differ: type the same one twice."
     if errors:
         return account_page(request, session, principal, settings, status=422, errors=errors)
-    # the password change ended every session, this one too: start a new one here
-    result = _sign_in(request, session, settings, me.username, new)
-    response = RedirectResponse("/account?done=password", status_code=303)
-    if not isinstance(result, accounts.Refused):
-        value = keys.sign(keys.secret(settings.secret_key), result[1])
-        max_age = settings.session_hours * 3600
-        response.set_cookie(
-            SESSION_COOKIE, value, max_age=max_age, httponly=True, samesite="lax", secure=cookie_secure(request)
-        )
-    return response
+    accounts.update_user(session, user=me, actor=me.username, password=new)
+    # setting the password ended every session of the account, this one too: start a new one here
+    result = _start_session(request, session, settings, me.username, new)
+    if isinstance(result, accounts.Refused):
+        return _redirect("/sign-in", next="/account")
+    return _set_session_cookie(_redirect("/account", done="password"), request, settings, result[1])
 
 
 @router.post("/account/tokens", response_class=HTMLResponse)
@@ -196,50 +279,69 @@ async def create_token(
 ) -> Response:
     me = _me(session, principal)
     if me is None:
-        return RedirectResponse("/account", status_code=303)
+        return _redirect("/account")  # local mode: the API needs no token
     form = await request.form()
-    values = {k: str(form.get(k) or "").strip() for k in ("name", "scope", "days")}
-    days = int(values["days"]) if values["days"].isdigit() and len(values["days"]) < 6 else -1
-    try:
-        _, secret = accounts.create_token(session, user=me, name=values["name"], scope=values["scope"], days=days)
-    except accounts.AccountError as exc:
+    values = {k: str(form.get(k) or "").strip()[:200] for k in ("name", "scope", "days")}
+    if not values["days"]:
+        days = settings.token_days
+    elif values["days"].isdigit() and len(values["days"]) <= 5:
+        days = int(values["days"])
+    else:
         return account_page(
-            request, session, principal, settings, status=422, errors={exc.field: str(exc)}, values=values
+            request, session, principal, settings, status=422, values=values, errors={"days": "A whole number of days."}
         )
-    response = account_page(request, session, principal, settings, status=201, new_secret=secret)
-    response.headers["Cache-Control"] = "no-store"
-    return response
+    try:
+        made = accounts.create_token(session, user=me, name=values["name"], scope=values["scope"], days=days)
+    except accounts.AccountError as exc:
+        errors = {exc.field: _sentence(str(exc))}
+        return account_page(request, session, principal, settings, status=422, errors=errors, values=values)
+    return account_page(request, session, principal, settings, status=201, new_token=made)
 
 
 @router.post("/account/tokens/{token_id}/revoke")
 def revoke_token(token_id: int, session: SessionDep, principal: PrincipalDep) -> Response:
     me = _me(session, principal)
-    token = next((t for t in accounts.list_tokens(session, user_id=me.id) if t.id == token_id), None) if me else None
     if me is None:
-        return RedirectResponse("/account", status_code=303)
-    if token is None:
-        raise HTTPException(404, "No such token of yours.")
+        return _redirect("/account")
+    token = _own_token(session, me, token_id)
+    if token is None:  # another's token is as unknown as one that does not exist
+        raise HTTPException(404, "You have no API token with this number.")
     accounts.revoke_token(session, token=token, actor=principal.username)
-    return RedirectResponse("/account?done=revoked", status_code=303)
+    return _redirect("/account", done="revoked", token=token_id)
 
 
-# --- administration ---
+# --- administration: accounts ---
+
+
+@dataclass(frozen=True)
+class RowError:
+    """A refused change of one account, shown in its row: which form (`action`) and field, and why."""
+
+    user_id: int
+    action: str
+    field: str
+    message: str
 
 
 def users_page(
     request: Request,
-    session: SessionDep,
+    session: Session,
+    principal: Principal,
     *,
     status: int = 200,
     errors: dict[str, str] | None = None,
     values: dict[str, str] | None = None,
+    row_error: RowError | None = None,
     notice: str = "",
 ) -> Response:
     ctx = {
         "nav": "admin",
+        "row_error": row_error,
         "users": accounts.list_users(session),
+        "me": principal.username if principal.via == "session" else None,
         "roles": ROLES,
         "role_labels": ROLE_LABELS,
+        "role_names": ROLE_NAMES,
         "errors": errors or {},
         "values": {"role": "viewer"} | (values or {}),
         "notice": notice,
@@ -248,26 +350,38 @@ def users_page(
     return templates.TemplateResponse(request, "admin_users.html", ctx, status_code=status)
 
 
-USER_NOTICES = {
-    "created": "Account created. Give its user the password by a safe channel; they change it on their account page.",
-    "role": "Role changed.",
-    "disable": "Account disabled: its sessions ended and its tokens stopped working.",
-    "enable": "Account enabled.",
-    "password": "Password set; the account's sessions were signed out.",
-}
+def _user_notice(done: str, user: UserRow | None) -> str:
+    if user is None:
+        return ""
+    name = user.username
+    return {
+        "created": f"Account created: {name}, {ROLE_NAMES.get(user.role, user.role)}. Give them the password "
+        "by a safe channel; they can change it on their account page.",
+        "role": f"{name} is now {ROLE_NAMES.get(user.role, user.role)}.",
+        "disable": f"{name} is disabled: their sessions ended and their API tokens stopped working.",
+        "enable": f"{name} is enabled again. Their tokens work again unless revoked or expired.",
+        "password": f"Password of {name} set; their sessions were signed out.",
+    }.get(done, "")
 
 
 @router.get("/admin/users", response_class=HTMLResponse)
-def admin_users(request: Request, session: SessionDep, done: Annotated[str, Query(max_length=20)] = "") -> Response:
-    return users_page(request, session, notice=USER_NOTICES.get(done, ""))
+def admin_users(
+    request: Request,
+    session: SessionDep,
+    principal: PrincipalDep,
+    done: Annotated[str, Query(max_length=20)] = "",
+    user: Annotated[int | None, Query(ge=1)] = None,
+) -> Response:
+    subject = session.get(UserRow, user) if user is not None else None
+    return users_page(request, session, principal, notice=_user_notice(done, subject))
 
 
 @router.post("/admin/users", response_class=HTMLResponse)
 async def admin_create_user(request: Request, session: SessionDep, principal: PrincipalDep) -> Response:
     form = await request.form()
-    values = {k: str(form.get(k) or "") for k in ("username", "role")}
+    values = {k: str(form.get(k) or "").strip()[:200] for k in ("username", "role")}
     try:
-        accounts.create_user(
+        user = accounts.create_user(
             session,
             username=values["username"],
             role=values["role"],
@@ -275,48 +389,64 @@ async def admin_create_user(request: Request, session: SessionDep, principal: Pr
             actor=principal.username,
         )
     except accounts.AccountError as exc:
-        return users_page(request, session, status=422, errors={exc.field: str(exc)}, values=values)
-    return RedirectResponse("/admin/users?done=created", status_code=303)
+        errors = {exc.field: _sentence(str(exc))}
+        return users_page(request, session, principal, status=422, errors=errors, values=values)
+    return _redirect("/admin/users", done="created", user=user.id)
+
+
+USER_ACTIONS = ("role", "disable", "enable", "password")
 
 
 @router.post("/admin/users/{user_id}", response_class=HTMLResponse)
 async def admin_change_user(user_id: int, request: Request, session: SessionDep, principal: PrincipalDep) -> Response:
     user = session.get(UserRow, user_id)
     if user is None:
-        raise HTTPException(404, f"No account {user_id}.")
+        raise HTTPException(404, f"There is no account number {user_id}.")
     form = await request.form()
     action = str(form.get("action") or "")
-    self_ = user.username == principal.username
-    key = f"user-{user.id}"
+    yourself = principal.via == "session" and user.username == principal.username
     try:
         if action == "role":
             role = str(form.get("role") or "")
-            if self_ and role != "admin":
-                raise accounts.AccountError(key, "You cannot drop your own admin role: another admin must.")
+            if yourself and role != "admin":
+                raise accounts.AccountError("role", "You cannot drop your own admin role: another admin must.")
             accounts.update_user(session, user=user, actor=principal.username, role=role)
         elif action in ("disable", "enable"):
-            if self_ and action == "disable":
-                raise accounts.AccountError(key, "You cannot disable your own account.")
+            if yourself and action == "disable":
+                raise accounts.AccountError("disable", "You cannot disable your own account: another admin must.")
             accounts.update_user(session, user=user, actor=principal.username, disabled=action == "disable")
         elif action == "password":
+            if yourself:
+                raise accounts.AccountError(
+                    "password", "Change your own password on your account page: it asks for the current one."
+                )
             accounts.update_user(session, user=user, actor=principal.username, password=str(form.get("password") or ""))
         else:
-            raise accounts.AccountError(key, "Unknown action.")
+            raise accounts.AccountError("action", f"Choose one of: {', '.join(USER_ACTIONS)}.")
     except accounts.AccountError as exc:
-        field = exc.field if exc.field == key else key
-        return users_page(request, session, status=422, errors={field: str(exc)})
-    return RedirectResponse(f"/admin/users?done={action}", status_code=303)
+        session.rollback()
+        session.refresh(user)
+        failed = RowError(user_id, action, exc.field, _sentence(str(exc)))
+        return users_page(request, session, principal, status=422, row_error=failed)
+    return _redirect("/admin/users", done=action, user=user.id)
+
+
+# --- administration: the whole audit log ---
 
 
 @router.get("/admin/audit", response_class=HTMLResponse)
-def admin_audit(request: Request, session: SessionDep, page: Annotated[int, Query(ge=1, le=100_000)] = 1) -> Response:
-    rows = audit.entries(session, limit=page * AUDIT_PAGE + 1)
-    shown = rows[(page - 1) * AUDIT_PAGE : page * AUDIT_PAGE]
+def admin_audit(request: Request, session: SessionDep, page: Annotated[int, Query(ge=1, le=1_000_000)] = 1) -> Response:
+    total = audit.count(session)
+    pages = max(1, -(-total // AUDIT_PAGE))
+    entries = audit.entries(session, limit=AUDIT_PAGE, offset=(page - 1) * AUDIT_PAGE)
     ctx = {
         "nav": "admin",
-        "entries": shown,
+        "entries": entries,
         "page": page,
-        "more": len(rows) > page * AUDIT_PAGE,
+        "pages": pages,
+        "total": total,
+        "first": (page - 1) * AUDIT_PAGE + 1,
+        "last": (page - 1) * AUDIT_PAGE + len(entries),
         "actions": audit.ACTIONS,
         "utc": saved_views.utc,
     }
@@ -325,7 +455,10 @@ def admin_audit(request: Request, session: SessionDep, page: Annotated[int, Quer
 
 @router.get("/admin/audit.csv")
 def admin_audit_csv(session: SessionDep) -> Response:
-    text = audit.csv_text(audit.entries(session), with_scenario=True)
+    """The whole log, newest first: at,actor,action,scenario_id,revision,detail; no text cell is a formula."""
+    name = f"llm-tco-audit-{dt.datetime.now(dt.UTC):%Y-%m-%d}.csv"
     return Response(
-        text, media_type=CSV_MEDIA_TYPE, headers={"Content-Disposition": 'attachment; filename="llm-tco-audit.csv"'}
+        audit.csv_text(audit.entries(session, limit=None), with_scenario=True),
+        media_type=CSV_MEDIA_TYPE,
+        headers={"Content-Disposition": f'attachment; filename="{name}"', "Cache-Control": "no-store"},
     )

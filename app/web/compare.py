@@ -8,7 +8,6 @@ each come after, from `GET /compare/uncertainty` (Monte Carlo is ten times a poi
 
 from __future__ import annotations
 
-import html
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlencode
@@ -117,8 +116,8 @@ def uncertainty_rows(items: list[Compared]) -> list[dict[str, Any]]:
 
 
 def _name(c: Compared) -> str:
-    """A trace name: plotly.js reads a few HTML tags in names, so the user's text is escaped first."""
-    return html.escape(f"{c.row.name}: {STRATEGY_LABELS[c.rev.recommendation]}")
+    """A trace name: plotly.js reads a few HTML tags in names, so the user's text is made inert first."""
+    return figures.plotly_text(f"{c.row.name}: {STRATEGY_LABELS[c.rev.recommendation]}")
 
 
 def cumulative(items: list[Compared]) -> dict[str, Any]:

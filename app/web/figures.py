@@ -50,6 +50,17 @@ def label(strategy: str) -> str:
     return STRATEGY_LABELS[strategy]
 
 
+def plotly_text(text: str) -> str:
+    """Text a user typed, for a string plotly.js draws (a trace name, a tick, an annotation, a hover).
+
+    plotly.js reads a pseudo-HTML subset in those strings (`<a href>`, `<b>`, `<br>`, `<span style>`
+    ...): it splits the string at tags first, then turns `&lt;`, `&gt;`, `&amp;` and numeric entities
+    of the text between them into characters (svg_text_utils, plotly.js 4). So `&`, `<` and `>` as
+    entities show literally and make no tag; quotes are left alone, `&quot;` would show as typed.
+    """
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
 def cumulative(doc: dict[str, Any]) -> dict[str, Any]:
     """Cumulative TCO per strategy, month by month, with the break-even month marked."""
     months = list(range(1, doc["horizon_months"] + 1))

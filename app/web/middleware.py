@@ -1,12 +1,20 @@
-"""Headers every page gets: a Content-Security-Policy with no inline script, and the usual guards.
+"""Headers every answer gets: a Content-Security-Policy with no inline script, and the usual guards.
 
-`script-src 'self'`: the pages run only our hashed static files (htmx, plotly.js, app.js). Styles
-may be inline because plotly.js styles its charts through style attributes. The OpenAPI pages under
-/docs and /redoc are FastAPI's and keep their own (CDN-free) assets policy, see app/web/docs.py.
+`script-src 'self'`: the pages run only our hashed static files (htmx, plotly.js, app.js, and Swagger
+UI's on /docs). Styles may be inline because plotly.js styles its charts through style attributes.
+
+Every answer means every one: pages, the API, static files, the guard's 401, 403 and sign-in
+redirects, and the error pages, the 500 one included. Starlette answers an unhandled exception from
+its outermost layer (ServerErrorMiddleware), outside any middleware an app adds, so a bug's page would
+go out bare; this middleware therefore renders that answer itself, through the app's own handler, with
+the headers, and lets the exception go on up to be logged.
 """
 
 from __future__ import annotations
 
+import inspect
+
+from starlette.requests import Request
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 CSP = (
@@ -30,11 +38,24 @@ class SecurityHeaders:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
+        started = False
 
         async def with_headers(message: Message) -> None:
+            nonlocal started
             if message["type"] == "http.response.start":
+                started = True
                 present = {k.lower() for k, _ in message.get("headers", [])}
                 message["headers"] = list(message.get("headers", [])) + [h for h in HEADERS if h[0] not in present]
             await send(message)
 
-        await self.app(scope, receive, with_headers)
+        try:
+            await self.app(scope, receive, with_headers)
+        except Exception as exc:
+            handler = getattr(scope.get("app"), "exception_handlers", {}).get(Exception)
+            if started or handler is None:
+                raise
+            response = handler(Request(scope), exc)
+            if inspect.isawaitable(response):
+                response = await response
+            await response(scope, receive, with_headers)
+            raise  # the answer is sent: the server's error layer only logs it (or a test client re-raises)

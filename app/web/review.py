@@ -2,8 +2,9 @@
 share link opens (/shared/<secret>: one revision, read-only, for someone without an account).
 
 Each action answers 303 back to the scenario page (a reload never repeats it), or the page again with
-the message beside the form that caused it. A new share link is shown on the response itself, once:
-its secret never sits in an address or the browser's history.
+the message beside the form that caused it and what was typed still in it. A form sent from an older
+revision's page also posts `shown`, that revision, so the answer shows it again. A new share link
+is shown on the response itself, once: its secret never sits in an address or the browser's history.
 """
 
 from __future__ import annotations
@@ -13,19 +14,23 @@ from typing import Any
 
 from fastapi import APIRouter, HTTPException, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from sqlmodel import Session
 
 from app import exports, review, saved
 from app.api.deps import PrincipalDep, SessionDep, SettingsDep
 from app.api.scenarios import ScenarioId
 from app.db import queries
-from app.db.models import ScenarioRow, ShareLinkRow
+from app.db.models import RevisionRow, ScenarioRow, ShareLinkRow
 from app.engine import Scenario
 from app.web import saved_views
 from app.web.scenarios import _revision_field, found, results_of, scenario_page
 from app.web.templating import templates
 
 router = APIRouter(include_in_schema=False)
+ShareId = ScenarioId  # an INTEGER column too: bounded, so a huge number is a 404 page, not a database error
 SHARED_HEADERS = {"Referrer-Policy": "no-referrer", "Cache-Control": "no-store", "X-Robots-Tag": "noindex"}
+"""On everything /shared answers: the secret in its address is never sent on as a referrer, and no
+cache keeps a copy once the link is revoked."""
 
 
 async def _form(request: Request) -> dict[str, str]:
@@ -33,29 +38,59 @@ async def _form(request: Request) -> dict[str, str]:
     return {k: str(v) for k, v in form.items() if isinstance(v, str)}
 
 
+def _sentence(exc: Exception) -> str:
+    text = str(exc)
+    return text[:1].upper() + text[1:] + ("" if text.endswith(".") else ".")
+
+
+def _shown(row: ScenarioRow, values: dict[str, str]) -> int | None:
+    """The older revision the page was showing when the form was sent (None: the latest). The submit
+    and decision forms send it only from an older revision's page: a reviewer whose approval was refused
+    because a newer revision arrived sees that newer one."""
+    number = _revision_field(values.get("shown"))
+    return number if number is not None and number < row.latest_revision else None
+
+
+def _back(row: ScenarioRow, values: dict[str, str], flag: str) -> RedirectResponse:
+    shown = _shown(row, values)
+    query = f"{flag}=1" if shown is None else f"revision={shown}&{flag}=1"
+    return RedirectResponse(f"/scenarios/{row.id}?{query}", status_code=303)
+
+
+def _refused(
+    request: Request, session: Session, row: ScenarioRow, values: dict[str, str], status: int, **extra: Any
+) -> Response:
+    """The page again, at the revision it was showing, with the message beside its form and the text kept."""
+    return scenario_page(request, session, row, _shown(row, values), status=status, review_values=values, **extra)
+
+
 def _step(
     request: Request,
-    session: SessionDep,
+    session: Session,
     row: ScenarioRow,
     values: dict[str, str],
     act: Callable[[int], Any],
     done: str,
     field: str,
 ) -> Response:
-    """Run one review action on the revision the form names; refusals come back beside the form."""
+    """Run one review action on the revision the form names; refusals come back beside the form:
+    409 when the revision is no longer the latest or the status moved on, 422 for a bad comment."""
     number = _revision_field(values.get("revision"))
     try:
         if number is None:
             raise review.ReviewError("the form lost the revision it acts on: reload the page", field=field)
         act(number)
     except queries.StaleRevision as exc:
-        problem = f"Not done: revision {number} is no longer the latest ({exc.latest}). Look at it first."
-        return scenario_page(request, session, row, None, status=409, problem=problem, review_values=values)
+        message = (
+            f"Not done: you acted on revision {number}, but revision {exc.latest} is now the latest. "
+            "Look at what changed first."
+        )
+        stale = (number, exc.latest)
+        return _refused(request, session, row, values, 409, review_errors={field: message}, stale=stale)
     except review.ReviewError as exc:
-        errors = {field: str(exc)[0].upper() + str(exc)[1:] + "."}
-        status = 422 if exc.field else 409
-        return scenario_page(request, session, row, None, status=status, review_errors=errors, review_values=values)
-    return RedirectResponse(f"/scenarios/{row.id}?{done}=1", status_code=303)
+        message = _sentence(exc) if exc.field else f"Not done: {str(exc).rstrip('.')}."
+        return _refused(request, session, row, values, 422 if exc.field else 409, review_errors={field: message})
+    return _back(row, values, done)
 
 
 def _step_route(path: str, step: Callable[..., Any], done: str, field: str, text: str = "comment") -> None:
@@ -83,59 +118,88 @@ _step_route("request-changes", review.request_changes, "changes_requested", "dec
 _step_route("comments", review.add_comment, "commented", "comment", text="body")
 
 
+def _days(text: str, default: int) -> int:
+    """The form's days, 0 (refused by review.create_share) when it is not a whole number."""
+    text = text.strip() or str(default)
+    return int(text) if text.isdigit() and len(text) < 5 else 0
+
+
 @router.post("/scenarios/{scenario_id}/shares", response_class=HTMLResponse)
 async def create_share(
     request: Request, scenario_id: ScenarioId, session: SessionDep, principal: PrincipalDep, settings: SettingsDep
 ) -> Response:
+    """A new link to the revision the page shows; the page comes back with the link on it, once."""
     row, values = found(session, scenario_id), await _form(request)
     number = _revision_field(values.get("revision")) or row.latest_revision
-    text = values.get("days", "").strip() or str(settings.share_link_days)
-    days = int(text) if text.isdigit() and len(text) < 5 else 0
+    days = _days(values.get("days", ""), settings.share_link_days)
     try:
-        _, secret = review.create_share(session, row=row, revision=number, actor=principal.username, days=days)
+        link, secret = review.create_share(session, row=row, revision=number, actor=principal.username, days=days)
     except review.ReviewError as exc:
-        errors = {"share": str(exc)[0].upper() + str(exc)[1:] + "."}
-        return scenario_page(request, session, row, None, status=422, review_errors=errors, review_values=values)
+        return _refused(request, session, row, values, 422, review_errors={"share": _sentence(exc)})
     url = str(request.base_url).rstrip("/") + f"/shared/{secret}"
-    response = scenario_page(request, session, row, None, status=201, share_secret=url)
+    shown = number if number < row.latest_revision else None
+    response = scenario_page(request, session, row, shown, status=201, share_secret=url, new_share=link)
     response.headers["Cache-Control"] = "no-store"
     return response
 
 
 @router.post("/scenarios/{scenario_id}/shares/{share_id}/revoke")
-def revoke_share(scenario_id: ScenarioId, share_id: int, session: SessionDep, principal: PrincipalDep) -> Response:
+async def revoke_share(
+    request: Request, scenario_id: ScenarioId, share_id: ShareId, session: SessionDep, principal: PrincipalDep
+) -> Response:
+    row, values = found(session, scenario_id), await _form(request)
     link = session.get(ShareLinkRow, share_id)
     if link is None or link.scenario_id != scenario_id:
         raise HTTPException(404, f"Scenario {scenario_id} has no share link {share_id}.")
     review.revoke_share(session, link=link, actor=principal.username)
-    return RedirectResponse(f"/scenarios/{scenario_id}?share_revoked=1", status_code=303)
+    return _back(row, values, "share_revoked")
 
 
-# --- what a share link opens ---
+# --- what a share link opens: no navigation, no control, nothing that needs an account ---
 
 
-def _shared(session: SessionDep, token: str) -> tuple[ScenarioRow, Any]:
-    found_ = review.shared(session, secret=token[:200])
-    if isinstance(found_, str):
-        raise HTTPException(404, found_, headers=SHARED_HEADERS)
-    return found_
+def _shared(session: Session, token: str) -> tuple[ScenarioRow, RevisionRow] | str:
+    return review.shared(session, secret=token[:200])
+
+
+def _gone(request: Request, reason: str) -> Response:
+    """Why a link does not open (not valid, revoked, expired), on a page that needs no account."""
+    return templates.TemplateResponse(
+        request, "shared.html", {"reason": reason}, status_code=404, headers=SHARED_HEADERS
+    )
 
 
 @router.get("/shared/{token}", response_class=HTMLResponse)
 def shared(request: Request, token: str, session: SessionDep) -> Response:
-    row, rev = _shared(session, token)
+    found_ = _shared(session, token)
+    if isinstance(found_, str):
+        return _gone(request, found_)
+    row, rev = found_
+    scenario = Scenario.model_validate(rev.inputs)
     ctx: dict[str, Any] = {
-        "row": row,
+        "reason": "",
+        "name": scenario.name,  # the revision's own name and description, not a later edit's
+        "description": scenario.description,
         "rev": rev,
         "token": token,
-        "status_label": review.STATUS_LABELS.get(row.status, row.status),
+        "status": shared_status(row, rev),
         "approved": row.approved_revision == rev.number,
-        "groups": saved_views.input_groups(Scenario.model_validate(rev.inputs)),
+        "groups": saved_views.input_groups(scenario),
         "utc": saved_views.utc,
         **results_of(row, rev),
         "uncertainty_url": None,  # its panel route needs an account; the figures here are the point estimate
     }
     return templates.TemplateResponse(request, "shared.html", ctx, headers=SHARED_HEADERS)
+
+
+def shared_status(row: ScenarioRow, rev: RevisionRow) -> tuple[str, str]:
+    """The review status of the revision a link opens, as someone outside the team should read it, and
+    its badge: approved, or the scenario's status when it is the latest, or "not approved"."""
+    if row.approved_revision == rev.number:
+        return "approved", review.STATUS_LABELS["approved"]
+    if rev.number == row.latest_revision:
+        return row.status, review.STATUS_LABELS.get(row.status, row.status)
+    return "draft", "Not approved"
 
 
 def _attachment(body: bytes | str, media_type: str, name: str) -> Response:
@@ -144,16 +208,25 @@ def _attachment(body: bytes | str, media_type: str, name: str) -> Response:
 
 
 @router.get("/shared/{token}/export.csv")
-def shared_csv(token: str, session: SessionDep) -> Response:
-    row, rev = _shared(session, token)
+def shared_csv(request: Request, token: str, session: SessionDep) -> Response:
+    """The revision's long CSV, the same bytes as GET /api/v1/scenarios/{id}/export.csv?revision=N."""
+    found_ = _shared(session, token)
+    if isinstance(found_, str):
+        return _gone(request, found_)
+    _, rev = found_
     doc = saved.estimate_revision(rev)
-    name = exports.export_filename(row.name, "csv", revision=rev.number)
+    name = exports.export_filename(doc["scenario_name"], "csv", revision=rev.number)
     return _attachment(exports.csv_export(doc, shape="long", revision=rev.number), exports.CSV_MEDIA_TYPE, name)
 
 
 @router.get("/shared/{token}/export.xlsx")
-def shared_xlsx(token: str, session: SessionDep) -> Response:
-    row, rev = _shared(session, token)
+def shared_xlsx(request: Request, token: str, session: SessionDep) -> Response:
+    """The revision's workbook, as GET /api/v1/scenarios/{id}/export.xlsx?revision=N makes it."""
+    found_ = _shared(session, token)
+    if isinstance(found_, str):
+        return _gone(request, found_)
+    _, rev = found_
     doc = saved.estimate_revision(rev)
     data = exports.xlsx_export(doc, rev.inputs, revision=rev.number, created=rev.created_at)
-    return _attachment(data, exports.XLSX_MEDIA_TYPE, exports.export_filename(row.name, "xlsx", revision=rev.number))
+    name = exports.export_filename(doc["scenario_name"], "xlsx", revision=rev.number)
+    return _attachment(data, exports.XLSX_MEDIA_TYPE, name)

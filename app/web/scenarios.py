@@ -216,6 +216,15 @@ def scenario_context(request: Request, session: Session, row: ScenarioRow, rev: 
     }
 
 
+STATUS_PHRASES = {
+    "draft": "is a draft",
+    "in_review": "is in review",
+    "approved": "is approved",
+    "changes_requested": "has changes requested",
+}
+"""How the review panel says what the latest revision's status is: "revision 3 (the latest) is a draft"."""
+
+
 def review_context(session: Session, row: ScenarioRow) -> dict[str, Any]:
     """The review panel: status, who approved what, comments by revision, the audit log, share links."""
     assert row.id is not None
@@ -226,6 +235,7 @@ def review_context(session: Session, row: ScenarioRow) -> dict[str, Any]:
         by_revision.setdefault(c.revision, []).append(c)
     return {
         "status_label": review.STATUS_LABELS.get(row.status, row.status),
+        "status_phrase": STATUS_PHRASES.get(row.status, row.status),
         "approval": approval,
         "comments": sorted(by_revision.items(), reverse=True),
         "entries": entries,
@@ -233,9 +243,13 @@ def review_context(session: Session, row: ScenarioRow) -> dict[str, Any]:
         "scenario_audit": True,
         "shares": review.shares(session, scenario_id=row.id),
         "now": utcnow(),
+        "max_share_days": review.MAX_SHARE_DAYS,
+        "max_comment": review.MAX_COMMENT,
         "share_secret": "",
+        "new_share": None,
         "review_errors": {},
         "review_values": {},
+        "stale": None,
     }
 
 

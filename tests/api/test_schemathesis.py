@@ -28,6 +28,7 @@ from schemathesis.checks import (
     response_schema_conformance,
     status_code_conformance,
 )
+from schemathesis.config import SchemathesisConfig
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
@@ -142,11 +143,19 @@ def test_any_search_text_is_answered_without_a_500(client: TestClient, search: s
     assert response.status_code == (422 if "\x00" in search else 200), response.text
 
 
-# --- the same API in team mode, every case carrying an admin's write token ---
+# --- the same API in team mode (AUTH_REQUIRED=true), every case carrying a token ---
+#
+# Two runs on one team deployment (its own in-memory database, the presets saved): every operation
+# with an admin's write token, and every GET with an admin's read token (what spreadsheets do). The
+# checks are the ones above (no 500, every answer declared, 401 and 403 included), and the token must
+# be honoured: a 401, or a 403 to a token its rules allow, fails the case. The coverage phase (every
+# bound of every field) already ran in local mode above; these runs take the explicit examples and
+# TEAM_EXAMPLES fuzzed cases per operation (SCHEMATHESIS_TEAM_EXAMPLES to change it).
 
 
-def _team_app() -> tuple[Any, str]:
-    """An app with sign-in required on its own in-memory database, the presets saved, an admin's token."""
+def _team_app() -> tuple[Any, dict[str, str]]:
+    """An app with sign-in required on its own in-memory database, the presets saved, and an admin's
+    write and read tokens."""
     from sqlalchemy.pool import StaticPool
     from sqlmodel import SQLModel, create_engine
 
@@ -168,19 +177,53 @@ def _team_app() -> tuple[Any, str]:
     with Session(engine, expire_on_commit=False) as session:
         saved.seed_presets(session, author="schemathesis")
         admin = accounts.create_user(session, username="admin", role="admin", password="x" * 12, actor="setup")
-        _, secret = accounts.create_token(session, user=admin, name="schemathesis", scope="write", days=1)
-    return team_app, secret
+        tokens = {
+            scope: accounts.create_token(session, user=admin, name=f"schemathesis {scope}", scope=scope, days=1)[1]
+            for scope in ("write", "read")
+        }
+    return team_app, tokens
 
 
-team_app, TOKEN = _team_app()
-team_schema = schemathesis.openapi.from_asgi("/openapi.json", team_app, headers={"Authorization": f"Bearer {TOKEN}"})
+team_app, TOKENS = _team_app()
+team_schema = schemathesis.openapi.from_asgi(
+    "/openapi.json",
+    team_app,
+    headers={"Authorization": f"Bearer {TOKENS['read']}"},  # the schema itself needs a token too
+    config=SchemathesisConfig.from_dict({"phases": {"coverage": {"enabled": False}}}),
+)
+team_schema.hook(before_generate_body)
 TEAM_EXAMPLES = int(os.environ.get("SCHEMATHESIS_TEAM_EXAMPLES", "5"))
+
+
+def call_with(case: schemathesis.Case, scope: str) -> None:
+    case.headers = {**(case.headers or {}), "Authorization": f"Bearer {TOKENS[scope]}"}
+    response = case.call()
+    case.validate_response(response, checks=CHECKS)
+    assert response.status_code not in (401, 403), f"the {scope} token was refused: {response.text[:300]}"
+
+
+@team_schema.parametrize()
+@settings(max_examples=TEAM_EXAMPLES, deadline=None, suppress_health_check=list(HealthCheck))
+def test_team_mode_with_a_write_token(case: schemathesis.Case) -> None:
+    """Every operation, with an admin's write token: answered as declared, never a 500, never refused."""
+    call_with(case, "write")
 
 
 @team_schema.include(method="GET").parametrize()
 @settings(max_examples=TEAM_EXAMPLES, deadline=None, suppress_health_check=list(HealthCheck))
-def test_team_mode_with_a_token(case: schemathesis.Case) -> None:
-    """What spreadsheets call (every GET), with a token: each answer declared, never a 500. The writes
-    run through schemathesis in local mode above; who may write is tests/auth's authorization matrix."""
-    case.headers = {**(case.headers or {}), "Authorization": f"Bearer {TOKEN}"}
-    call(case)
+def test_team_mode_with_a_read_token(case: schemathesis.Case) -> None:
+    """What spreadsheets call (every GET), with a read token: answered as declared, never refused."""
+    call_with(case, "read")
+
+
+def test_team_mode_without_a_token_is_a_declared_401() -> None:
+    """Each /api/v1 operation declares the 401 and 403 the guard answers (status_code_conformance
+    relies on it), and without a token the answer is that 401."""
+    client = TestClient(team_app)
+    paths = client.get("/openapi.json", headers={"Authorization": f"Bearer {TOKENS['read']}"}).json()["paths"]
+    assert paths
+    for path, operations in paths.items():
+        for method, operation in operations.items():
+            assert {"401", "403"} <= set(operation["responses"]), (method, path)
+    refused = client.get("/api/v1/scenarios")
+    assert refused.status_code == 401 and refused.headers["www-authenticate"].startswith("Bearer")

@@ -1,16 +1,22 @@
-"""CSRF on every state-changing browser request, and API tokens: scopes, expiry, revocation, hashing."""
+"""CSRF on every state-changing browser request (more in tests/auth/test_csrf.py), and API tokens:
+scopes, what a spreadsheet's read token receives, role changes, expiry, revocation, the reasons and
+WWW-Authenticate errors of refusals, where a token is read, hashing."""
 
 from __future__ import annotations
 
+import csv
 import datetime as dt
+import hashlib
+import io
 
+import openpyxl
 import pytest
 from fastapi.testclient import TestClient
 from sqlmodel import Session, select
 from teamkit import Team
 
 from app.auth import accounts
-from app.db.models import ApiTokenRow, ScenarioRow, utcnow
+from app.db.models import ApiTokenRow, ScenarioRow, UserRow, utcnow
 
 API = "/api/v1/scenarios"
 
@@ -82,7 +88,10 @@ def test_a_signed_in_browser_posting_to_the_api_needs_the_csrf_header(team: Team
 
 
 def test_a_bearer_token_needs_no_csrf(team: Team) -> None:
-    assert team.bearer("editor", "write").post(API, json={"name": "Scripted"}).status_code == 201
+    """A token is not ambient (another site's page cannot make a browser send it), so no CSRF token."""
+    script = team.bearer("editor", "write")
+    sid = _scenario(script)
+    assert script.put(f"{API}/{sid}", json={"revision": 1, "scenario": {"name": "Again"}}).status_code == 200
 
 
 # --- tokens ---
@@ -100,11 +109,29 @@ def test_a_read_token_pulls_json_csv_and_xlsx_and_nothing_else(team: Team) -> No
         ("POST", API, {"name": "x"}),
         ("PUT", f"{API}/{sid}", {"revision": 1, "scenario": {"name": "y"}}),
         ("DELETE", f"{API}/{sid}", None),
+        ("POST", f"{API}/{sid}/reprice", {"revision": 1}),
         ("POST", f"{API}/{sid}/comments", {"revision": 1, "body": "hi"}),
+        ("POST", f"{API}/{sid}/submit", {"revision": 1}),
+        ("POST", f"{API}/{sid}/approve", {"revision": 1}),
+        ("POST", "/api/v1/export.csv", {}),  # computes: a read token only reads what is saved
     ]:
         response = reader.request(method, url, json=body)
         assert response.status_code == 403, (method, url)
-        assert "read-only" in response.json()["detail"]
+        assert "read-only" in response.json()["detail"] and "write token" in response.json()["detail"]
+
+
+def test_a_read_token_pulls_what_a_spreadsheet_needs(team: Team) -> None:
+    sid = _scenario(team.signed_in("editor"))
+    reader = team.bearer("viewer", "read")
+    document = reader.get(f"{API}/{sid}/export.json").json()
+    rows = list(csv.DictReader(io.StringIO(reader.get(f"{API}/{sid}/export.csv?shape=wide").text)))
+    assert len(rows) == document["horizon_months"]
+    total = sum(float(r["prompting_total_usd"]) for r in rows)
+    assert total == pytest.approx(document["strategies"]["prompting"]["total_usd"], abs=0.01 * len(rows))
+    book = openpyxl.load_workbook(io.BytesIO(reader.get(f"{API}/{sid}/export.xlsx").content))
+    assert book["Summary"]["B2"].value == "Budget"
+    for url in (f"{API}/{sid}", f"{API}/{sid}/revisions", f"{API}/{sid}/audit.csv", "/api/v1/catalog", "/openapi.json"):
+        assert reader.get(url).status_code == 200, url
 
 
 def test_a_write_token_does_what_its_role_allows(team: Team) -> None:
@@ -114,25 +141,39 @@ def test_a_write_token_does_what_its_role_allows(team: Team) -> None:
     assert viewer.post(API, json={"name": "no"}).status_code == 403
 
 
-def test_tokens_are_only_for_the_api(team: Team) -> None:
-    pages = team.bearer("admin", "write")
-    pages.follow_redirects = False
-    assert pages.get("/scenarios").status_code == 303
+def test_a_role_change_applies_to_the_next_call_of_a_token(team: Team) -> None:
+    script = team.bearer("editor", "write")
+    assert script.post(API, json={"name": "one"}).status_code == 201
+    with team.session() as session:
+        editor = accounts.get_user(session, username="editor")
+        assert editor is not None
+        accounts.update_user(session, user=editor, actor="admin", role="viewer")
+    assert script.post(API, json={"name": "two"}).status_code == 403
+    assert script.get(API).status_code == 200
+
+
+def test_tokens_count_only_in_the_authorization_header_of_the_api(team: Team) -> None:
+    secret = team.token("admin", "write")
+    anonymous = team.anonymous(follow_redirects=False)
+    assert anonymous.get(API, params={"access_token": secret, "token": secret}).status_code == 401
+    for page in ("/scenarios", "/admin/users"):
+        assert anonymous.get(page, headers={"Authorization": f"Bearer {secret}"}).status_code == 303, page
 
 
 @pytest.mark.parametrize(
-    ("header", "reason"),
+    ("header", "reason", "error"),
     [
-        ("Bearer tco_unknown", "unknown token"),
-        ("Basic dXNlcjpwYXNz", "Authorization: Bearer"),
-        ("Bearer ", "Authorization: Bearer"),
+        ("Bearer tco_unknown", "unknown token", "invalid_token"),
+        ("Basic dXNlcjpwYXNz", "Authorization: Bearer", "invalid_request"),
+        ("Bearer ", "Authorization: Bearer", "invalid_request"),
+        ("Bearer", "Authorization: Bearer", "invalid_request"),
     ],
 )
-def test_unknown_and_malformed_tokens_are_401(team: Team, header: str, reason: str) -> None:
+def test_unknown_and_malformed_tokens_are_401(team: Team, header: str, reason: str, error: str) -> None:
     response = team.anonymous(headers={"Authorization": header}).get(API)
     assert response.status_code == 401
     assert reason in response.json()["detail"]
-    assert response.headers["www-authenticate"].startswith("Bearer")
+    assert response.headers["www-authenticate"] == f'Bearer error="{error}"'
 
 
 def test_revoked_and_expired_tokens_are_401(team: Team) -> None:
@@ -148,9 +189,52 @@ def test_revoked_and_expired_tokens_are_401(team: Team) -> None:
         assert response.status_code == 401 and reason in response.json()["detail"]
 
 
+def _row(team: Team, secret: str) -> ApiTokenRow:
+    with team.session() as session:
+        return session.exec(select(ApiTokenRow).where(ApiTokenRow.prefix == secret[:10])).one()
+
+
+def test_a_one_day_token_works_until_it_expires(team: Team) -> None:
+    secret = team.token("viewer", "read", days=1)
+    row = _row(team, secret)
+    assert dt.timedelta(hours=23) < row.expires_at - utcnow() <= dt.timedelta(days=1)
+    script = team.anonymous(headers={"Authorization": f"Bearer {secret}"})
+    assert script.get(API).status_code == 200
+    with team.session() as session:
+        stored = session.get(ApiTokenRow, row.id)
+        assert stored is not None
+        stored.expires_at = utcnow() - dt.timedelta(minutes=1)
+        session.add(stored)
+        session.commit()
+    refused = script.get(API)
+    assert refused.status_code == 401 and "expired" in refused.json()["detail"]
+    assert refused.headers["www-authenticate"] == 'Bearer error="invalid_token"'
+
+
+def test_a_revoked_token_of_a_disabled_account_stays_refused_when_enabled_again(team: Team) -> None:
+    secret = team.token("reviewer", "read")
+    script = team.anonymous(headers={"Authorization": f"Bearer {secret}"})
+    with team.session() as session:
+        user = session.exec(select(UserRow).where(UserRow.username == "reviewer")).one()
+        accounts.update_user(session, user=user, actor="admin", disabled=True)
+    assert "disabled" in script.get(API).json()["detail"]
+    with team.session() as session:
+        accounts.revoke_token(session, token=_row(team, secret), actor="reviewer")
+        user = session.exec(select(UserRow).where(UserRow.username == "reviewer")).one()
+        accounts.update_user(session, user=user, actor="admin", disabled=False)
+    refused = script.get(API)
+    assert refused.status_code == 401 and "revoked" in refused.json()["detail"]
+
+
 def test_tokens_are_stored_hashed(team: Team) -> None:
     secret = team.token("reviewer")
     with Session(team.engine) as session:
         rows = session.exec(select(ApiTokenRow)).all()
     stored = " ".join(f"{r.token_hash} {r.prefix} {r.name}" for r in rows)
     assert secret not in stored and secret[12:] not in stored
+    row = _row(team, secret)
+    assert row.token_hash == hashlib.sha256(secret.encode()).hexdigest()
+    assert row.prefix == secret[:10] and len(secret) > 40
+    assert row.last_used_at is None
+    team.anonymous(headers={"Authorization": f"Bearer {secret}"}).get(API)
+    assert _row(team, secret).last_used_at is not None
