@@ -1,4 +1,5 @@
-"""The command line: estimate a scenario file, list presets, search the price catalog."""
+"""The command line: estimate a scenario file, list presets, search the price catalog, serve the app,
+and manage the accounts and API tokens of a team deployment."""
 
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ import typer
 from pydantic import ValidationError
 from rich.console import Console
 from rich.table import Table
+from rich.text import Text
 
 from app.catalog import load_catalog
 from app.engine import Estimate, Scenario
@@ -335,14 +337,35 @@ def _metrics_folder(port: int) -> None:
 
 # --- accounts and API tokens (issue 6) ---
 
-users_app = typer.Typer(help="Accounts of a team deployment: create, list, disable, enable, role, password.")
-tokens_app = typer.Typer(help="API tokens (Authorization: Bearer): create, list, revoke.")
+users_app = typer.Typer(
+    help="Accounts of a team deployment: create, list, disable, enable, role, password.", no_args_is_help=True
+)
+tokens_app = typer.Typer(help="API tokens (Authorization: Bearer): create, list, revoke.", no_args_is_help=True)
 app.add_typer(users_app, name="users")
 app.add_typer(tokens_app, name="tokens")
 
+FIELD_WORDS = {"username": "Username", "password": "Password", "role": "Role", "name": "Name", "scope": "Scope"}
+
+
+def _count(n: int, word: str) -> str:
+    return f"{n} {word}{'' if n == 1 else 's'}"
+
+
+def _refuse(message: str) -> typer.Exit:
+    """One line on stderr, exit code 1."""
+    err.print(message, markup=False, style="red")
+    return typer.Exit(code=1)
+
+
+def _refused(exc: Any) -> typer.Exit:
+    """An AccountError as one line: "Password: 10 to 200 characters."."""
+    words = FIELD_WORDS.get(exc.field, "Days" if exc.field == "days" else exc.field)
+    return _refuse(f"{words}: {exc}" + ("" if str(exc).endswith(".") else "."))
+
 
 def _db() -> Any:
-    """A session on DATABASE_URL, migrated first (as `serve` does)."""
+    """A session on DATABASE_URL, migrated first (as `serve` does), or a one-line refusal."""
+    from sqlalchemy.exc import SQLAlchemyError
     from sqlmodel import Session
 
     from app.db.migrate import upgrade
@@ -350,11 +373,16 @@ def _db() -> Any:
     from app.settings import get_settings
 
     url = get_settings().database_url
-    upgrade(url)
+    try:
+        upgrade(url)
+    except (SQLAlchemyError, OSError) as exc:
+        reason = str(getattr(exc, "orig", None) or exc).splitlines()[0]
+        raise _refuse(f"Cannot open the database at {_safe_url(url)} (DATABASE_URL): {reason}") from None
     return Session(get_engine(url), expire_on_commit=False)
 
 
 def _actor() -> str:
+    """Who the audit log names for a command-line action: cli:<OS user>."""
     import getpass
 
     try:
@@ -363,15 +391,20 @@ def _actor() -> str:
         return "cli"
 
 
-def _password(from_stdin: bool) -> str:
+def _password(from_stdin: bool, username: str) -> str:
+    """From the first line of stdin, or asked twice without echo."""
     if from_stdin:
         return sys.stdin.readline().rstrip("\r\n")
-    return str(typer.prompt("Password", hide_input=True, confirmation_prompt=True))
+    return str(typer.prompt(f"Password for {username}", hide_input=True, confirmation_prompt="Repeat the password"))
 
 
-def _refuse(message: str) -> typer.Exit:
-    err.print(f"[red]{message}[/red]")
-    return typer.Exit(code=1)
+def _check_password(password: str) -> None:
+    from app.auth import accounts
+
+    try:
+        accounts.check_password(password)
+    except accounts.AccountError as exc:
+        raise _refused(exc) from None
 
 
 def _user(session: Any, name: str) -> Any:
@@ -390,22 +423,34 @@ class Role(enum.StrEnum):
     viewer = "viewer"
 
 
+PASSWORD_STDIN = typer.Option(
+    "--password-stdin", help="Read the password from the first line of stdin (for scripts), instead of asking."
+)
+
+
 @users_app.command("create")
 def users_create(
-    name: Annotated[str, typer.Argument(help="Username: 2-64 of a-z 0-9 . _ -")],
-    role: Annotated[Role, typer.Option(help="admin, editor, reviewer or viewer.")],
-    password_stdin: Annotated[bool, typer.Option(help="Read the password from the first line of stdin.")] = False,
+    name: Annotated[str, typer.Argument(help="Username: 2 to 64 of a-z 0-9 . _ - (stored in lower case).")],
+    role: Annotated[Role, typer.Option(help="What the account may do.")],
+    password_stdin: Annotated[bool, PASSWORD_STDIN] = False,
 ) -> None:
-    """Create an account (the first admin of a team deployment is made here)."""
+    """Create an account; the first admin of a team deployment is made here."""
     from app.auth import accounts
 
-    password = _password(password_stdin)
     with _db() as session:
-        try:
-            user = accounts.create_user(session, username=name, role=role.value, password=password, actor=_actor())
+        try:  # the name first: nobody types a password twice for a name that is then refused
+            username = accounts.check_username(name)
         except accounts.AccountError as exc:
-            raise _refuse(f"{exc.field}: {exc}") from None
-    out.print(f"Created {user.username} ({user.role}).")
+            raise _refused(exc) from None
+        if accounts.get_user(session, username=username) is not None:
+            raise _refuse(f"Username: {username} already exists (`llm-tco users list`).")
+        password = _password(password_stdin, username)
+        _check_password(password)
+        try:
+            user = accounts.create_user(session, username=username, role=role.value, password=password, actor=_actor())
+        except accounts.AccountError as exc:
+            raise _refused(exc) from None
+    out.print(f"Created {user.username} ({user.role}). They can change the password once signed in.", markup=False)
 
 
 @users_app.command("list")
@@ -415,53 +460,87 @@ def users_list() -> None:
 
     with _db() as session:
         users = accounts.list_users(session)
-    table = Table("username", "role", "created (UTC)", "state")
+    if not users:
+        out.print("No accounts yet: `llm-tco users create NAME --role admin` makes the first admin.")
+        return
+    table = Table("Username", "Role", "Created (UTC)", "State", show_edge=False, title=_count(len(users), "account"))
     for u in users:
         state = f"disabled {u.disabled_at:%Y-%m-%d %H:%M}" if u.disabled_at else "active"
         table.add_row(u.username, u.role, f"{u.created_at:%Y-%m-%d %H:%M}", state)
-    out.print(table if users else "No accounts yet: `llm-tco users create NAME --role admin`.")
+    out.print(table)
 
 
-def _change(name: str, **change: Any) -> Any:
+def _change(name: str, say: Any, **change: Any) -> None:
+    """Apply one change to an account and print what became of it; nothing is written when it is already so."""
     from app.auth import accounts
 
     with _db() as session:
         user = _user(session, name)
+        already = say(user, before=True)
+        if already:
+            out.print(already, markup=False)
+            return
         try:
-            return accounts.update_user(session, user=user, actor=_actor(), **change)
+            user = accounts.update_user(session, user=user, actor=_actor(), **change)
         except accounts.AccountError as exc:
-            raise _refuse(f"{exc.field}: {exc}") from None
+            raise _refused(exc) from None
+        out.print(say(user, before=False), markup=False)
 
 
 @users_app.command("disable")
-def users_disable(name: str) -> None:
+def users_disable(name: Annotated[str, typer.Argument(help="Username.")]) -> None:
     """Disable an account: its sessions end and its tokens stop working. Nothing is deleted."""
-    _change(name, disabled=True)
-    out.print(f"Disabled {name}.")
+
+    def say(user: Any, before: bool) -> str:
+        if before:
+            return f"{user.username} is already disabled." if user.disabled_at else ""
+        return f"Disabled {user.username}: their sessions ended and their API tokens stopped working."
+
+    _change(name, say, disabled=True)
 
 
 @users_app.command("enable")
-def users_enable(name: str) -> None:
+def users_enable(name: Annotated[str, typer.Argument(help="Username.")]) -> None:
     """Enable a disabled account again."""
-    _change(name, disabled=False)
-    out.print(f"Enabled {name}.")
+
+    def say(user: Any, before: bool) -> str:
+        if before:
+            return "" if user.disabled_at else f"{user.username} is already enabled."
+        return f"Enabled {user.username}."
+
+    _change(name, say, disabled=False)
 
 
 @users_app.command("role")
-def users_role(name: str, role: Role) -> None:
+def users_role(
+    name: Annotated[str, typer.Argument(help="Username.")],
+    role: Annotated[Role, typer.Argument(help="The new role.")],
+) -> None:
     """Change an account's role."""
-    _change(name, role=role.value)
-    out.print(f"{name} is now {role.value}.")
+
+    def say(user: Any, before: bool) -> str:
+        if before:
+            return f"{user.username} is already {role.value}." if user.role == role.value else ""
+        return f"{user.username} is now {user.role}."
+
+    _change(name, say, role=role.value)
 
 
 @users_app.command("password")
 def users_password(
-    name: str,
-    password_stdin: Annotated[bool, typer.Option(help="Read the password from the first line of stdin.")] = False,
+    name: Annotated[str, typer.Argument(help="Username.")],
+    password_stdin: Annotated[bool, PASSWORD_STDIN] = False,
 ) -> None:
     """Set an account's password; its sessions end."""
-    _change(name, password=_password(password_stdin))
-    out.print(f"Password of {name} set.")
+    with _db() as session:
+        username = _user(session, name).username
+    password = _password(password_stdin, username)
+    _check_password(password)
+
+    def say(user: Any, before: bool) -> str:
+        return "" if before else f"Password of {user.username} set; their sessions were signed out."
+
+    _change(username, say, password=password)
 
 
 class Scope(enum.StrEnum):
@@ -472,13 +551,13 @@ class Scope(enum.StrEnum):
 @tokens_app.command("create")
 def tokens_create(
     user: Annotated[str, typer.Option(help="The account the token acts as.")],
-    name: Annotated[str, typer.Option(help="A label, to tell tokens apart.")],
+    name: Annotated[str, typer.Option(help='A label, to tell tokens apart ("Budget sheet").')],
     scope: Annotated[
-        Scope, typer.Option(help="read: GET only (spreadsheets); write: what the role allows.")
+        Scope, typer.Option(help="read: GET only (spreadsheets); write: also what the account's role may do.")
     ] = Scope.read,
-    days: Annotated[int | None, typer.Option(help="Lifetime in days (default TOKEN_DAYS, 90).")] = None,
+    days: Annotated[int | None, typer.Option(help="Lifetime in days, 1 to 3650 (default TOKEN_DAYS, 90).")] = None,
 ) -> None:
-    """Create an API token and print its secret, once."""
+    """Create an API token and print its secret, this once: only its hash is stored."""
     from app.auth import accounts
     from app.settings import get_settings
 
@@ -486,20 +565,27 @@ def tokens_create(
         owner = _user(session, user)
         try:
             row, secret = accounts.create_token(
-                session, user=owner, name=name, scope=scope.value, days=days or get_settings().token_days
+                session,
+                user=owner,
+                name=name,
+                scope=scope.value,
+                days=get_settings().token_days if days is None else days,
             )
         except accounts.AccountError as exc:
-            raise _refuse(f"{exc.field}: {exc}") from None
+            raise _refused(exc) from None
+    if owner.disabled_at:
+        err.print(f"{owner.username} is disabled: the token works only once the account is enabled.", markup=False)
     err.print(
-        f"Token {row.id} for {owner.username} ({row.scope}), expires {row.expires_at:%Y-%m-%d}. "
-        "The secret below is shown once and never again:"
+        f'Token {row.id} "{row.name}" for {owner.username} ({row.scope}), expires {row.expires_at:%Y-%m-%d}. '
+        "Copy the secret below now: it will not be shown again.",
+        markup=False,
     )
-    print(secret)
+    print(secret)  # alone on stdout, for `SECRET=$(llm-tco tokens create ...)`
 
 
 @tokens_app.command("list")
 def tokens_list(user: Annotated[str | None, typer.Option(help="Only this account's tokens.")] = None) -> None:
-    """Tokens (never their secrets): id, owner, name, scope, expiry, state."""
+    """Tokens, newest first (never their secrets): id, owner, name, scope, dates, state."""
     from sqlmodel import select
 
     from app.auth import accounts
@@ -509,28 +595,45 @@ def tokens_list(user: Annotated[str | None, typer.Option(help="Only this account
         owner_id = _user(session, user).id if user else None
         tokens = accounts.list_tokens(session, user_id=owner_id)
         names = {u.id: u.username for u in session.exec(select(UserRow)).all()}
+    if not tokens:
+        out.print(f"{user} has no tokens." if user else "No tokens.", markup=False)
+        return
     now = utcnow()
-    table = Table("id", "user", "name", "starts with", "scope", "expires (UTC)", "state")
+    table = Table(show_edge=False, title=f"{_count(len(tokens), 'token')}. Dates are UTC.")
+    for column in ("Id", "User", "Name", "Starts with", "Scope", "Created", "Expires", "Last used", "State"):
+        table.add_column(column, justify="right" if column == "Id" else "left")
     for t in tokens:
-        state = "revoked" if t.revoked_at else "expired" if t.expires_at <= now else "active"
+        state = f"revoked {t.revoked_at:%Y-%m-%d}" if t.revoked_at else "expired" if t.expires_at <= now else "active"
         table.add_row(
-            str(t.id), names.get(t.user_id, "?"), t.name, t.prefix + "…", t.scope, f"{t.expires_at:%Y-%m-%d}", state
+            str(t.id),
+            names.get(t.user_id, "?"),
+            Text(t.name),  # typed by a user: never read as Rich markup
+            t.prefix + "…",
+            t.scope,
+            f"{t.created_at:%Y-%m-%d}",
+            f"{t.expires_at:%Y-%m-%d}",
+            f"{t.last_used_at:%Y-%m-%d %H:%M}" if t.last_used_at else "never",
+            state,
         )
-    out.print(table if tokens else "No tokens.")
+    out.print(table)
 
 
 @tokens_app.command("revoke")
-def tokens_revoke(token_id: int) -> None:
-    """Revoke a token at once (`llm-tco tokens list` gives the ids)."""
+def tokens_revoke(token_id: Annotated[int, typer.Argument(help="The token's id (`llm-tco tokens list`).")]) -> None:
+    """Revoke a token: it stops working at once."""
     from app.auth import accounts
     from app.db.models import ApiTokenRow
 
     with _db() as session:
         token = session.get(ApiTokenRow, token_id)
         if token is None:
-            raise _refuse(f"No token {token_id}.")
+            raise _refuse(f"No token {token_id}: `llm-tco tokens list` shows them.")
+        if token.revoked_at is not None:
+            when = f"{token.revoked_at:%Y-%m-%d %H:%M} UTC"
+            out.print(f'Token {token_id} "{token.name}" was already revoked on {when}.', markup=False)
+            return
         accounts.revoke_token(session, token=token, actor=_actor())
-    out.print(f"Revoked token {token_id}.")
+    out.print(f'Revoked token {token_id} "{token.name}": it stopped working.', markup=False)
 
 
 def _safe_url(url: str) -> str:
