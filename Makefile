@@ -38,7 +38,7 @@ format: $(STAMP)
 typecheck: $(STAMP)
 	$(BIN)/mypy
 
-## Every benchmark in bench/ (engine, api, pages, load), then one summary table (about 7 minutes): the
+## Every benchmark in bench/ (engine, api, pages, load), then one summary table (about 6 minutes): the
 ## load test on SQLite and on a throwaway PostgreSQL (scripts/with-postgres.sh), the page sizes in
 ## Debian's Chromium (scripts/with-chromium.sh), wrk from Debian's packages (installed as root).
 bench: $(STAMP)
