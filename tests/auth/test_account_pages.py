@@ -5,33 +5,18 @@ passwords never echoed), and what local mode says instead."""
 from __future__ import annotations
 
 import datetime as dt
-import importlib.util
-import sys
-from pathlib import Path
 from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
 from sqlmodel import select
-from teamkit import PASSWORD, Team
+from teamkit import PASSWORD, Team, htmlkit
 
 from app.auth import accounts, keys
 from app.auth.guard import SESSION_COOKIE
 from app.auth.roles import ROLE_LABELS
 from app.db.models import ROLES, ApiTokenRow, AuditRow, UserRow, utcnow
 
-
-def _load_htmlkit() -> Any:
-    name = "htmlkit_for_auth"  # the same module test_xss.py loads: one copy
-    if name not in sys.modules:
-        spec = importlib.util.spec_from_file_location(name, Path(__file__).resolve().parents[1] / "web" / "htmlkit.py")
-        assert spec is not None and spec.loader is not None
-        sys.modules[name] = importlib.util.module_from_spec(spec)
-        spec.loader.exec_module(sys.modules[name])
-    return sys.modules[name]
-
-
-htmlkit = _load_htmlkit()
 NEW_PASSWORD = "a brand new passphrase"
 
 

@@ -6,34 +6,19 @@ as CSV with no cell a spreadsheet would run."""
 from __future__ import annotations
 
 import csv
-import importlib.util
 import io
-import sys
-from pathlib import Path
 from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
 from sqlmodel import col, select
-from teamkit import PASSWORD, Team
+from teamkit import PASSWORD, Team, htmlkit
 
 from app import audit
 from app.auth import accounts
 from app.auth.roles import ROLE_LABELS
 from app.db.models import ROLES, AuditRow, UserRow
 
-
-def _load_htmlkit() -> Any:
-    name = "htmlkit_for_auth"  # the same module test_xss.py loads: one copy
-    if name not in sys.modules:
-        spec = importlib.util.spec_from_file_location(name, Path(__file__).resolve().parents[1] / "web" / "htmlkit.py")
-        assert spec is not None and spec.loader is not None
-        sys.modules[name] = importlib.util.module_from_spec(spec)
-        spec.loader.exec_module(sys.modules[name])
-    return sys.modules[name]
-
-
-htmlkit = _load_htmlkit()
 NEW = {"username": "Finance.Lead", "role": "reviewer", "password": "long enough password"}
 
 

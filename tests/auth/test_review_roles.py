@@ -4,21 +4,11 @@ recorded under the account that took it; each role's page offers only the button
 
 from __future__ import annotations
 
-import importlib.util
-import sys
-from pathlib import Path
 from typing import Any
 
 import pytest
-from teamkit import Team
+from teamkit import Team, htmlkit
 
-_KIT = "htmlkit_for_auth"  # tests/web/htmlkit.py, loaded by its path (tests/ has no packages)
-if _KIT not in sys.modules:
-    _spec = importlib.util.spec_from_file_location(_KIT, Path(__file__).resolve().parent.parent / "web" / "htmlkit.py")
-    assert _spec is not None and _spec.loader is not None
-    sys.modules[_KIT] = importlib.util.module_from_spec(_spec)
-    _spec.loader.exec_module(sys.modules[_KIT])
-htmlkit = sys.modules[_KIT]
 Node = htmlkit.Node
 
 API = "/api/v1/scenarios"

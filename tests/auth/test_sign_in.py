@@ -4,9 +4,6 @@ disabled session refused on the server, and what local mode and an empty deploym
 
 from __future__ import annotations
 
-import importlib.util
-import sys
-from pathlib import Path
 from typing import Any
 
 import httpx
@@ -14,7 +11,7 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
-from teamkit import PASSWORD, Team
+from teamkit import PASSWORD, Team, htmlkit
 
 from app.auth import accounts, keys
 from app.auth.guard import PRE_COOKIE, SESSION_COOKIE
@@ -22,19 +19,6 @@ from app.db.models import AuditRow, SessionRow
 from app.main import create_app
 from app.settings import Settings
 from app.web.account import _wait_words
-
-
-def _load_htmlkit() -> Any:
-    name = "htmlkit_for_auth"  # the same module test_xss.py loads: one copy
-    if name not in sys.modules:
-        spec = importlib.util.spec_from_file_location(name, Path(__file__).resolve().parents[1] / "web" / "htmlkit.py")
-        assert spec is not None and spec.loader is not None
-        sys.modules[name] = importlib.util.module_from_spec(spec)
-        spec.loader.exec_module(sys.modules[name])
-    return sys.modules[name]
-
-
-htmlkit = _load_htmlkit()
 
 
 def _form_client(team: Team, **kwargs: Any) -> tuple[TestClient, str]:

@@ -14,31 +14,21 @@ back (a bad number, a model id, a username, a preset, the sign-in form's `next`)
 from __future__ import annotations
 
 import csv
-import importlib.util
 import io
 import json
 import re
-import sys
 import zipfile
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import openpyxl
 import pytest
 from fastapi.testclient import TestClient
-from teamkit import Team
+from teamkit import Team, htmlkit
 
 from app.exports import risky
 from app.presets import presets
 from app.web.figures import plotly_text
-
-_kit = Path(__file__).resolve().parent.parent / "web" / "htmlkit.py"
-_spec = importlib.util.spec_from_file_location("htmlkit_for_auth", _kit)
-assert _spec is not None and _spec.loader is not None
-htmlkit = importlib.util.module_from_spec(_spec)
-sys.modules[_spec.name] = htmlkit
-_spec.loader.exec_module(htmlkit)
 
 PAYLOADS = [
     "<script>alert(1)</script>",
