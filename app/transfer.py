@@ -77,14 +77,18 @@ def _out(table: Table, column: str, value: Any) -> Any:
 def export_all(session: Session) -> dict[str, Any]:
     """Every row of every exported table, as the JSON document described above.
 
-    On PostgreSQL the rows are read in one REPEATABLE READ transaction (one snapshot, however busy the
-    database), provided the session has not started a transaction yet. SQLite reads table by table:
-    stop the app while exporting a SQLite database that is in use.
+    Every table is read from one snapshot, however busy the database: on PostgreSQL one REPEATABLE
+    READ transaction (provided the session has not started a transaction yet); on SQLite an explicit
+    BEGIN, since pysqlite starts no transaction for a SELECT, and in WAL mode a read transaction sees
+    one state of the file while writers go on.
     """
-    if session.get_bind().dialect.name == "postgresql" and not session.in_transaction():
+    dialect = session.get_bind().dialect.name
+    if dialect == "postgresql" and not session.in_transaction():
         connection = session.connection(execution_options={"isolation_level": "REPEATABLE READ"})
     else:
         connection = session.connection()
+        if dialect == "sqlite" and not connection.connection.dbapi_connection.in_transaction:  # type: ignore[union-attr]
+            connection.exec_driver_sql("BEGIN")
     schema = _check_schema(connection, "source")
     exported: dict[str, list[dict[str, Any]]] = {}
     for table in tables():

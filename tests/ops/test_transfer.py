@@ -23,7 +23,7 @@ import pytest
 from fastapi.testclient import TestClient
 from pwdlib import PasswordHash
 from pwdlib.hashers.argon2 import Argon2Hasher
-from sqlalchemy import func, inspect, select
+from sqlalchemy import create_engine, event, func, inspect, select
 from sqlmodel import Session, SQLModel
 from typer.testing import CliRunner
 
@@ -35,6 +35,7 @@ from app.db.migrate import head, upgrade
 from app.db.models import ApiTokenRow, AuditRow, ScenarioRow, SessionRow, ShareLinkRow, SignInFailureRow, UserRow
 from app.db.session import get_engine
 from app.main import create_app
+from app.presets import presets
 from app.settings import Settings, get_settings
 
 POSTGRES_URL = os.environ.get("TEST_POSTGRES_URL", "")
@@ -539,3 +540,31 @@ def test_five_presets_round_trip_quickly(backend: str, new_db: Callable[[str], s
     print(f"\n5 presets, {backend}: {len(text):,} bytes; export {exported_s:.3f} s, import {imported_s:.3f} s")
     assert export(target)["tables"] == document["tables"]
     assert len(text) < 200_000 and exported_s + imported_s < 10
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_an_export_is_one_snapshot_while_the_app_goes_on_writing(backend: str, new_db: Callable[[str], str]) -> None:
+    """A writer commits after the export has read its first table: no table of the export shows it, so
+    the document is the database as it was at one instant (a backup taken while the app runs)."""
+    url = new_db(backend)
+    small(url)
+    engine = get_engine(url)
+    writes: list[str] = []
+
+    def write_meanwhile(_conn: Any, _cursor: Any, statement: str, *_: Any) -> None:
+        if writes or "FROM app_user" not in statement:
+            return
+        with Session(create_engine(url)) as other:  # another connection, as another worker would be
+            saved.save(other, scenario=next(iter(presets().values())).scenario, author="meanwhile")
+        writes.append("scenario 6")
+
+    event.listen(engine, "after_cursor_execute", write_meanwhile)
+    try:
+        document = export(url)
+    finally:
+        event.remove(engine, "after_cursor_execute", write_meanwhile)
+    assert writes == ["scenario 6"]
+    assert [row["id"] for row in document["tables"]["scenario"]] == [1, 2, 3, 4, 5]
+    assert all(row["actor"] != "meanwhile" for row in document["tables"]["audit"])
+    assert counts(url)["scenario"] == 6  # the write happened, and the next export has it
+    assert len(export(url)["tables"]["scenario"]) == 6
