@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, FastAPI, Request
+from fastapi import APIRouter, Depends, FastAPI, Request
 from fastapi.responses import HTMLResponse, Response
+from fastapi.security import HTTPBearer
 from sqlmodel import Session
 from starlette.middleware.gzip import GZipMiddleware
 
@@ -21,6 +22,11 @@ from app.web.middleware import SecurityHeaders
 from app.web.templating import assets, templates
 
 API_PREFIX = "/api/v1"
+API_TOKEN = HTTPBearer(
+    auto_error=False,  # documents the scheme only: the guard authenticates, before any route runs
+    scheme_name="apiToken",
+    description="An API token (`llm-tco tokens create`, or your account page), in team mode. Local mode needs none.",
+)
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
@@ -36,7 +42,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.settings = settings
     engine = get_engine(settings.database_url)
     app.state.session_factory = lambda: Session(engine, expire_on_commit=False)
-    api = APIRouter(prefix=API_PREFIX, responses=errors.ERROR_RESPONSES)  # our 422 and 413, on every route
+    api = APIRouter(  # our 422 and 413 on every route; the bearer scheme (Swagger's "Authorize")
+        prefix=API_PREFIX, responses=errors.ERROR_RESPONSES, dependencies=[Depends(API_TOKEN)]
+    )
     api.include_router(estimates.router)
     api.include_router(reference.router)
     api.include_router(scenarios.router)

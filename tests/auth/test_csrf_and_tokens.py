@@ -230,3 +230,18 @@ def test_tokens_are_stored_hashed(team: Team) -> None:
     assert row.last_used_at is None
     team.anonymous(headers={"Authorization": f"Bearer {secret}"}).get(API)
     assert _row(team, secret).last_used_at is not None
+
+
+def test_swagger_try_it_out_with_a_token_writes_from_a_signed_in_browser(team: Team) -> None:
+    """/docs declares the token scheme; Swagger sends it beside the browser's session cookie, without a
+    CSRF header, and the token is what counts."""
+    browser = team.signed_in("editor")
+    schema = browser.get("/openapi.json").json()
+    scheme = schema["components"]["securitySchemes"]["apiToken"]
+    assert (scheme["type"], scheme["scheme"]) == ("http", "bearer")
+    assert "llm-tco tokens create" in scheme["description"]
+    operations = [op for path, ops in schema["paths"].items() if path.startswith("/api/v1") for op in ops.values()]
+    assert operations and all(op["security"] == [{"apiToken": []}] for op in operations)
+    swagger = team.anonymous(headers={"Authorization": f"Bearer {team.token('editor', 'write')}"})
+    swagger.cookies = browser.cookies
+    assert swagger.post(API, json={"name": "From /docs"}).status_code == 201
