@@ -300,12 +300,13 @@ def serve_command(
     workers = workers or settings.workers
     if reload and workers > 1:
         raise _refuse("--reload serves one worker: leave out --workers (or WORKERS) to use it.")
+    port = port or settings.port
     if workers > 1:  # first: seeding below already counts estimates
-        _metrics_folder(settings.port if port is None else port)
+        _metrics_folder(port)
     migrate_command()  # once, before any worker starts: workers never race to migrate
     if settings.seed_presets:
         seed_command()
-    out.print(f"Serving on http://{settings.host}:{port or settings.port} with {workers} worker(s)")
+    out.print(f"Serving on http://{settings.host}:{port} with {workers} worker(s)")
     if settings.auth_on:
         out.print("Sign-in required (AUTH_REQUIRED, or bound beyond loopback). Accounts: `llm-tco users create`.")
     else:
@@ -314,7 +315,7 @@ def serve_command(
         "app.main:create_app",
         factory=True,
         host=settings.host,
-        port=port or settings.port,
+        port=port,
         workers=workers,
         reload=reload,
         log_config=log_config(settings.log_format, settings.log_level),

@@ -61,6 +61,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     errors.install(app)
     error_pages.install(app)
     app.add_middleware(Guard, routes=app.router.routes)  # innermost: after the body limit, before any route
+    app.add_middleware(error_pages.DatabaseOutage)  # 503 for the guard's lookups and the routes' alike
     app.add_middleware(errors.BodyLimit, limit=settings.max_body_bytes)
     app.add_middleware(GZipMiddleware, minimum_size=1_000, compresslevel=6)  # static files come gzipped already
     app.add_middleware(SecurityHeaders)

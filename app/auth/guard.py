@@ -32,7 +32,6 @@ from app.auth import accounts, keys
 from app.auth.accounts import Principal
 from app.auth.policy import rule
 from app.auth.roles import ROLE_PERMISSIONS, Permission
-from app.db.session import DATABASE_UNAVAILABLE
 
 SESSION_COOKIE = "tco_session"
 PRE_COOKIE = "tco_pre"
@@ -138,13 +137,7 @@ class Guard:
         key = keys.secret(settings.secret_key)
         required = settings.auth_on or served_beyond_loopback(scope)
         api = request.url.path.startswith("/api/") or request.url.path == "/openapi.json"  # where tokens count
-        try:
-            found = await run_in_threadpool(_identify, fastapi_app, request, required=required, api=api, key=key)
-        except DATABASE_UNAVAILABLE as exc:  # middleware: the app's exception handlers are not around us
-            from app.web.error_pages import database_unavailable
-
-            await database_unavailable(request, exc)(scope, receive, send)
-            return
+        found = await run_in_threadpool(_identify, fastapi_app, request, required=required, api=api, key=key)
         if isinstance(found, Response):
             await found(scope, receive, send)
             return

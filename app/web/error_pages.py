@@ -9,6 +9,7 @@ from fastapi import Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
 from starlette.exceptions import HTTPException
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from app.api import errors as api_errors
 from app.db.session import DATABASE_UNAVAILABLE, UNAVAILABLE_MESSAGE
@@ -72,14 +73,35 @@ def database_unavailable(request: Request, exc: Exception) -> Response:
     return response
 
 
-async def _database_unavailable(request: Request, exc: Exception) -> Response:
-    return database_unavailable(request, exc)
+class DatabaseOutage:
+    """Middleware just outside the guard: 503 for a database that is away, wherever it was found, in a
+    route or in the guard's own session and token lookups (the app's exception handlers only wrap
+    routes). An answer already begun cannot be replaced: that error goes on up."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        started = False
+
+        async def tracking(message: Message) -> None:
+            nonlocal started
+            started = started or message["type"] == "http.response.start"
+            await send(message)
+
+        try:
+            await self.app(scope, receive, tracking)
+        except DATABASE_UNAVAILABLE as exc:
+            if started:
+                raise
+            await database_unavailable(Request(scope), exc)(scope, receive, send)
 
 
 def install(app: Any) -> None:
     """After app.api.errors.install: pages get pages, /api gets JSON."""
-    for kind in DATABASE_UNAVAILABLE:
-        app.add_exception_handler(kind, _database_unavailable)
     app.add_exception_handler(HTTPException, http_error)
     app.add_exception_handler(RequestValidationError, validation_error)
     app.add_exception_handler(Exception, server_error)

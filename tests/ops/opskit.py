@@ -16,6 +16,8 @@ POSTGRES_SKIPPED = "PostgreSQL tests skipped: " + (
     os.environ.get("TEST_POSTGRES_SKIPPED")
     or "TEST_POSTGRES_URL is not set (`make test` sets it through scripts/with-postgres.sh)"
 )
+TEST_KEY = "a test key, not a secret: " + "x" * 32
+"""SECRET_KEY of the apps these tests make (tests/api/conftest.py's, from another folder)."""
 BACKENDS = ["sqlite", pytest.param("postgresql", marks=pytest.mark.skipif(not POSTGRES_URL, reason=POSTGRES_SKIPPED))]
 
 

@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
+from opskit import TEST_KEY
 from sqlalchemy import text
 from sqlmodel import Session, SQLModel, create_engine
 from typer.testing import CliRunner
@@ -24,18 +25,17 @@ from app.main import create_app
 from app.observability import JsonFormatter, TextFormatter
 from app.settings import Settings
 
-KEY = "a test key, not a secret: " + "x" * 32
 DEAD_DATABASE = "postgresql+psycopg://nobody:nothing@127.0.0.1:1/none"  # port 1: refused at once
 SAMPLE = re.compile(r"^(\w+)\{(.*)\} ([0-9.e+-]+)$")
 
 
 def _settings(url: str, **extra: object) -> Settings:
-    return Settings(database_url=url, seed_presets=False, secret_key=KEY, **extra)  # type: ignore[arg-type]
+    return Settings(database_url=url, seed_presets=False, secret_key=TEST_KEY, **extra)  # type: ignore[arg-type]
 
 
 def _client(settings: Settings) -> TestClient:
     app = create_app(settings)
-    csrf = keys.csrf_token(keys.secret(KEY), "local")
+    csrf = keys.csrf_token(keys.secret(TEST_KEY), "local")
     return TestClient(app, headers={"X-CSRF-Token": csrf}, raise_server_exceptions=False)
 
 
@@ -110,7 +110,7 @@ def test_the_guard_answers_503_when_it_cannot_look_a_caller_up(migrated: str) ->
         api = client.get("/api/v1/scenarios", headers={"Authorization": "Bearer tco_" + "x" * 40})
         assert api.status_code == 503
         assert api.json()["detail"].startswith("The database is unavailable right now")
-        client.cookies.set("tco_session", keys.sign(keys.secret(KEY), "y" * 43))
+        client.cookies.set("tco_session", keys.sign(keys.secret(TEST_KEY), "y" * 43))
         page = client.get("/scenarios")
         assert page.status_code == 503
         assert "The database is unavailable right now" in page.text

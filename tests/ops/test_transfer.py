@@ -21,6 +21,7 @@ from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
+from opskit import BACKENDS, TEST_KEY
 from pwdlib import PasswordHash
 from pwdlib.hashers.argon2 import Argon2Hasher
 from sqlalchemy import create_engine, event, func, inspect, select
@@ -38,15 +39,8 @@ from app.main import create_app
 from app.presets import presets
 from app.settings import Settings, get_settings
 
-POSTGRES_URL = os.environ.get("TEST_POSTGRES_URL", "")
-POSTGRES_SKIPPED = "PostgreSQL tests skipped: " + (
-    os.environ.get("TEST_POSTGRES_SKIPPED")
-    or "TEST_POSTGRES_URL is not set (`make test` sets it through scripts/with-postgres.sh)"
-)
-BACKENDS = ["sqlite", pytest.param("postgresql", marks=pytest.mark.skipif(not POSTGRES_URL, reason=POSTGRES_SKIPPED))]
 ROOT = Path(__file__).resolve().parent.parent.parent
 PASSWORD = "correct horse battery"
-KEY = "a test key, not a secret: " + "x" * 32
 API = "/api/v1/scenarios"
 
 NewUrl = Callable[[str, Path], str]
@@ -101,7 +95,7 @@ class Deployment:
     def __init__(self, url: str) -> None:
         self.url = url
         self.settings = Settings(
-            database_url=url, auth_required=True, secret_key=KEY, seed_presets=False, max_body_bytes=200_000
+            database_url=url, auth_required=True, secret_key=TEST_KEY, seed_presets=False, max_body_bytes=200_000
         )
         self.app = create_app(self.settings)
         self.stack = ExitStack()
@@ -120,7 +114,7 @@ class Deployment:
             )
         assert not isinstance(found, accounts.Refused), found
         _, raw = found
-        key = keys.secret(KEY)
+        key = keys.secret(TEST_KEY)
         client = self.client(headers={"X-CSRF-Token": keys.csrf_token(key, raw)})
         client.cookies.set(SESSION_COOKIE, keys.sign(key, raw))
         return client
