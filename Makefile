@@ -3,30 +3,40 @@ PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
+## Extra pytest arguments for `make test`, e.g. PYTEST_ARGS="-p randomly" (a shuffled order) or
+## PYTEST_ARGS="-n 0" (serially, in one process).
+PYTEST_ARGS ?=
 
-.PHONY: run test lint format typecheck bench install clean
+.PHONY: run test lint format typecheck bench install lock clean
 
-$(STAMP): pyproject.toml
-	$(PYTHON) -m venv $(VENV)
-	$(BIN)/pip install --quiet --upgrade pip
-	$(BIN)/pip install --quiet -e '.[test]'
+## .venv holds exactly what requirements-lock.txt pins (hashes checked), and the project, editable.
+$(STAMP): requirements-lock.txt pyproject.toml scripts/install.sh
+	bash scripts/install.sh $(PYTHON)
 	touch $(STAMP)
 
 install: $(STAMP)
+
+## Refresh requirements-lock.txt from pyproject.toml's ranges (every package to its newest allowed
+## version; ARGS="--upgrade-package NAME" moves one), then reinstall. Run `make test` before committing it.
+lock:
+	bash scripts/lock.sh $(ARGS)
+	bash scripts/install.sh $(PYTHON)
+	touch $(STAMP)
 
 ## Migrates the database (SQLite in var/ by default), seeds the presets on first start, serves
 ## http://127.0.0.1:8000 (the JSON API under /api/v1, its documentation at /docs).
 run: $(STAMP)
 	$(BIN)/llm-tco serve
 
-## Lint, type-check the engine, then every test: the database tests on SQLite and on a throwaway
-## PostgreSQL that scripts/with-postgres.sh installs (Debian's package, as root) and starts on 127.0.0.1;
-## the browser tests (tests/browser) in Debian's Chromium, which scripts/with-chromium.sh installs (as root).
+## Lint, type-check, then every test, on every core (pytest-xdist), with the ten slowest named at the
+## end: the database tests on SQLite and on a throwaway PostgreSQL that scripts/with-postgres.sh
+## installs (Debian's package, as root) and starts on 127.0.0.1, a database per worker; the browser
+## tests (tests/browser) in Debian's Chromium, which scripts/with-chromium.sh installs (as root).
 test: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
-	bash scripts/with-postgres.sh bash scripts/with-chromium.sh $(BIN)/pytest -q
+	bash scripts/with-postgres.sh bash scripts/with-chromium.sh $(BIN)/pytest -q -n auto --durations=10 $(PYTEST_ARGS)
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

@@ -4,6 +4,11 @@
 # - TEST_CHROMIUM already set to an executable: CMD runs with it, nothing else happens.
 # - Otherwise Debian's /usr/bin/chromium is used; when it is missing and we are root, `chromium` is
 #   installed from Debian's packages (non-interactive, quiet, no recommends; about 25 s).
+# - The browser tests were verified with Debian's package at VERIFIED below (the README says so too).
+#   As root, that version is installed when the archive still has it and another is there; Debian's
+#   security archive keeps only its newest build, so when VERIFIED is gone the newest one is used and
+#   a loud line says that the browser tests now run on a version nobody has verified. Either way the
+#   version in use is printed.
 # - When Chromium cannot be had (not root and not installed, no apt-get, or the install failed),
 #   CMD still runs, a loud line says the browser tests are skipped and why, and TEST_BROWSER_SKIPPED
 #   carries the reason to pytest (tests/browser/conftest.py skips each browser test with it).
@@ -18,6 +23,8 @@ if [[ $# -eq 0 ]]; then
 fi
 
 say() { echo "with-chromium: $*" >&2; }
+
+VERIFIED=156.0.8078.114-1~deb12u1
 
 skip() {
     local reason=$1
@@ -41,7 +48,24 @@ if [[ -n "${TEST_CHROMIUM:-}" ]]; then
     skip "TEST_CHROMIUM=$TEST_CHROMIUM is not an executable file" "$@"
 fi
 
+export DEBIAN_FRONTEND=noninteractive
+apt_opts=(-q -y -o DPkg::Lock::Timeout=300 -o Dpkg::Options::=--force-confdef -o Dpkg::Options::=--force-confold)
+installed() { dpkg-query -W -f '${Version}' chromium 2>/dev/null; }
+available() {  # is VERIFIED in the package lists (refreshed once when it is not)?
+    apt-cache madison chromium 2>/dev/null | awk '{print $3}' | grep -qxF "$VERIFIED" && return 0
+    apt-get "${apt_opts[@]}" update </dev/null >/dev/null 2>&1
+    apt-cache madison chromium 2>/dev/null | awk '{print $3}' | grep -qxF "$VERIFIED"
+}
+
 CHROMIUM=/usr/bin/chromium
+if [[ -x "$CHROMIUM" && $(id -u) -eq 0 && "$(installed)" != "$VERIFIED" ]] && command -v apt-get >/dev/null; then
+    if available; then
+        say "chromium $(installed) is installed; installing the verified $VERIFIED..."
+        apt-get "${apt_opts[@]}" install --no-install-recommends --allow-downgrades \
+            "chromium=$VERIFIED" "chromium-common=$VERIFIED" </dev/null >/dev/null 2>&1 \
+            || say "could not install chromium $VERIFIED: keeping $(installed)"
+    fi
+fi
 if [[ ! -x "$CHROMIUM" ]]; then
     if [[ $(id -u) -ne 0 ]]; then
         skip "no $CHROMIUM and not root, so it cannot be installed (apt-get install chromium)" "$@"
@@ -51,16 +75,13 @@ if [[ ! -x "$CHROMIUM" ]]; then
     fi
     say "installing chromium from Debian's packages (apt-get)..."
     started=$(now)
-    export DEBIAN_FRONTEND=noninteractive
-    apt_opts=(-q -y -o DPkg::Lock::Timeout=300 -o Dpkg::Options::=--force-confdef -o Dpkg::Options::=--force-confold)
     apt_log=$(mktemp /tmp/llm-tco-apt.XXXXXX)
     (
-        # The package lists may be fresh already (with-postgres.sh updates them when it installs).
-        candidate=$(apt-cache policy chromium 2>/dev/null | awk '/Candidate:/ { print $2 }')
-        if [[ -z "$candidate" || "$candidate" == "(none)" ]]; then
-            apt-get "${apt_opts[@]}" update || exit 1
+        if available; then
+            apt-get "${apt_opts[@]}" install --no-install-recommends "chromium=$VERIFIED" "chromium-common=$VERIFIED"
+        else
+            apt-get "${apt_opts[@]}" install --no-install-recommends chromium
         fi
-        apt-get "${apt_opts[@]}" install --no-install-recommends chromium
     ) </dev/null >"$apt_log" 2>&1
     status=$?
     if [[ $status -ne 0 ]]; then
@@ -77,6 +98,11 @@ fi
 if ! version=$("$CHROMIUM" --headless=new --no-sandbox --disable-gpu --version 2>/dev/null); then
     skip "$CHROMIUM does not run (\`$CHROMIUM --version\` failed)" "$@"
 fi
-say "${version:-chromium} at $CHROMIUM"
+say "${version:-chromium} at $CHROMIUM, Debian package $(installed || echo '(not from a package)')"
+if [[ "$(installed)" != "$VERIFIED" ]]; then
+    echo "" >&2
+    echo "!!!!! with-chromium: the browser tests were verified with chromium $VERIFIED; this is $(installed || echo "$version") !!!!!" >&2
+    echo "" >&2
+fi
 export TEST_CHROMIUM="$CHROMIUM"
 exec "$@"

@@ -68,13 +68,15 @@ CHROMIUM, SKIP_REASON = _chromium()
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    if CHROMIUM is not None:
-        return
-    mark = pytest.mark.skip(reason=f"browser tests skipped: {SKIP_REASON}")
+    """Under pytest-xdist every browser test goes to one worker (`--dist loadgroup`): one server and
+    one Chromium serve them all, and var/screenshots is emptied once. Without Chromium each is skipped."""
     here = Path(__file__).parent
+    mark = pytest.mark.skip(reason=f"browser tests skipped: {SKIP_REASON}") if CHROMIUM is None else None
     for item in items:
         if here in Path(item.path).parents:
-            item.add_marker(mark)
+            item.add_marker(pytest.mark.xdist_group("browser"))
+            if mark is not None:
+                item.add_marker(mark)
 
 
 @pytest.hookimpl(wrapper=True)

@@ -1,0 +1,57 @@
+"""What every test shares, read before any test module: each pytest-xdist worker's own PostgreSQL database.
+
+`make test` runs pytest on every core (`-n auto`). scripts/with-postgres.sh starts one throwaway server
+and names one database in TEST_POSTGRES_URL; here each worker (gw0, gw1, ...) creates a database of its
+own beside it, `<database>_<worker>`, and points TEST_POSTGRES_URL at it before the test modules read
+it, so no two workers ever share tables. The database is dropped when the worker ends. A serial run
+(`-n 0`, or no xdist) uses the script's database as it is. SQLite files and ports are per test already
+(tmp_path, port 0).
+"""
+
+from __future__ import annotations
+
+import os
+
+import pytest
+from sqlalchemy import create_engine, text
+from sqlalchemy.engine import make_url
+from suitekit import duplicate_node_ids
+
+_WORKER = os.environ.get("PYTEST_XDIST_WORKER", "")
+_SERVER_URL = os.environ.get("TEST_POSTGRES_URL", "")
+
+
+def _admin(sql: str) -> None:
+    engine = create_engine(_SERVER_URL, isolation_level="AUTOCOMMIT")
+    try:
+        with engine.connect() as connection:
+            connection.execute(text(sql))
+    finally:
+        engine.dispose()
+
+
+def _worker_database() -> str:
+    """CREATE DATABASE <database>_<worker> (anew: a killed run may have left one); its URL."""
+    url = make_url(_SERVER_URL)
+    name = f"{url.database}_{_WORKER}"
+    _admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    _admin(f'CREATE DATABASE "{name}"')
+    return url.set(database=name).render_as_string(hide_password=False)
+
+
+if _WORKER and _SERVER_URL:
+    os.environ["TEST_POSTGRES_URL"] = _worker_database()
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Two tests with one node id would be one test to pytest-xdist: refuse the run instead."""
+    twice = duplicate_node_ids(item.nodeid for item in items)
+    if twice:
+        raise pytest.UsageError(
+            f"{len(twice)} node ids name more than one test (give each a distinct id):\n  " + "\n  ".join(twice[:20])
+        )
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    if _WORKER and _SERVER_URL:  # FORCE: the pools of the tests' engines still hold connections to it
+        _admin(f'DROP DATABASE IF EXISTS "{make_url(os.environ["TEST_POSTGRES_URL"]).database}" WITH (FORCE)')
