@@ -15,7 +15,7 @@ import os
 import pytest
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
-from suitekit import duplicate_node_ids
+from suitekit import duplicate_node_ids, ungrouped
 
 _WORKER = os.environ.get("PYTEST_XDIST_WORKER", "")
 _SERVER_URL = os.environ.get("TEST_POSTGRES_URL", "")
@@ -43,15 +43,32 @@ if _WORKER and _SERVER_URL:
     os.environ["TEST_POSTGRES_URL"] = _worker_database()
 
 
+@pytest.hookimpl(trylast=True)  # after pytest-xdist's own, which suffixes a grouped test's id with @<group>
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    """Two tests with one node id would be one test to pytest-xdist: refuse the run instead."""
+    """Refuse a run that pytest-xdist would get wrong without a word: two tests with one node id (it
+    runs one of them), or marked groups it did not keep together (pytest 9.2 with xdist 3.8 did that)."""
     twice = duplicate_node_ids(item.nodeid for item in items)
     if twice:
         raise pytest.UsageError(
             f"{len(twice)} node ids name more than one test (give each a distinct id):\n  " + "\n  ".join(twice[:20])
+        )
+    lost = ungrouped(items) if getattr(config.option, "loadgroup", False) else []
+    if lost:
+        raise pytest.UsageError(
+            f"pytest-xdist did not group {len(lost)} tests marked xdist_group (it would spread them over the "
+            f"workers), e.g. {lost[0]}: check the pytest and pytest-xdist versions of requirements-lock.txt"
         )
 
 
 def pytest_unconfigure(config: pytest.Config) -> None:
     if _WORKER and _SERVER_URL:  # FORCE: the pools of the tests' engines still hold connections to it
         _admin(f'DROP DATABASE IF EXISTS "{make_url(os.environ["TEST_POSTGRES_URL"]).database}" WITH (FORCE)')
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter, config: pytest.Config) -> None:
+    """A shuffled run (`-p randomly`) names its seed at the end, where `-q` still shows it."""
+    if config.pluginmanager.hasplugin("randomly"):
+        seed = config.getoption("randomly_seed")
+        terminalreporter.write_line(
+            f"pytest-randomly shuffled this run: replay its order with -p randomly --randomly-seed={seed}"
+        )

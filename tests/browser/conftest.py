@@ -67,6 +67,7 @@ def _chromium() -> tuple[str | None, str]:
 CHROMIUM, SKIP_REASON = _chromium()
 
 
+@pytest.hookimpl(tryfirst=True)  # before pytest-xdist's own, which reads the group marks
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     """Under pytest-xdist every browser test goes to one worker (`--dist loadgroup`): one server and
     one Chromium serve them all, and var/screenshots is emptied once. Without Chromium each is skipped."""
