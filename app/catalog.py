@@ -25,7 +25,7 @@ import hashlib
 import json
 import math
 from collections import Counter
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from decimal import Decimal
 from importlib import metadata
 from pathlib import Path
@@ -130,6 +130,53 @@ class GenaiPricesPin(_Strict):
     """Where the package and its data are published."""
 
 
+class Lifecycle(_Strict):
+    """What the vendor has announced about an entry's life (docs/prices.md, "Model lifecycles").
+
+    A model is served up to the day before `shutdown_on`; a fine-tuning service takes no new job from
+    `training_ends_on`. Each date is the vendor's, read on `as_of` at `source`.
+    """
+
+    deprecated_on: dt.date | None = None
+    """The day the vendor announced the deprecation."""
+    shutdown_on: dt.date | None = None
+    """No request is served from this day on (a fine-tune dies with its base model)."""
+    training_ends_on: dt.date | None = None
+    """No new fine-tuning job is accepted from this day on (fine_tune)."""
+    successor: EntryId | None = None
+    """The catalog id of the vendor's recommended replacement. Empty: none that this catalog can price
+    (for a fine-tune: no base that can still be tuned there)."""
+    source: Url
+    """The vendor's page the dates come from (its deprecations page)."""
+    as_of: dt.date
+    """The day the source was read."""
+    note: str | None = None
+    """Where sources disagree, or what the vendor left unsaid."""
+
+    @model_validator(mode="after")
+    def _dates_in_order(self) -> Lifecycle:
+        if self.deprecated_on is None and self.shutdown_on is None and self.training_ends_on is None:
+            raise ValueError("a lifecycle needs at least one of deprecated_on, shutdown_on, training_ends_on")
+        if self.deprecated_on and self.shutdown_on and self.deprecated_on > self.shutdown_on:
+            raise ValueError(f"deprecated_on {self.deprecated_on} is after shutdown_on {self.shutdown_on}")
+        if self.training_ends_on and self.shutdown_on and self.training_ends_on > self.shutdown_on:
+            raise ValueError(f"training_ends_on {self.training_ends_on} is after shutdown_on {self.shutdown_on}")
+        return self
+
+    def sentence(self, name: Callable[[str], str] = str) -> str:
+        """Plain words for pages: "shuts down 2027-01-14; successor gpt-6.1-sol"."""
+        parts = []
+        if self.shutdown_on:
+            parts.append(f"shuts down {self.shutdown_on.isoformat()}")
+        if self.training_ends_on:
+            parts.append(f"no new fine-tuning jobs from {self.training_ends_on.isoformat()}")
+        if self.deprecated_on and not parts:
+            parts.append(f"deprecated {self.deprecated_on.isoformat()}")
+        if self.successor:
+            parts.append(f"successor {name(self.successor)}")
+        return "; ".join(parts)
+
+
 class PricingEntry(_Strict):
     """One priced item of a `pricing/<family>.yaml` file.
 
@@ -165,15 +212,24 @@ class PricingEntry(_Strict):
     usd_per_1k_requests: Annotated[float, Field(ge=0, le=100_000, allow_inf_nan=False)] | None = None
     """USD per 1,000 reranking requests (reranker)."""
     deprecated: bool | None = None
-    source: Url
-    """The page the numbers come from (the official pricing page when unconfirmed)."""
-    as_of: dt.date
-    """Date the source states or was read."""
+    lifecycle: Lifecycle | None = None
+    """Announced deprecation, shutdown, end of fine-tuning and successor, with their own source."""
+    source: Url | None = None
+    """The page the numbers come from (the official pricing page when unconfirmed). Empty only for an
+    entry that adds nothing but `lifecycle` to a genai-prices model, whose prices keep their source."""
+    as_of: dt.date | None = None
+    """Date the source states or was read (given with `source`)."""
     note: str | None = None
     """Where sources disagree, how an estimate was made, or what was not confirmed."""
 
     @model_validator(mode="after")
     def _fields_fit_kind(self) -> PricingEntry:
+        if (self.source is None) != (self.as_of is None):
+            raise ValueError("source and as_of go together")
+        if self.source is None and (self.lifecycle is None or any(getattr(self, f) is not None for f in _PRICE_FIELDS)):
+            raise ValueError(
+                "source and as_of are needed: only an entry that gives nothing but lifecycle may omit them"
+            )
         stray = [f for f in _PRICE_FIELDS if getattr(self, f) is not None and f not in _ALLOWED[self.kind]]
         if stray:
             raise ValueError(f"{', '.join(stray)} not allowed for kind {self.kind!r}")
@@ -214,6 +270,8 @@ class CatalogEntry(BaseModel):
     monthly_usd: float | None = None
     usd_per_1k_requests: float | None = None
     deprecated: bool = False
+    lifecycle: Lifecycle | None = None
+    """Announced dates of the model's end, and its successor (None: nothing announced that we know of)."""
     source: str
     as_of: dt.date
     note: str | None = None
@@ -314,6 +372,44 @@ def _batch_discount(model: Any, at: dt.datetime, inp: Decimal | None, out: Decim
     return None
 
 
+_SUCCESSOR_KINDS: dict[str, frozenset[str]] = {
+    "llm": frozenset({"llm"}),
+    "embedding": frozenset({"embedding"}),
+    "fine_tune": frozenset({"fine_tune"}),
+}
+"""What a successor may be: the same kind of thing (a tune moves to a base that can still be tuned)."""
+
+
+def _successor_errors(entries: dict[str, CatalogEntry], files: dict[str, str]) -> list[dict[str, Any]]:
+    """Every successor names an entry of a kind that can replace it, and no chain of successors loops."""
+    errors = []
+    for entry in entries.values():
+        life = entry.lifecycle
+        if life is None or life.successor is None:
+            continue
+        loc = ("pricing", files.get(entry.id, "?"), entry.id, "lifecycle", "successor")
+        successor = entries.get(life.successor)
+        if successor is None:
+            close = difflib.get_close_matches(life.successor, entries, n=3)
+            hint = f"; closest: {', '.join(close)}" if close else ""
+            errors.append(_err(loc, f"successor {life.successor!r} is not in the catalog{hint}"))
+        elif successor.kind not in _SUCCESSOR_KINDS.get(entry.kind, frozenset()):
+            errors.append(
+                _err(loc, f"successor {life.successor!r} is {_a(successor.kind)}; {entry.id!r} is {_a(entry.kind)}")
+            )
+        chain: list[str] = [entry.id]
+        at: str | None = life.successor
+        while at is not None and at in entries:
+            if at in chain:
+                loop = " -> ".join([*chain[chain.index(at) :], at])
+                errors.append(_err(loc, f"successors form a cycle: {loop}"))
+                break
+            chain.append(at)
+            nxt = entries[at].lifecycle
+            at = nxt.successor if nxt else None
+    return errors
+
+
 class Catalog:
     """All catalog entries, keyed by id, built from genai-prices and `pricing/*.yaml`.
 
@@ -348,6 +444,7 @@ class Catalog:
                 merged = self._merge(entries.get(entry.id), entry, name, loc, errors)
                 if merged is not None:
                     entries[entry.id] = merged
+        errors.extend(_successor_errors(entries, seen))
         if errors:
             raise CatalogError(f"invalid price data in {self.pricing_dir}", errors)
         self._entries = dict(sorted(entries.items()))
@@ -393,7 +490,13 @@ class Catalog:
         if "deployments" in given:
             given["deployments"] = tuple(given["deployments"])
         provider, _, model = entry.id.partition(":")
+        deprecated = bool(entry.deprecated) or entry.lifecycle is not None
         if base is None:
+            if entry.source is None or entry.as_of is None:
+                errors.append(
+                    _err((*loc, "source"), f"{entry.id!r} is not in genai-prices, so it needs source and as_of")
+                )
+                return None
             needed = {"llm": ("input", "output"), "embedding": ("input",)}.get(entry.kind, ())
             missing = [f for f in needed if f not in given]
             if missing:
@@ -406,7 +509,8 @@ class Catalog:
                 name=entry.name or model,
                 provider=provider,
                 **given,
-                deprecated=bool(entry.deprecated),
+                deprecated=deprecated,
+                lifecycle=entry.lifecycle,
                 source=entry.source,
                 as_of=entry.as_of,
                 note=entry.note,
@@ -423,16 +527,19 @@ class Catalog:
                 errors.append(_err((*loc, field), msg))
         if len(errors) > before:
             return None
-        note = " ".join(n for n in (entry.note, base.note, f"Token prices from genai-prices ({base.source}).") if n)
+        own_source = entry.source is not None and entry.as_of is not None
+        token_note = f"Token prices from genai-prices ({base.source})." if own_source else None
+        note = " ".join(n for n in (entry.note, base.note, token_note) if n)
         return base.model_copy(
             update={
                 **given,
                 "kind": entry.kind,
                 "name": entry.name or base.name,
-                "deprecated": base.deprecated or bool(entry.deprecated),
-                "source": entry.source,
-                "as_of": entry.as_of,
-                "note": note,
+                "deprecated": base.deprecated or deprecated,
+                "lifecycle": entry.lifecycle,
+                "source": entry.source if own_source else base.source,
+                "as_of": entry.as_of if own_source else base.as_of,
+                "note": note or None,
                 "origin": f"{GENAI_PRICES}+pricing/{file}",
             }
         )

@@ -52,6 +52,16 @@ def prices_of(entry: CatalogEntry) -> list[dict[str, Any]]:
     return out
 
 
+def lifecycle_of(entry: CatalogEntry) -> dict[str, Any] | None:
+    """The entry's announced end in plain words ("shuts down 2027-01-14; successor gpt-6-luna"), with
+    the vendor page and the day it was read; None when nothing is announced."""
+    life = entry.lifecycle
+    if life is None:
+        return None
+    text = life.sentence(lambda id: id.partition(":")[2])
+    return {"text": text, "source": life.source, "as_of": life.as_of, "note": life.note}
+
+
 def _page(text: str | None) -> int:
     return int(text) if text and text.isdigit() and 0 < int(text) < 100_000 else 1
 
@@ -77,7 +87,7 @@ def catalog(request: Request) -> Response:
         "total": len(entries),
         "page": page,
         "pages": pages,
-        "rows": [(e, prices_of(e)) for e in shown],
+        "rows": [(e, prices_of(e), lifecycle_of(e)) for e in shown],
         "version": load_catalog().version,
     }
     return templates.TemplateResponse(request, "catalog.html", ctx)

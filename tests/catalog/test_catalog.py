@@ -116,9 +116,10 @@ def test_a_bad_entry_stops_the_catalog_with_its_location(tmp_path: Path) -> None
 
 
 def test_every_entry_has_a_source_and_a_date(catalog: Catalog) -> None:
-    for _, entry in _entries():
-        assert entry.source.startswith("https://")
-        assert isinstance(entry.as_of, dt.date)
+    for _, entry in _entries():  # an entry adding only a lifecycle to genai-prices has the lifecycle's
+        source, as_of = (entry.source, entry.as_of) if entry.source else (entry.lifecycle.source, entry.lifecycle.as_of)  # type: ignore[union-attr]
+        assert source.startswith("https://")
+        assert isinstance(as_of, dt.date)
     for entry in catalog:
         assert entry.source and isinstance(entry.as_of, dt.date), entry.id
 
@@ -158,9 +159,17 @@ def test_extensions_never_contradict_genai_prices(tmp_path: Path) -> None:
     _add_file(
         pricing,
         "zz-contra.yaml",
-        [{"id": "openai:gpt-4o", "kind": "llm", "input": 2.0, "source": "https://acme.example", "as_of": "2026-01-01"}],
+        [
+            {
+                "id": "openai:gpt-6-luna",
+                "kind": "llm",
+                "input": 2.0,
+                "source": "https://acme.example",
+                "as_of": "2026-01-01",
+            }
+        ],
     )
-    with pytest.raises(CatalogError, match=r"input 2.0 contradicts genai-prices \(2.5\)"):
+    with pytest.raises(CatalogError, match=r"input 2.0 contradicts genai-prices \(0.1\)"):
         Catalog(pricing)
 
 
@@ -176,7 +185,8 @@ def test_genai_prices_values(catalog: Catalog) -> None:
     gpt4o = catalog.get("openai:gpt-4o")
     assert (gpt4o.kind, gpt4o.input, gpt4o.cached_input, gpt4o.output) == ("llm", 2.5, 1.25, 10.0)
     assert gpt4o.batch_discount == 0.5
-    assert gpt4o.origin == "genai-prices" and gpt4o.as_of == dt.date(2026, 11, 23)
+    # its prices are genai-prices', dated by the pin; pricing/lifecycle.yaml adds only its lifecycle
+    assert gpt4o.origin == "genai-prices+pricing/lifecycle.yaml" and gpt4o.as_of == dt.date(2026, 11, 23)
     assert gpt4o.source == "https://developers.openai.com/api/docs/pricing"
     assert catalog.get("openai:text-embedding-3-small").kind == "embedding"
     assert catalog.get("openai:text-embedding-3-small").input == 0.02
@@ -199,11 +209,14 @@ def test_yaml_values(catalog: Catalog) -> None:
     assert (nano.input, nano.cached_input, nano.output, nano.training) == (0.2, 0.05, 0.8, 1.5)
     assert nano.origin == "pricing/openai.yaml"
     gpu = catalog.get("lambda:h100-80gb")
-    assert (gpu.kind, gpu.gpu_hour_usd, gpu.input) == ("gpu", 3.78, None)
+    assert (gpu.kind, gpu.gpu_hour_usd, gpu.input) == ("gpu", 4.29, None)  # lambda.ai/pricing, 2026-09
     assert gpu.serving_tokens_per_second and gpu.training_tokens_per_second
     assert catalog.get("pinecone:standard").monthly_usd == 50
     assert catalog.get("cohere:rerank-v3.5").usd_per_1k_requests == 2.0
+    assert catalog.get("cohere:rerank-v3.5").deprecated
+    assert catalog.get("cohere:rerank-v4.0-pro").usd_per_1k_requests == 2.5
     assert catalog.get("fireworks:llama-v3p1-8b-instruct").batch_discount == 0.5
+    assert catalog.get("fireworks:llama-v3p1-8b-instruct-lora").deployments == ("dedicated",)  # no serverless LoRA
 
 
 def test_the_reference_date_decides_dated_prices(tmp_path: Path) -> None:
@@ -263,7 +276,7 @@ def test_default_scenario_resolves_to_a_full_sheet(catalog: Catalog) -> None:
     assert sheet.reranker is None
     assert (sheet.fine_tuning.id, sheet.fine_tuning.training) == ("openai:ft:gpt-4o-mini", 3.0)
     assert (sheet.fine_tuning.input, sheet.fine_tuning.cached_input) == (0.3, 0.15)
-    assert sheet.gpu is not None and sheet.gpu.gpu_hour_usd == 3.78
+    assert sheet.gpu is not None and sheet.gpu.gpu_hour_usd == 4.29
 
 
 def test_dedicated_scenario(catalog: Catalog) -> None:
@@ -279,14 +292,29 @@ def test_dedicated_scenario(catalog: Catalog) -> None:
 def test_serverless_scenario_with_reranker(catalog: Catalog) -> None:
     scenario = Scenario.model_validate(
         {
-            "fine_tuning": {"deployment": "serverless", "model": "fireworks:llama-v3p1-8b-instruct-lora"},
-            "rag": {"reranker": "cohere:rerank-v3.5", "vector_db": "qdrant:standard-small"},
+            "fine_tuning": {"deployment": "serverless", "model": "together:meta-llama-3.1-8b-instruct-lora"},
+            "rag": {"reranker": "cohere:rerank-v4.0-fast", "vector_db": "qdrant:standard-small"},
         }
     )
     sheet = catalog.price_sheet(scenario)
-    assert (sheet.fine_tuning.input, sheet.fine_tuning.output, sheet.fine_tuning.training) == (0.2, 0.2, 0.5)
-    assert sheet.fine_tuning.cached_input == 0.2  # falls back to input
+    assert (sheet.fine_tuning.input, sheet.fine_tuning.output, sheet.fine_tuning.training) == (0.18, 0.18, 0.48)
+    assert sheet.fine_tuning.cached_input == 0.18  # falls back to input
     assert sheet.reranker is not None and sheet.reranker.usd_per_1k_requests == 2.0
+
+
+def test_a_lora_fireworks_no_longer_serves_serverless_is_refused_at_its_field(catalog: Catalog) -> None:
+    scenario = Scenario.model_validate(
+        {"fine_tuning": {"deployment": "serverless", "model": "fireworks:llama-v3p1-8b-instruct-lora"}}
+    )
+    with pytest.raises(CatalogError) as info:
+        catalog.price_sheet(scenario)
+    assert info.value.errors == [
+        {
+            "loc": ("fine_tuning", "model"),
+            "msg": "'fireworks:llama-v3p1-8b-instruct-lora' does not support deployment 'serverless' "
+            "(supports: dedicated)",
+        }
+    ]
 
 
 def test_rag_disabled_skips_its_ids(catalog: Catalog) -> None:
