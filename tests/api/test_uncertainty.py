@@ -4,6 +4,7 @@ against the JSON numbers, to the cent."""
 
 from __future__ import annotations
 
+import copy
 import csv
 import io
 from collections.abc import Iterator
@@ -35,7 +36,8 @@ RANGES = {
 def moderation(**changes: Any) -> dict[str, Any]:
     """The content-moderation preset with three ranges and 2,000 draws seeded 7 (fast, and not the defaults)."""
     document = presets()["content-moderation"].scenario.model_dump(mode="json")
-    return {**document, "ranges": RANGES, "uncertainty": {"draws": 2_000, "seed": 7}, **changes}
+    ranges = copy.deepcopy(RANGES)  # a test may edit its copy (the sweep drops one); never the module's
+    return {**document, "ranges": ranges, "uncertainty": {"draws": 2_000, "seed": 7}, **changes}
 
 
 @pytest.fixture(scope="module")
