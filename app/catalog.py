@@ -25,7 +25,7 @@ import hashlib
 import json
 import math
 from collections import Counter
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from decimal import Decimal
 from importlib import metadata
 from pathlib import Path
@@ -37,12 +37,13 @@ from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError,
 from app.engine.prices import (
     EmbeddingPrices,
     GpuPrices,
+    Lifecycle,
     PriceSheet,
     RerankPrices,
     TokenPrices,
     VectorDbPrices,
 )
-from app.engine.scenario import Deployment, Scenario
+from app.engine.scenario import Deployment, Scenario, month_start
 
 PRICING_DIR = Path(__file__).resolve().parent.parent / "pricing"
 """The repository's price data (the default of `Catalog`)."""
@@ -128,53 +129,6 @@ class GenaiPricesPin(_Strict):
     """Date at which dated and conditional prices are resolved (the catalog's as_of)."""
     source: Url
     """Where the package and its data are published."""
-
-
-class Lifecycle(_Strict):
-    """What the vendor has announced about an entry's life (docs/prices.md, "Model lifecycles").
-
-    A model is served up to the day before `shutdown_on`; a fine-tuning service takes no new job from
-    `training_ends_on`. Each date is the vendor's, read on `as_of` at `source`.
-    """
-
-    deprecated_on: dt.date | None = None
-    """The day the vendor announced the deprecation."""
-    shutdown_on: dt.date | None = None
-    """No request is served from this day on (a fine-tune dies with its base model)."""
-    training_ends_on: dt.date | None = None
-    """No new fine-tuning job is accepted from this day on (fine_tune)."""
-    successor: EntryId | None = None
-    """The catalog id of the vendor's recommended replacement. Empty: none that this catalog can price
-    (for a fine-tune: no base that can still be tuned there)."""
-    source: Url
-    """The vendor's page the dates come from (its deprecations page)."""
-    as_of: dt.date
-    """The day the source was read."""
-    note: str | None = None
-    """Where sources disagree, or what the vendor left unsaid."""
-
-    @model_validator(mode="after")
-    def _dates_in_order(self) -> Lifecycle:
-        if self.deprecated_on is None and self.shutdown_on is None and self.training_ends_on is None:
-            raise ValueError("a lifecycle needs at least one of deprecated_on, shutdown_on, training_ends_on")
-        if self.deprecated_on and self.shutdown_on and self.deprecated_on > self.shutdown_on:
-            raise ValueError(f"deprecated_on {self.deprecated_on} is after shutdown_on {self.shutdown_on}")
-        if self.training_ends_on and self.shutdown_on and self.training_ends_on > self.shutdown_on:
-            raise ValueError(f"training_ends_on {self.training_ends_on} is after shutdown_on {self.shutdown_on}")
-        return self
-
-    def sentence(self, name: Callable[[str], str] = str) -> str:
-        """Plain words for pages: "shuts down 2027-01-14; successor gpt-6.1-sol"."""
-        parts = []
-        if self.shutdown_on:
-            parts.append(f"shuts down {self.shutdown_on.isoformat()}")
-        if self.training_ends_on:
-            parts.append(f"no new fine-tuning jobs from {self.training_ends_on.isoformat()}")
-        if self.deprecated_on and not parts:
-            parts.append(f"deprecated {self.deprecated_on.isoformat()}")
-        if self.successor:
-            parts.append(f"successor {name(self.successor)}")
-        return "; ".join(parts)
 
 
 class PricingEntry(_Strict):
@@ -604,57 +558,151 @@ class Catalog:
                 errors.append(_err(loc, f"{entry.id!r} has no {' or '.join(missing)} price in the catalog"))
             return not missing
 
-        def tokens(entry: CatalogEntry, training: float | None = None, zero: bool = False) -> TokenPrices:
+        start = scenario.start_month
+        first_day = month_start(start, 1)
+        after_horizon = month_start(start, scenario.horizon_months + 1)
+
+        def alive(loc: tuple[str, str], entry: CatalogEntry) -> bool:
+            """A model already shut down (a tune: or taking no training job) at the start is refused."""
+            life = entry.lifecycle
+            if life is None:
+                return True
+            successor = f"; its successor is {life.successor}" if life.successor else ""
+            if life.shutdown_on is not None and life.shutdown_on <= first_day:
+                msg = f"{entry.id!r} shut down on {life.shutdown_on}, before {start} (start_month){successor}"
+            elif entry.kind == "fine_tune" and life.training_ends_on is not None and life.training_ends_on <= first_day:
+                msg = (
+                    f"{entry.id!r} takes no new fine-tuning job since {life.training_ends_on}, before {start} "
+                    f"(start_month): choose a tune whose provider still trains"
+                )
+            else:
+                return True
+            errors.append(_err(loc, msg))
+            return False
+
+        def ends_inside(entry: CatalogEntry) -> bool:
+            """The entry is retired (or, a tune, stops training) before the horizon is over."""
+            life = entry.lifecycle
+            dates = (life.shutdown_on, life.training_ends_on if entry.kind == "fine_tune" else None) if life else ()
+            return any(d is not None and d < after_horizon for d in dates)
+
+        def successor_of(
+            loc: tuple[str, str], entry: CatalogEntry, kind: str, move_to: str | None = None
+        ) -> CatalogEntry | None:
+            """The entry that takes over when `entry` ends inside the horizon, if any."""
+            if not ends_inside(entry):
+                return None
+            target = move_to or (entry.lifecycle.successor if entry.lifecycle else None)
+            return resolve(loc, target, kind) if target else None
+
+        def tokens(
+            entry: CatalogEntry,
+            training: float | None = None,
+            zero: bool = False,
+            deployment: Deployment | None = None,
+            successor: TokenPrices | None = None,
+        ) -> TokenPrices:
             inp = entry.input if entry.input is not None else 0.0 if zero else None
             return TokenPrices(
                 id=entry.id,
                 source=entry.source,
                 as_of=entry.as_of,
                 note=entry.note,
+                lifecycle=entry.lifecycle,
                 input=inp,
                 cached_input=entry.cached_input if entry.cached_input is not None else inp,
                 output=entry.output if entry.output is not None else 0.0 if zero else None,
                 batch_discount=entry.batch_discount or 0.0,
                 training=training,
+                deployment=deployment,
+                successor=successor,
             )
 
-        def llm(loc: tuple[str, str], id: str) -> TokenPrices | None:
+        def llm(loc: tuple[str, str], id: str, depth: int = 0) -> TokenPrices | None:
             entry = resolve(loc, id, "llm")
-            return tokens(entry) if entry and need(loc, entry, ("input", "output")) else None
+            if entry is None or not need(loc, entry, ("input", "output")) or (depth == 0 and not alive(loc, entry)):
+                return None
+            nxt = successor_of(loc, entry, "llm")
+            return tokens(entry, successor=llm(loc, nxt.id, depth + 1) if nxt else None)
+
+        def embedding_prices(loc: tuple[str, str], id: str, depth: int = 0) -> EmbeddingPrices | None:
+            e = resolve(loc, id, "embedding")
+            if e is None or not need(loc, e, ("input",)) or (depth == 0 and not alive(loc, e)):
+                return None
+            nxt = successor_of(loc, e, "embedding")
+            return EmbeddingPrices(
+                id=e.id,
+                source=e.source,
+                as_of=e.as_of,
+                note=e.note,
+                lifecycle=e.lifecycle,
+                input=e.input,
+                successor=embedding_prices(loc, nxt.id, depth + 1) if nxt else None,
+            )
 
         prompting = llm(("prompting", "model"), scenario.prompting.model)
         rag = embedding = vector_db = reranker = None
         if scenario.rag.enabled:
             rag = llm(("rag", "model"), scenario.rag.model)
-            loc = ("rag", "embedding_model")
-            if (e := resolve(loc, scenario.rag.embedding_model, "embedding")) and need(loc, e, ("input",)):
-                embedding = EmbeddingPrices(id=e.id, source=e.source, as_of=e.as_of, note=e.note, input=e.input)
+            embedding = embedding_prices(("rag", "embedding_model"), scenario.rag.embedding_model)
             if e := resolve(("rag", "vector_db"), scenario.rag.vector_db, "vector_db"):
                 vector_db = VectorDbPrices(
-                    id=e.id, source=e.source, as_of=e.as_of, note=e.note, monthly_usd=e.monthly_usd
+                    id=e.id,
+                    source=e.source,
+                    as_of=e.as_of,
+                    note=e.note,
+                    lifecycle=e.lifecycle,
+                    monthly_usd=e.monthly_usd,
                 )
             if scenario.rag.reranker is not None and (
                 e := resolve(("rag", "reranker"), scenario.rag.reranker, "reranker")
             ):
                 reranker = RerankPrices(
-                    id=e.id, source=e.source, as_of=e.as_of, note=e.note, usd_per_1k_requests=e.usd_per_1k_requests
+                    id=e.id,
+                    source=e.source,
+                    as_of=e.as_of,
+                    note=e.note,
+                    lifecycle=e.lifecycle,
+                    usd_per_1k_requests=e.usd_per_1k_requests,
                 )
 
         ft = scenario.fine_tuning
+        run_given = ft.cost_per_run_usd is not None or ft.prices.training is not None
+
+        def tune(loc: tuple[str, str], tuned: CatalogEntry, deployment: Deployment, depth: int) -> TokenPrices | None:
+            """The tune's prices on `deployment`, and those of where it moves (scenario or catalog)."""
+            supported = tuned.deployments or ()
+            if deployment not in supported:
+                if depth == 0:
+                    msg = f"{tuned.id!r} does not support deployment {deployment!r} (supports: {', '.join(supported)})"
+                    errors.append(_err(loc, msg))
+                    return None
+                deployment = supported[0]  # a move keeps the deployment where it can, else the target's first
+            if depth == 0 and not alive(loc, tuned):
+                return None
+            if deployment != "dedicated" and not need(
+                loc, tuned, ("input", "output") if run_given and depth == 0 else ("input", "output", "training")
+            ):
+                return None
+            move_loc = ("fine_tuning", "move_to") if depth == 0 and ft.move_to else loc
+            nxt = successor_of(move_loc, tuned, "fine_tune", ft.move_to if depth == 0 else None)
+            if nxt is not None and depth == 0 and ft.move_to and not alive(move_loc, nxt):
+                nxt = None
+            after = tune(move_loc, nxt, deployment, depth + 1) if nxt is not None and nxt.id != tuned.id else None
+            return tokens(
+                tuned,
+                tuned.training,
+                zero=deployment == "dedicated",
+                deployment=deployment if depth else None,
+                successor=after,
+            )
+
         fine_tuning = None
         loc = ("fine_tuning", "model")
         if tuned := resolve(loc, ft.model, "fine_tune"):
-            supported = tuned.deployments or ()
-            if ft.deployment not in supported:
-                msg = f"{tuned.id!r} does not support deployment {ft.deployment!r} (supports: {', '.join(supported)})"
-                errors.append(_err(loc, msg))
-            elif ft.deployment == "dedicated":
-                fine_tuning = tokens(tuned, tuned.training, zero=True)
-            else:
-                given = ft.cost_per_run_usd is not None or ft.prices.training is not None
-                fields = ("input", "output") if given else ("input", "output", "training")
-                if need(loc, tuned, fields):
-                    fine_tuning = tokens(tuned, tuned.training)
+            fine_tuning = tune(loc, tuned, ft.deployment, 0)
+        if ft.move_to is not None:
+            resolve(("fine_tuning", "move_to"), ft.move_to, "fine_tune")  # a wrong id is an error even if unused
         gpu = None
         if g := resolve(("fine_tuning", "gpu"), ft.gpu, "gpu"):
             gpu = GpuPrices(
@@ -662,11 +710,11 @@ class Catalog:
                 source=g.source,
                 as_of=g.as_of,
                 note=g.note,
+                lifecycle=g.lifecycle,
                 gpu_hour_usd=g.gpu_hour_usd,
                 serving_tokens_per_second=g.serving_tokens_per_second,
                 training_tokens_per_second=g.training_tokens_per_second,
             )
-
         if errors or prompting is None or fine_tuning is None:
             n = len(errors)
             raise CatalogError(f"{n} catalog error{'s' if n != 1 else ''} in the scenario", errors)

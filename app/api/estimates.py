@@ -140,6 +140,7 @@ class StrategySummary(BaseModel):
     cost_per_1k_requests_usd: float | None
     request_usd: float
     compute_only_usd: float | None = None
+    not_maintainable_from_month: int | None = None
 
 
 class EstimateSummary(Estimate):

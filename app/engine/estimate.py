@@ -15,10 +15,19 @@ from typing import Any, Literal
 import numpy as np
 from pydantic import BaseModel, ConfigDict, Field
 
-from .inputs import Inputs, build_inputs
+from .inputs import Inputs, build_inputs, slot_chain
 from .kernel import CATEGORIES, COMPUTE_ONLY, Costs, compute
 from .prices import PriceSheet
-from .scenario import MIN_LABELED_EXAMPLES, STRATEGIES, STRATEGY_LABELS, TCO_RULE, Scenario, Strategy
+from .scenario import (
+    MIN_LABELED_EXAMPLES,
+    STRATEGIES,
+    STRATEGY_LABELS,
+    TCO_RULE,
+    Scenario,
+    Strategy,
+    month_of,
+    period,
+)
 from .uncertainty import RangeError, triangles, uncertainty_document
 from .verdict import FINE_TUNING, GATE_NAMES, Verdicts, break_even_volume, decide, totals_at
 
@@ -43,6 +52,8 @@ class CategoryCosts(_Out):
 class MonthCost(_Out):
     month: int
     """1 = the first month of production traffic."""
+    period: str
+    """Its calendar month, "YYYY-MM" (month 1 is the scenario's `start_month`)."""
     total_usd: float
     categories: CategoryCosts
 
@@ -59,6 +70,30 @@ class StrategyEstimate(_Out):
     """Token cost of one request on this strategy's own route (0 on dedicated GPUs, paid by the hour)."""
     compute_only_usd: float | None = None
     """Fine-tuning only: training runs, inference and hosting, the naive estimate (002: TCO is 3-5x it)."""
+    not_maintainable_from_month: int | None = None
+    """Fine-tuning only: the month from which the tune cannot be kept up (its provider stops serving it
+    or takes no new training job, and nothing names where it moves); its traffic then goes back to
+    prompting. Empty: it can be kept up over the whole horizon."""
+
+
+class LifecycleEvent(_Out):
+    """A vendor's announced end of a model, inside the horizon, and what the estimate did about it."""
+
+    month: int
+    period: str
+    """The calendar month of `month`, "YYYY-MM"."""
+    strategy: Strategy
+    model: str
+    """The catalog id of the model that ends."""
+    event: Literal["migration", "not_maintainable"]
+    """migration: the successor serves from this month, and the move is costed; not_maintainable: the
+    tune cannot be kept up from this month (no successor that can still be tuned)."""
+    successor: str | None
+    """The catalog id that takes over; empty when none is named (a replacement at the same prices)."""
+    cost_usd: float
+    """What the move costs in this month: a re-validation, a re-embedding of the corpus, or a full
+    training cycle (0 in month 1: the successor serves from the start)."""
+    note: str
 
 
 class Gate(_Out):
@@ -176,6 +211,8 @@ class UncertaintyEstimate(_Out):
 
 class Estimate(_Out):
     scenario_name: str
+    start_month: str
+    """The calendar month of month 1, "YYYY-MM"."""
     horizon_months: int
     currency: str = "USD"
     monthly_requests: list[float]
@@ -183,6 +220,8 @@ class Estimate(_Out):
     strategies: dict[Strategy, StrategyEstimate]
     """A strategy that is not an option (rag disabled) is absent."""
     verdict: Verdict
+    lifecycle_events: list[LifecycleEvent]
+    """Announced shutdowns and ends of training inside the horizon, in month order."""
     prices_used: dict[str, PriceUsed]
     catalog_version: str
     uncertainty: UncertaintyEstimate | None = None
@@ -303,17 +342,140 @@ def _strategy_doc(total: float, served: float, request_usd: float) -> dict[str, 
     }
 
 
-def _monthly(series: np.ndarray) -> dict[str, Any]:
+def _monthly(series: np.ndarray, start_month: str) -> dict[str, Any]:
     """`monthly` and `cumulative_usd` of a (months, 8) series."""
     monthly_totals = series.sum(axis=1)
     rounded = np.round(series, 2).tolist()
     return {
         "monthly": [
-            {"month": m + 1, "total_usd": t, "categories": dict(zip(CATEGORIES, row, strict=True))}
+            {
+                "month": m + 1,
+                "period": period(start_month, m + 1),
+                "total_usd": t,
+                "categories": dict(zip(CATEGORIES, row, strict=True)),
+            }
             for m, (t, row) in enumerate(zip(_cents(monthly_totals), rounded, strict=True))
         ],
         "cumulative_usd": _cents(np.cumsum(monthly_totals)),
     }
+
+
+_SLOT_STRATEGY: dict[str, Strategy] = {
+    "prompting": "prompting",
+    "rag": "rag",
+    "embedding": "rag",
+    "fine_tuning": "fine_tuning",
+}
+
+
+def _at(a: np.ndarray, i: int) -> float:
+    """Row i of an (N,) or (N, 1) array that may be a single broadcast row."""
+    flat = np.asarray(a).reshape(-1)
+    return float(flat[i if flat.size > 1 else 0])
+
+
+def _short(id: str) -> str:
+    """A catalog id without its provider, as people say it: openai:gpt-4o -> gpt-4o."""
+    return id.partition(":")[2] or id
+
+
+def _tune_stop_reason(model: Any, month: int, start_month: str) -> str:
+    """Why a tune cannot go on in `month`: its shutdown, or a training cycle after training ends."""
+    life = model.lifecycle
+    if life is not None and life.shutdown_on is not None and max(1, month_of(start_month, life.shutdown_on)) == month:
+        return f"{_short(model.id)} shuts down on {life.shutdown_on.isoformat()}"
+    ends = life.training_ends_on.isoformat() if life is not None and life.training_ends_on else "?"
+    return (
+        f"{_short(model.id)} takes no new fine-tuning job from {ends}, and a training cycle falls "
+        f"in month {month} ({period(start_month, month)})"
+    )
+
+
+def _events(i: int, scenario: Scenario, sheet: PriceSheet, costs: Costs) -> list[dict[str, Any]]:
+    """The lifecycle events of row i inside its horizon, in month order (docs/cost-model.md, Lifecycle)."""
+    start, horizon = scenario.start_month, scenario.horizon_months
+    out: list[dict[str, Any]] = []
+    for slot, segments in costs.lifecycle.items():
+        strategy = _SLOT_STRATEGY[slot]
+        if strategy == "rag" and not scenario.rag.enabled:
+            continue
+        models = slot_chain(sheet, slot)
+        for k, first_month in enumerate(segments.starts[1:], 1):
+            at = _at(first_month, i)
+            if not at <= horizon:
+                continue
+            month = int(at)
+            before = models[k - 1]
+            after = models[k] if k < len(models) else None
+            cost = round(_at(costs.migration_usd[slot][k - 1], i), 2)
+            life = before.lifecycle
+            if slot == "fine_tuning":
+                reason = _tune_stop_reason(before, month, start)
+                moved_by = (
+                    "fine_tuning.move_to" if k == 1 and scenario.fine_tuning.move_to else "the catalog's successor"
+                )
+                how = f"{getattr(after, 'deployment', None)}, {moved_by}" if after is not None else moved_by
+                what = f"the tune moves to {_short(after.id) if after else '?'} ({how}) with a full training cycle"
+            else:
+                when = life.shutdown_on.isoformat() if life and life.shutdown_on else "?"
+                reason = f"{_short(before.id)} shuts down on {when}"
+                target = _short(after.id) if after is not None else "a replacement at the same prices (none named)"
+                if slot == "embedding":
+                    tokens = f"{scenario.rag.corpus_tokens:,.0f} tokens"
+                    what = f"costed as a move to {target}: the corpus re-embedded ({tokens})"
+                else:
+                    weeks = (scenario.prompting if slot == "prompting" else scenario.rag).revalidation_weeks
+                    what = f"costed as a move to {target}, {weeks:g} week{'s' if weeks != 1 else ''} of re-validation"
+            if month == 1:
+                serves = _short(after.id) if after else "its replacement"
+                note = (
+                    f"{reason}, during month 1 ({period(start, 1)}): {serves} serves from the start, at no extra cost."
+                )
+            else:
+                note = f"{reason} (month {month}, {period(start, month)}): {what} ({cost:,.2f} USD)."
+            out.append(
+                {
+                    "month": month,
+                    "period": period(start, month),
+                    "strategy": strategy,
+                    "model": before.id,
+                    "event": "migration",
+                    "successor": after.id if after is not None else None,
+                    "cost_usd": cost,
+                    "note": note,
+                }
+            )
+    end = _not_maintainable_month(costs, i, horizon)
+    if end is not None:
+        models = slot_chain(sheet, "fine_tuning")
+        last = models[len(costs.lifecycle["fine_tuning"].starts) - 1]
+        for model, first_month in zip(models, costs.lifecycle["fine_tuning"].starts, strict=False):
+            if _at(first_month, i) <= end:
+                last = model
+        out.append(
+            {
+                "month": end,
+                "period": period(start, end),
+                "strategy": "fine_tuning",
+                "model": last.id,
+                "event": "not_maintainable",
+                "successor": None,
+                "cost_usd": 0.0,
+                "note": (
+                    f"{_tune_stop_reason(last, end, start)}, and no base that can still be tuned is named: "
+                    f"fine-tuning cannot be kept up from month {end} ({period(start, end)}); its traffic goes "
+                    "back to prompting. Name where the tune moves (fine_tuning.move_to) to cost a move instead."
+                ),
+            }
+        )
+    return sorted(out, key=lambda e: (e["month"], STRATEGIES.index(e["strategy"])))
+
+
+def _not_maintainable_month(costs: Costs, i: int, horizon: int) -> int | None:
+    if costs.not_maintainable_from is None:
+        return None
+    end = _at(costs.not_maintainable_from, i)
+    return int(end) if end <= horizon else None
 
 
 def _prices_used(scenario: Scenario, sheet: PriceSheet) -> dict[str, dict[str, Any]]:
@@ -459,13 +621,22 @@ def _gate5_reason(
     return text
 
 
-def _summary(v: Verdicts, i: int, gates: list[dict[str, Any]]) -> str:
+def _summary(v: Verdicts, i: int, gates: list[dict[str, Any]], stop: int | None, start_month: str) -> str:
     recommendation = STRATEGIES[int(v.recommendation[i])]
     if v.recommendation[i] == FINE_TUNING:
         return "Fine-tune: it passes all six gates."
     failed = [str(g["id"]) for g in gates if not g["passed"]]
+    kept_up = (
+        f"cannot be kept up from month {stop} ({period(start_month, stop)}): its provider stops serving it or "
+        "training it, and no successor is named"
+        if stop is not None
+        else ""
+    )
+    if not failed:
+        return f"Recommendation: {STRATEGY_LABELS[recommendation]}. Fine-tuning passes the six gates but {kept_up}."
     which = "gate " + failed[0] if len(failed) == 1 else "gates " + ", ".join(failed)
-    return f"Recommendation: {STRATEGY_LABELS[recommendation]}. Fine-tuning fails {which}."
+    text = f"Recommendation: {STRATEGY_LABELS[recommendation]}. Fine-tuning fails {which}"
+    return f"{text}, and {kept_up}." if kept_up else f"{text}."
 
 
 def _document(
@@ -480,6 +651,7 @@ def _document(
     full: bool,
 ) -> dict[str, Any]:
     months = scenario.horizon_months
+    stop = _not_maintainable_month(costs, i, months)
     requests = costs.requests[i, :months] if full else costs.requests[i, :1]
     strategies: dict[str, dict[str, Any]] = {}
     for s in STRATEGIES:
@@ -487,15 +659,17 @@ def _document(
             continue
         doc = _strategy_doc(sums.totals[s][i], sums.served[i], float(costs.per_request[s][i]))
         if full:
-            doc |= _monthly(costs.categories(s, i, months))
+            doc |= _monthly(costs.categories(s, i, months), scenario.start_month)
         if s == "fine_tuning":
             doc["compute_only_usd"] = round(sums.compute_only[i], 2)
+            doc["not_maintainable_from_month"] = stop
         strategies[s] = doc
     totals: dict[str, float] = {s: sums.totals[s][i] for s in STRATEGIES}
     gates = _gate_reasons(scenario, v, i, totals, volume)
     ratio = float(v.ratio[i])
     return {
         "scenario_name": scenario.name,
+        "start_month": scenario.start_month,
         "horizon_months": months,
         "monthly_requests": _cents(requests),
         "strategies": strategies,
@@ -508,8 +682,9 @@ def _document(
             "half_cost_month": int(v.half_cost_month[i]) or None,  # type: ignore[index]
             "break_even_requests_per_month": None if math.isnan(volume) else round(float(volume), 0),
             "latency_rules_out_apis": bool(v.apis_ruled_out[i]),
-            "summary": _summary(v, i, gates),
+            "summary": _summary(v, i, gates, stop, scenario.start_month),
         },
+        "lifecycle_events": _events(i, scenario, sheet, costs),
         "prices_used": _prices_used(scenario, sheet),
         "catalog_version": sheet.catalog_version,
     }

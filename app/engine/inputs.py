@@ -19,8 +19,8 @@ from typing import Any, Literal, get_args, get_origin
 import numpy as np
 from pydantic import BaseModel
 
-from .prices import PriceSheet
-from .scenario import Scenario
+from .prices import EmbeddingPrices, PriceSheet, TokenPrices, chain
+from .scenario import Scenario, month_of
 
 Inputs = dict[str, np.ndarray]
 
@@ -136,21 +136,102 @@ def _check(scenario: Scenario, row: dict[str, float]) -> None:
                 raise MissingPrice(f"{path}: no price for {ft.gpu}")
 
 
+LIFECYCLE_SLOTS = ("prompting", "rag", "embedding", "fine_tuning")
+"""The models that can be retired inside the horizon: prompting's, RAG's generator and embedding
+model, and the tune (docs/cost-model.md, Lifecycle)."""
+_SUCCESSOR_PRICES: Mapping[str, tuple[str, ...]] = {
+    "prompting": ("input", "cached_input", "output", "batch_discount"),
+    "rag": ("input", "cached_input", "output", "batch_discount"),
+    "embedding": ("input",),
+    "fine_tuning": ("input", "cached_input", "output", "batch_discount", "training", "dedicated"),
+}
+
+
+def lifecycle_key(slot: str, k: int, name: str) -> str:
+    """The kernel input of model `k` of a slot's chain (0: the scenario's own model)."""
+    return f"lifecycle.{slot}.{k}.{name}"
+
+
+def _lifecycle_fill(key: str) -> float:
+    """What a row without model k of a chain holds: no shutdown, no training end, not present."""
+    return math.inf if key.endswith("_month") else 0.0
+
+
+def slot_chain(sheet: PriceSheet, slot: str) -> list[TokenPrices | EmbeddingPrices]:
+    """The chain of models of a slot in a sheet: the scenario's own, then its successors."""
+    item = {"prompting": sheet.prompting, "rag": sheet.rag, "embedding": sheet.embedding}.get(slot, sheet.fine_tuning)
+    return chain(item)
+
+
+def _with_lifecycle(scenario: Scenario, sheet: PriceSheet, row: dict[str, float]) -> None:
+    """The months in which each model of a chain shuts down or stops taking training jobs, counted
+    from the scenario's start month, and the prices of each successor. Nothing for a chain of one
+    model with nothing announced: the kernel's plain path."""
+    start = scenario.start_month
+    for slot in LIFECYCLE_SLOTS:
+        if slot in ("rag", "embedding") and not scenario.rag.enabled:
+            continue
+        models = slot_chain(sheet, slot)
+        if not any(m.lifecycle for m in models):
+            continue
+        for k, model in enumerate(models):
+            life = model.lifecycle
+            shutdown = life.shutdown_on if life else None
+            row[lifecycle_key(slot, k, "shutdown_month")] = (
+                math.inf if shutdown is None else float(max(1, month_of(start, shutdown)))
+            )
+            if slot == "fine_tuning":
+                ends = life.training_ends_on if life else None
+                row[lifecycle_key(slot, k, "training_end_month")] = (
+                    math.inf if ends is None else float(max(1, month_of(start, ends)))
+                )
+            if k == 0:
+                continue
+            row[lifecycle_key(slot, k, "present")] = 1.0
+            for name in _SUCCESSOR_PRICES[slot]:
+                if name == "dedicated":
+                    value: float | None = 1.0 if getattr(model, "deployment", None) == "dedicated" else 0.0
+                else:
+                    value = getattr(model, name)
+                if name == "cached_input" and value is None:
+                    value = model.input
+                row[lifecycle_key(slot, k, name)] = 0.0 if value is None else float(value)
+        last = len(models) - 1
+        if slot != "fine_tuning" and row[lifecycle_key(slot, last, "shutdown_month")] <= scenario.horizon_months:
+            # retired with no successor named: a replacement at the same prices, re-validated
+            prefix = "rag.embedding_prices." if slot == "embedding" else f"{slot}.prices."
+            row[lifecycle_key(slot, last + 1, "shutdown_month")] = math.inf
+            row[lifecycle_key(slot, last + 1, "present")] = 1.0
+            for name in _SUCCESSOR_PRICES[slot]:
+                before = lifecycle_key(slot, last, name) if last else f"{prefix}{name}"
+                row[lifecycle_key(slot, last + 1, name)] = row[before]
+
+
 def scenario_row(scenario: Scenario, sheet: PriceSheet) -> dict[str, float]:
     """One scenario as a flat mapping of field path to number."""
     row: dict[str, float] = {}
     _flatten(scenario, "", row)
     _with_prices(scenario, sheet, row)
     _check(scenario, row)
+    _with_lifecycle(scenario, sheet, row)
     return row
 
 
 def build_inputs(scenarios: Sequence[Scenario], sheets: Sequence[PriceSheet]) -> Inputs:
-    """Arrays of shape (N,), one row per scenario."""
+    """Arrays of shape (N,), one row per scenario.
+
+    Rows share the scenario's keys; lifecycle keys exist only where some row has a lifecycle, and a
+    row without one holds "never" there.
+    """
     if len(scenarios) != len(sheets):
         raise ValueError("one price sheet per scenario")
     rows = [scenario_row(s, p) for s, p in zip(scenarios, sheets, strict=True)]
-    return {key: np.array([row[key] for row in rows], dtype=np.float64) for key in rows[0]}
+    keys = dict.fromkeys(k for row in rows for k in row if k.startswith("lifecycle."))
+    out = {key: np.array([row[key] for row in rows], dtype=np.float64) for key in rows[0] if key not in keys}
+    for key in keys:
+        fill = _lifecycle_fill(key)
+        out[key] = np.array([row.get(key, fill) for row in rows], dtype=np.float64)
+    return out
 
 
 def repeat_inputs(inputs: Inputs, times: int) -> Inputs:

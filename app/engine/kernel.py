@@ -8,11 +8,11 @@ reader. Money stays float64 here; rounding to cents happens at the edges.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
-from .inputs import Inputs
+from .inputs import Inputs, lifecycle_key
 from .scenario import MONTH_HOURS, MONTH_WEEKS
 
 CATEGORIES = (
@@ -58,7 +58,15 @@ class Costs:
     rag_enabled: np.ndarray
     """(N,) bool."""
     per_request: dict[str, np.ndarray]
-    """strategy -> (N,) USD per request on its own route (0 for dedicated GPUs)."""
+    """strategy -> (N,) USD per request on its own route in month 1 (0 for dedicated GPUs)."""
+    lifecycle: dict[str, Segments] = field(default_factory=dict)
+    """slot (prompting, rag, embedding, fine_tuning) -> which model serves when, for slots whose
+    models have an announced end; absent: one model for the whole horizon."""
+    migration_usd: dict[str, list[np.ndarray]] = field(default_factory=dict)
+    """slot -> (N,) cost of the move into model k, for k = 1, 2, ... (0 when the move is in month 1)."""
+    not_maintainable_from: np.ndarray | None = None
+    """(N,) first month from which the tune cannot be kept up (its provider stops serving it or takes
+    no new training job, and nothing names where it moves); inf = never. None: nothing announced."""
 
     def totals(self, strategy: str) -> np.ndarray:
         """(N,) TCO over the horizon: the last cumulative month.
@@ -120,15 +128,129 @@ def request_cost(
     return usd * (1.0 - batch_share * batch_discount)
 
 
-def _every(months: np.ndarray, period: np.ndarray) -> np.ndarray:
-    """(N, months) 1.0 in months 1+k*period for k >= 1, else 0.0; period 0 means never.
+def _every(months: np.ndarray, period: np.ndarray, origin: np.ndarray | float = 1.0) -> np.ndarray:
+    """(N, months) 1.0 in months origin+k*period for k >= 1, else 0.0; period 0 means never.
 
     Periods are whole months (a drawn 3.4 counts as 3). An exact quotient test
     instead of np.mod, which is ten times slower on floats.
     """
     p = _col(np.rint(period))
-    quotient = (months - 1) / np.where(p > 0, p, np.inf)
+    with np.errstate(invalid="ignore"):  # an origin of inf (a model never reached) is never a month
+        quotient = (months - origin) / np.where(p > 0, p, np.inf)
     return ((quotient >= 1) & (quotient == np.floor(quotient))).astype(np.float64)
+
+
+def _next_on_cadence(t: np.ndarray, origin: np.ndarray | float, period: np.ndarray) -> np.ndarray:
+    """(N,) the first month origin+k*period (k >= 1) at or after month t; inf for period 0 or t inf."""
+    p = np.rint(period)
+    safe = np.where(p > 0, p, 1.0)
+    with np.errstate(invalid="ignore"):
+        k = np.maximum(1.0, np.ceil((t - origin) / safe))
+        month = origin + k * safe
+    return np.where((p > 0) & np.isfinite(t) & np.isfinite(month), month, np.inf)
+
+
+@dataclass(frozen=True)
+class Segments:
+    """Which model of a slot serves when: model k from month `starts[k]` (model 0 from month 1) until
+    the next one starts, or the tune's end. Months are floats, inf = never reached."""
+
+    starts: list[np.ndarray]
+    """(N, 1) first month of each model."""
+    known: list[np.ndarray]
+    """(N, 1) bool: the model's vendor has announced its shutdown (its generic cadence is off)."""
+
+    def pick(self, months: np.ndarray, values: list[np.ndarray]) -> np.ndarray:
+        """(N, months) the value of whichever model serves each month."""
+        out = _col(values[0])
+        for start, value in zip(self.starts[1:], values[1:], strict=True):
+            out = np.where(months >= start, _col(value), out)
+        return out
+
+    def cadence(self, months: np.ndarray, period: np.ndarray) -> np.ndarray:
+        """(N, months) 1.0 where a generic cadence (a model upgrade, a base-model deprecation) falls:
+        counted from each model's first month, only while a model with no announced end serves."""
+        out = np.zeros((1, months.shape[1]))
+        ends = [*self.starts[1:], np.inf]
+        for start, end, known in zip(self.starts, ends, self.known, strict=True):
+            serving = (months >= start) & (months < end) & ~known
+            out = out + _every(months, period, start) * serving
+        return out
+
+    def moves(self, months: np.ndarray) -> list[np.ndarray]:
+        """(N, months) 1.0 in the month model k (k >= 1) takes over, when that is after month 1: a
+        model retired during month 1 is replaced from the start, at no extra cost."""
+        return [((months == start) & (start > 1)).astype(np.float64) for start in self.starts[1:]]
+
+
+def _model_count(x: Inputs, slot: str) -> int:
+    """How many models the slot's chain has in this batch (0: nothing announced for any row)."""
+    k = 0
+    while lifecycle_key(slot, k, "shutdown_month") in x:
+        k += 1
+    return k
+
+
+def _retired(x: Inputs, slot: str) -> Segments | None:
+    """The segments of prompting's or RAG's model or of the embedding model: each successor takes
+    over in the month that contains its predecessor's shutdown."""
+    count = _model_count(x, slot)
+    if count == 0:
+        return None
+    starts = [np.ones((1, 1))]
+    known = []
+    for k in range(count):
+        shutdown = x[lifecycle_key(slot, k, "shutdown_month")]
+        known.append(np.isfinite(shutdown)[:, None])
+        if k + 1 < count:
+            present = x[lifecycle_key(slot, k + 1, "present")] > 0
+            starts.append(_col(np.where(present, np.maximum(shutdown, starts[-1][:, 0]), np.inf)))
+    return Segments(starts=starts, known=known)
+
+
+def _chain_prices(x: Inputs, slot: str, count: int, prefix: str, names: tuple[str, ...]) -> list[dict[str, np.ndarray]]:
+    """Per model of a chain, its prices by name: model 0's are the scenario's effective ones (under
+    `prefix`), each successor's the frozen catalog's (a negotiated rate is for the model it names)."""
+    out = [{name: x[f"{prefix}{name}"] for name in names}]
+    out.extend({name: x[lifecycle_key(slot, k, name)] for name in names} for k in range(1, count))
+    return out
+
+
+def _tune_segments(x: Inputs, n: int) -> tuple[Segments, np.ndarray] | None:
+    """The tune's segments and the month from which it cannot be kept up (inf = never).
+
+    Model k stops at the month containing its shutdown, or at its first training cycle (the cycle
+    that opens it, a retraining every `retrain_every_months` counted from month 1, a full redo every
+    `base_model_deprecation_months` while its end is not announced) that falls in or after the month
+    in which its provider stops taking training jobs. The next model of the chain (the scenario's
+    `move_to` or the catalog's successor) then takes over with a full cycle; where there is none, the
+    tune cannot be kept up from that month.
+    """
+    count = _model_count(x, "fine_tuning")
+    if count == 0:
+        return None
+    horizon = x["horizon_months"]
+    start = np.ones(n)
+    end = np.full(n, np.inf)
+    starts, known = [_col(start)], []
+    for k in range(count):
+        shutdown = x[lifecycle_key("fine_tuning", k, "shutdown_month")]
+        training_end = x[lifecycle_key("fine_tuning", k, "training_end_month")]
+        unannounced = ~np.isfinite(shutdown)
+        known.append(~unannounced[:, None])
+        retrain = _next_on_cadence(training_end, 1.0, x["fine_tuning.retrain_every_months"])
+        redo = np.where(
+            unannounced, _next_on_cadence(training_end, start, x["fine_tuning.base_model_deprecation_months"]), np.inf
+        )
+        blocked = np.where(training_end <= start, start, np.minimum(retrain, redo))
+        stop = np.maximum(np.minimum(shutdown, blocked), start)
+        reached = np.isfinite(start) & (stop <= horizon)
+        nxt = x[lifecycle_key("fine_tuning", k + 1, "present")] > 0 if k + 1 < count else np.zeros(n, dtype=bool)
+        end = np.where(reached & ~nxt & np.isinf(end), stop, end)
+        start = np.where(reached & nxt, stop, np.inf)
+        if k + 1 < count:
+            starts.append(_col(start))
+    return Segments(starts=starts, known=known), np.broadcast_to(end, (n,))
 
 
 def _pre_launch_share(months: np.ndarray, weeks_to_launch: np.ndarray) -> np.ndarray:
@@ -136,7 +258,13 @@ def _pre_launch_share(months: np.ndarray, weeks_to_launch: np.ndarray) -> np.nda
     return np.clip((_col(weeks_to_launch) - (months - 1) * MONTH_WEEKS) / MONTH_WEEKS, 0.0, 1.0)
 
 
-def _prompting_request(x: Inputs, section: str) -> np.ndarray:
+_TOKEN_NAMES = ("input", "cached_input", "output", "batch_discount")
+
+
+def _prompting_request(x: Inputs, section: str, prices: dict[str, np.ndarray] | None = None) -> np.ndarray:
+    """(N,) USD of one request on prompting's or RAG's route, at the given model's prices (default:
+    the scenario's own model)."""
+    p = prices or {name: x[f"{section}.prices.{name}"] for name in _TOKEN_NAMES}
     prefix = (
         x[f"{section}.system_prompt_tokens"] + x[f"{section}.few_shot_examples"] * x[f"{section}.tokens_per_example"]
     )
@@ -145,13 +273,36 @@ def _prompting_request(x: Inputs, section: str) -> np.ndarray:
         variable_tokens=x["workload.input_tokens"] + extra,
         prefix_tokens=prefix,
         output_tokens=x["workload.output_tokens"],
-        price_in=x[f"{section}.prices.input"],
-        price_cached=x[f"{section}.prices.cached_input"],
-        price_out=x[f"{section}.prices.output"],
+        price_in=p["input"],
+        price_cached=p["cached_input"],
+        price_out=p["output"],
         cache_hit_rate=x[f"{section}.cache_hit_rate"],
         batch_share=x[f"{section}.batch_share"],
-        batch_discount=x[f"{section}.prices.batch_discount"],
+        batch_discount=p["batch_discount"],
     )
+
+
+def _api_route(
+    x: Inputs, section: str, segments: Segments | None, months: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, list[np.ndarray]]:
+    """Prompting's or RAG's route: (N,) USD per request in month 1, (N, 1 or months) USD per request
+    in each month, and the models' segments' per-request prices."""
+    if segments is None:
+        request = _prompting_request(x, section)
+        return request, _col(request), [request]
+    chain = _chain_prices(x, section, len(segments.starts), f"{section}.prices.", _TOKEN_NAMES)
+    requests = [_prompting_request(x, section, prices) for prices in chain]
+    by_month = segments.pick(months, requests)
+    return by_month[:, 0], by_month, requests
+
+
+def _revalidations(x: Inputs, section: str, segments: Segments | None, months: np.ndarray) -> np.ndarray:
+    """(N, months) count of re-validations of prompting's or RAG's model: at the generic model-upgrade
+    cadence, and at each migration to a successor (the vendor's dates replace the cadence)."""
+    period = x[f"{section}.model_upgrade_months"]
+    if segments is None:
+        return _every(months, period)
+    return segments.cadence(months, period) + sum(segments.moves(months), np.zeros((1, 1)))
 
 
 def _monthly_total(categories: Series, in_horizon: np.ndarray) -> np.ndarray:
@@ -174,7 +325,9 @@ def compute(x: Inputs) -> Costs:
     """Monthly costs of prompting, RAG and fine-tuning for every row of `x`.
 
     Inputs of shape (1,) broadcast against (N,): a scenario with a few drawn
-    inputs needs no copies of the others.
+    inputs needs no copies of the others. Where a model's vendor has announced its end inside the
+    horizon (the `lifecycle.*` inputs), each strategy moves to the successor on the vendor's date
+    and pays for the move (docs/cost-model.md, Lifecycle); without them, one model serves throughout.
     """
     n = max(np.size(v) for v in x.values())
     horizon = x["horizon_months"]
@@ -190,6 +343,16 @@ def compute(x: Inputs) -> Costs:
     )
     week = x["team.engineer_week_usd"]
     hour = _col(week) / HOURS_PER_WEEK
+    lifecycle = {
+        slot: seg
+        for slot, seg in (
+            ("prompting", _retired(x, "prompting")),
+            ("rag", _retired(x, "rag")),
+            ("embedding", _retired(x, "embedding")),
+        )
+        if seg is not None
+    }
+    migration_usd: dict[str, list[np.ndarray]] = {}
 
     def once(amount: np.ndarray) -> np.ndarray:
         return _col(amount) * first
@@ -203,105 +366,178 @@ def compute(x: Inputs) -> Costs:
     evaluation = once(eval_usd)
 
     # --- prompting: the baseline, serving from month 1 ---
-    prompt_request = _prompting_request(x, "prompting")
+    prompting_segments = lifecycle.get("prompting")
+    prompt_request, prompt_by_month, _ = _api_route(x, "prompting", prompting_segments, months)
+    prompt_revalidation = x["prompting.revalidation_weeks"] * week
+    if prompting_segments is not None:
+        migration_usd["prompting"] = [_moved(start, prompt_revalidation) for start in prompting_segments.starts[1:]]
     prompting: Series = (
         once(x["prompting.prompt_weeks"] * week)
-        + _every(months, x["prompting.model_upgrade_months"]) * _col(x["prompting.revalidation_weeks"] * week),
+        + _revalidations(x, "prompting", prompting_segments, months) * _col(prompt_revalidation),
         None,
         evaluation,
         None,
-        volume * _col(prompt_request),
+        volume * prompt_by_month,
         None,
         None,
         _col(x["prompting.maintenance_hours"]) * hour,
     )
 
     # --- rag: retrieval + frontier model; prompting serves until it launches ---
-    rag_request = _prompting_request(x, "rag")
+    rag_segments = lifecycle.get("rag")
+    rag_request, rag_by_month, _ = _api_route(x, "rag", rag_segments, months)
+    rag_revalidation = x["rag.revalidation_weeks"] * week
+    if rag_segments is not None:
+        migration_usd["rag"] = [_moved(start, rag_revalidation) for start in rag_segments.starts[1:]]
     rag_pre = _pre_launch_share(months, x["rag.weeks_to_launch"])
     rag_served = volume * (1.0 - rag_pre)
-    embed_per_token = x["rag.embedding_prices.input"] / 1e6
-    corpus_usd = x["rag.corpus_tokens"] * embed_per_token
-    per_query = x["workload.input_tokens"] * embed_per_token + x["rag.rerank_usd_per_1k_requests"] / 1000.0
+    embedding_segments = lifecycle.get("embedding")
+    if embedding_segments is None:
+        embed_per_token = x["rag.embedding_prices.input"] / 1e6
+        corpus_usd = x["rag.corpus_tokens"] * embed_per_token
+        per_query = x["workload.input_tokens"] * embed_per_token + x["rag.rerank_usd_per_1k_requests"] / 1000.0
+        # corpus embedded in month 1, its churn re-embedded every later month, the plan fee, and per query
+        retrieval = (
+            once(corpus_usd)
+            + _col(corpus_usd * x["rag.corpus_churn_share"]) * later
+            + _col(x["rag.vector_db_monthly_usd"])
+            + rag_served * _col(per_query)
+        )
+    else:
+        # each embedding model's price while it serves; the whole corpus again at each move
+        embed_prices = [
+            p["input"] / 1e6
+            for p in _chain_prices(x, "embedding", len(embedding_segments.starts), "rag.embedding_prices.", ("input",))
+        ]
+        corpus = [x["rag.corpus_tokens"] * price for price in embed_prices]
+        migration_usd["embedding"] = [
+            _moved(start, c) for start, c in zip(embedding_segments.starts[1:], corpus[1:], strict=True)
+        ]
+        corpus_by_month = embedding_segments.pick(months, corpus)
+        per_token_by_month = embedding_segments.pick(months, embed_prices)
+        moves = embedding_segments.moves(months)
+        retrieval = (
+            corpus_by_month * first
+            + corpus_by_month * _col(x["rag.corpus_churn_share"]) * later
+            + sum((move * _col(c) for move, c in zip(moves, corpus[1:], strict=True)), np.zeros((1, 1)))
+            + _col(x["rag.vector_db_monthly_usd"])
+            + rag_served
+            * (
+                _col(x["workload.input_tokens"]) * per_token_by_month
+                + _col(x["rag.rerank_usd_per_1k_requests"] / 1000.0)
+            )
+        )
     rag: Series = (
-        once(x["rag.build_weeks"] * week)
-        + _every(months, x["rag.model_upgrade_months"]) * _col(x["rag.revalidation_weeks"] * week),
+        once(x["rag.build_weeks"] * week) + _revalidations(x, "rag", rag_segments, months) * _col(rag_revalidation),
         None,
         evaluation,
         None,
-        volume * rag_pre * _col(prompt_request) + rag_served * _col(rag_request),
+        volume * rag_pre * prompt_by_month + rag_served * rag_by_month,
         None,
-        # corpus embedded in month 1, its churn re-embedded every later month, the plan fee, and per query
-        once(corpus_usd)
-        + _col(corpus_usd * x["rag.corpus_churn_share"]) * later
-        + _col(x["rag.vector_db_monthly_usd"])
-        + rag_served * _col(per_query),
+        retrieval,
         _col(x["rag.maintenance_hours"]) * hour,
     )
 
     # --- fine_tuning: training cycles, then the tuned model; prompting serves until it launches ---
-    dedicated = x["fine_tuning.deployment"] == DEDICATED
     ft_prefix = x["fine_tuning.system_prompt_tokens"]
-    ft_request = np.where(
-        dedicated,
-        0.0,
-        request_cost(
-            variable_tokens=x["workload.input_tokens"],
-            prefix_tokens=ft_prefix,
-            output_tokens=x["workload.output_tokens"],
-            price_in=x["fine_tuning.prices.input"],
-            price_cached=x["fine_tuning.prices.cached_input"],
-            price_out=x["fine_tuning.prices.output"],
-            cache_hit_rate=x["fine_tuning.cache_hit_rate"],
-            batch_share=x["fine_tuning.batch_share"],
-            batch_discount=x["fine_tuning.prices.batch_discount"],
-        ),
-    )
-    ft_pre = _pre_launch_share(months, x["fine_tuning.weeks_to_launch"])
-
-    # One training run: the provider's price per training token, or GPU-hours on your own GPUs
-    # (dedicated), or the cost per run entered directly.
     tokens_per_request = ft_prefix + x["workload.input_tokens"] + x["workload.output_tokens"]
     train_tokens = x["fine_tuning.training_examples"] * tokens_per_request * x["fine_tuning.epochs"]
     gpu_hour = np.nan_to_num(x["fine_tuning.gpu_hour_usd"])
     gpu_hours_per_run = train_tokens / np.nan_to_num(x["fine_tuning.training_tokens_per_second"], nan=1.0) / 3600.0
-    per_run = np.where(
-        np.isnan(x["fine_tuning.cost_per_run_usd"]),
-        np.where(
-            dedicated,
-            gpu_hours_per_run * gpu_hour,
-            train_tokens * np.nan_to_num(x["fine_tuning.prices.training"]) / 1e6,
-        ),
-        x["fine_tuning.cost_per_run_usd"],
-    )
 
-    # The schedule of cycles: the first (full) in month 1, a full one again at each base-model
-    # deprecation, a lighter retraining cycle every retrain_every_months otherwise.
-    redo = _every(months, x["fine_tuning.base_model_deprecation_months"])
-    retrain = _every(months, x["fine_tuning.retrain_every_months"]) * (1.0 - redo)
-    full = first + redo
+    def tune_request(prices: dict[str, np.ndarray], dedicated: np.ndarray) -> np.ndarray:
+        """(N,) USD per request on a tuned model (0 on dedicated GPUs, paid by the hour)."""
+        return np.where(
+            dedicated,
+            0.0,
+            request_cost(
+                variable_tokens=x["workload.input_tokens"],
+                prefix_tokens=ft_prefix,
+                output_tokens=x["workload.output_tokens"],
+                price_in=prices["input"],
+                price_cached=prices["cached_input"],
+                price_out=prices["output"],
+                cache_hit_rate=x["fine_tuning.cache_hit_rate"],
+                batch_share=x["fine_tuning.batch_share"],
+                batch_discount=prices["batch_discount"],
+            ),
+        )
+
+    def run_cost(training: np.ndarray, dedicated: np.ndarray) -> np.ndarray:
+        """(N,) one training run: the provider's price per training token, or GPU-hours on your own
+        GPUs (dedicated), or the cost per run entered directly."""
+        return np.where(
+            np.isnan(x["fine_tuning.cost_per_run_usd"]),
+            np.where(dedicated, gpu_hours_per_run * gpu_hour, train_tokens * np.nan_to_num(training) / 1e6),
+            x["fine_tuning.cost_per_run_usd"],
+        )
+
+    dedicated = x["fine_tuning.deployment"] == DEDICATED
+    replica_month_of = x["fine_tuning.gpus_per_replica"] * gpu_hour * MONTH_HOURS
+    ft_prices = {name: x[f"fine_tuning.prices.{name}"] for name in (*_TOKEN_NAMES, "training")}
+    ft_request = tune_request(ft_prices, dedicated)
+    ft_pre = _pre_launch_share(months, x["fine_tuning.weeks_to_launch"])
     new_share = x["fine_tuning.new_label_share"]
     new_labels = new_share * x["fine_tuning.training_examples"] * x["team.label_cost_usd"]
     bought = np.maximum(0.0, x["fine_tuning.training_examples"] - x["task.labeled_examples"]) * x["team.label_cost_usd"]
     curation = x["fine_tuning.curation_weeks"]
-
+    full_cycle_people = (x["fine_tuning.weeks_per_cycle"] + curation) * week
     # Dedicated GPUs: replicas for the peak rate, billed for the share of the month after launch.
     peak_tps = volume * _col(tokens_per_request * x["workload.peak_to_average"] / SECONDS_PER_MONTH)
     tps_per_replica = _col(np.nan_to_num(x["fine_tuning.tokens_per_second_per_replica"], nan=1.0))
     replicas = np.maximum(_col(x["fine_tuning.min_replicas"]), np.ceil(peak_tps / tps_per_replica - 1e-9))
-    replica_month = np.where(dedicated, x["fine_tuning.gpus_per_replica"] * gpu_hour * MONTH_HOURS, 0.0)
+
+    tune = _tune_segments(x, n)
+    not_maintainable_from = None
+    if tune is None:
+        # The schedule of cycles: the first (full) in month 1, a full one again at each base-model
+        # deprecation, a lighter retraining cycle every retrain_every_months otherwise.
+        per_run = _col(run_cost(ft_prices["training"], dedicated))
+        redo = _every(months, x["fine_tuning.base_model_deprecation_months"])
+        full = first + redo
+        relabel = redo
+        alive: np.ndarray | float = 1.0
+        ft_by_month = _col(ft_request)
+        replica_month = _col(np.where(dedicated, replica_month_of, 0.0))
+    else:
+        segments, end = tune
+        lifecycle["fine_tuning"] = segments
+        not_maintainable_from = end
+        count = len(segments.starts)
+        chain = _chain_prices(x, "fine_tuning", count, "fine_tuning.prices.", (*_TOKEN_NAMES, "training"))
+        deployed = [dedicated] + [x[lifecycle_key("fine_tuning", k, "dedicated")] > 0 for k in range(1, count)]
+        runs = [run_cost(p["training"], d) for p, d in zip(chain, deployed, strict=True)]
+        live = months < _col(end)
+        alive = live.astype(np.float64)
+        moves = [move * alive for move in segments.moves(months)]
+        migration_usd["fine_tuning"] = [
+            _moved(start, full_cycle_people + new_labels + x["fine_tuning.runs_per_cycle"] * run) * (start < end)
+            for start, run in zip(segments.starts[1:], runs[1:], strict=True)
+        ]
+        per_run = segments.pick(months, runs)
+        redo = segments.cadence(months, x["fine_tuning.base_model_deprecation_months"]) * alive
+        moved = sum(moves, np.zeros((1, 1)))
+        full = first * alive + redo + moved
+        relabel = redo + moved
+        ft_by_month = np.where(
+            live,
+            segments.pick(months, [tune_request(p, d) for p, d in zip(chain, deployed, strict=True)]),
+            prompt_by_month,
+        )
+        replica_month = segments.pick(months, [np.where(d, replica_month_of, 0.0) for d in deployed]) * alive
+        ft_request = ft_by_month[:, 0]
+    retrain = _every(months, x["fine_tuning.retrain_every_months"]) * (1.0 - full) * alive
 
     fine_tuning: Series = (
-        full * _col((x["fine_tuning.weeks_per_cycle"] + curation) * week)
-        + retrain * _col((x["fine_tuning.retrain_weeks"] + curation * new_share) * week),
-        once(bought) + (redo + retrain) * _col(new_labels),
+        full * _col(full_cycle_people) + retrain * _col((x["fine_tuning.retrain_weeks"] + curation * new_share) * week),
+        once(bought) + (relabel + retrain) * _col(new_labels),
         evaluation,
-        full * _col(x["fine_tuning.runs_per_cycle"] * per_run)
-        + retrain * _col(x["fine_tuning.retrain_runs"] * per_run),
-        volume * (ft_pre * _col(prompt_request) + (1.0 - ft_pre) * _col(ft_request)),
-        replicas * (1.0 - ft_pre) * _col(replica_month),
+        full * _col(x["fine_tuning.runs_per_cycle"]) * per_run
+        + retrain * _col(x["fine_tuning.retrain_runs"]) * per_run,
+        volume * (ft_pre * prompt_by_month + (1.0 - ft_pre) * ft_by_month),
+        replicas * (1.0 - ft_pre) * replica_month,
         None,
-        _col(x["fine_tuning.monitoring_usd_per_month"]) + _col(x["fine_tuning.maintenance_hours"]) * hour,
+        (_col(x["fine_tuning.monitoring_usd_per_month"]) + _col(x["fine_tuning.maintenance_hours"]) * hour) * alive,
     )
 
     series = {"prompting": prompting, "rag": rag, "fine_tuning": fine_tuning}
@@ -321,4 +557,13 @@ def compute(x: Inputs) -> Costs:
             "rag": per_row(rag_request),
             "fine_tuning": per_row(ft_request),
         },
+        lifecycle=lifecycle,
+        migration_usd=migration_usd,
+        not_maintainable_from=not_maintainable_from,
     )
+
+
+def _moved(start: np.ndarray, cost: np.ndarray) -> np.ndarray:
+    """(N,) the cost of a move that starts in month `start`: nothing in month 1 (the successor serves
+    from the start) or when the move never happens."""
+    return np.where((start[:, 0] > 1) & np.isfinite(start[:, 0]), cost, 0.0)

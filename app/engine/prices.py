@@ -9,10 +9,65 @@ figures never move when the catalog does.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
+from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+from .scenario import CatalogId, Deployment
 
 _PER_1M = Field(ge=0, le=1_000_000, allow_inf_nan=False)
+Url = Annotated[str, Field(pattern=r"^https://\S+$")]
+
+
+class Lifecycle(BaseModel):
+    """What the vendor has announced about a model's life (docs/prices.md, "Model lifecycles").
+
+    A model is served up to the day before `shutdown_on`; a fine-tuning service takes no new job from
+    `training_ends_on`. Each date is the vendor's, read on `as_of` at `source`. The catalog validates
+    it; a price sheet freezes it, so a saved revision migrates on the dates it was saved with.
+    """
+
+    model_config = ConfigDict(extra="forbid", frozen=True, use_attribute_docstrings=True)
+
+    deprecated_on: dt.date | None = None
+    """The day the vendor announced the deprecation."""
+    shutdown_on: dt.date | None = None
+    """No request is served from this day on (a fine-tune dies with its base model)."""
+    training_ends_on: dt.date | None = None
+    """No new fine-tuning job is accepted from this day on (fine_tune)."""
+    successor: CatalogId | None = None
+    """The catalog id of the vendor's recommended replacement. Empty: none that this catalog can price
+    (for a fine-tune: no base that can still be tuned there)."""
+    source: Url
+    """The vendor's page the dates come from (its deprecations page)."""
+    as_of: dt.date
+    """The day the source was read."""
+    note: str | None = None
+    """Where sources disagree, or what the vendor left unsaid."""
+
+    @model_validator(mode="after")
+    def _dates_in_order(self) -> Lifecycle:
+        if self.deprecated_on is None and self.shutdown_on is None and self.training_ends_on is None:
+            raise ValueError("a lifecycle needs at least one of deprecated_on, shutdown_on, training_ends_on")
+        if self.deprecated_on and self.shutdown_on and self.deprecated_on > self.shutdown_on:
+            raise ValueError(f"deprecated_on {self.deprecated_on} is after shutdown_on {self.shutdown_on}")
+        if self.training_ends_on and self.shutdown_on and self.training_ends_on > self.shutdown_on:
+            raise ValueError(f"training_ends_on {self.training_ends_on} is after shutdown_on {self.shutdown_on}")
+        return self
+
+    def sentence(self, name: Callable[[str], str] = str) -> str:
+        """Plain words for pages: "shuts down 2027-01-14; successor gpt-6.1-sol"."""
+        parts = []
+        if self.shutdown_on:
+            parts.append(f"shuts down {self.shutdown_on.isoformat()}")
+        if self.training_ends_on:
+            parts.append(f"no new fine-tuning jobs from {self.training_ends_on.isoformat()}")
+        if self.deprecated_on and not parts:
+            parts.append(f"deprecated {self.deprecated_on.isoformat()}")
+        if self.successor:
+            parts.append(f"successor {name(self.successor)}")
+        return "; ".join(parts)
 
 
 class _Priced(BaseModel):
@@ -26,6 +81,8 @@ class _Priced(BaseModel):
     """Date the source was read or the price took effect."""
     note: str | None = None
     """The catalog's caveat (an estimate, sources that disagree), kept with a frozen sheet."""
+    lifecycle: Lifecycle | None = None
+    """Announced shutdown and end of training, frozen with the sheet (None: nothing announced)."""
 
 
 class TokenPrices(_Priced):
@@ -39,11 +96,18 @@ class TokenPrices(_Priced):
     """Share taken off the price of traffic sent through the provider's batch API."""
     training: float | None = Field(default=None, ge=0, le=1_000_000)
     """USD per 1M training tokens (tuned models trained through a provider's API)."""
+    deployment: Deployment | None = None
+    """A tune's successor only: how it is served after the move (the original's is the scenario's)."""
+    successor: TokenPrices | None = None
+    """The model that takes over at this one's shutdown (a tune: where it moves), when that falls
+    inside the scenario's horizon; None: no migration, or no successor to price."""
 
 
 class EmbeddingPrices(_Priced):
     input: float = _PER_1M
     """USD per 1M embedded tokens."""
+    successor: EmbeddingPrices | None = None
+    """The embedding model that takes over at this one's shutdown inside the horizon."""
 
 
 class VectorDbPrices(_Priced):
@@ -77,3 +141,12 @@ class PriceSheet(BaseModel):
     fine_tuning: TokenPrices
     """The tuned model. For a dedicated deployment its token prices are unused."""
     gpu: GpuPrices | None = None
+
+
+def chain(item: TokenPrices | EmbeddingPrices | None) -> list[TokenPrices | EmbeddingPrices]:
+    """An item and the successors that follow it, in order."""
+    out: list[TokenPrices | EmbeddingPrices] = []
+    while item is not None:
+        out.append(item)
+        item = item.successor
+    return out

@@ -8,8 +8,10 @@ Every number is bounded so that no input can reach NaN or infinity.
 
 from __future__ import annotations
 
+import datetime as dt
 import difflib
 import functools
+import re
 import typing
 from typing import Annotated, Any, Literal
 
@@ -45,6 +47,16 @@ STRATEGY_LABELS: dict[str, str] = {"prompting": "Prompting", "rag": "RAG", "fine
 """How people read the keys: the one spelling for pages, tables and sentences."""
 Deployment = Literal["hosted", "serverless", "dedicated"]
 DEPLOYMENTS: tuple[Deployment, ...] = ("hosted", "serverless", "dedicated")
+DEFAULT_TUNE: dict[str, str] = {
+    "hosted": "tinker:qwen3-8b-lora",
+    "serverless": "tinker:qwen3-8b-lora",
+    "dedicated": "qwen:qwen3-8b",
+}
+"""The tuned model a deployment starts from (pricing/tinker.yaml, pricing/open-models.yaml): routes that
+still take training jobs in 2027 (OpenAI's self-serve fine-tuning takes none from 2027-01-06)."""
+DEFAULT_API_MODEL = "openai:gpt-6.2-sol"
+"""The frontier API model of prompting and RAG: OpenAI's newest (2026-11-17), with no end announced.
+002's worked example priced GPT-4o, which shuts down on 2027-01-14."""
 DEFAULT_FINE_TUNED_LATENCY_MS: dict[str, float] = {"hosted": 500.0, "serverless": 300.0, "dedicated": 80.0}
 """Typical latency per deployment when `fine_tuning.latency_ms` is not given (assumption;
 002/003: a small tuned model on your own GPU gets under 100 ms, an API does not)."""
@@ -58,6 +70,44 @@ Hours = Annotated[float, Field(ge=0, le=100_000, allow_inf_nan=False)]
 Months = Annotated[int, Field(ge=1, le=120)]
 LatencyMs = Annotated[float, Field(gt=0, le=600_000, allow_inf_nan=False)]
 CatalogId = Annotated[str, Field(min_length=3, max_length=200, pattern=r"^[^:\s]+:\S+$")]
+FIRST_START_MONTH, LAST_START_MONTH = "2020-01", "2100-12"
+"""The calendar months a scenario may start in."""
+
+
+def next_month(today: dt.date | None = None) -> str:
+    """The calendar month after today's (UTC), "YYYY-MM": when a new scenario starts by default."""
+    today = today or dt.datetime.now(dt.UTC).date()
+    return f"{today.year + today.month // 12:04d}-{today.month % 12 + 1:02d}"
+
+
+def _a_month(text: str) -> str:
+    """A calendar month "YYYY-MM" from 2020-01 to 2100-12 (a month outside that is a typo)."""
+    match = re.fullmatch(r"(\d{4})-(\d{2})", text)
+    if not match or not 1 <= int(match[2]) <= 12:
+        raise ValueError(f"{text!r} is not a calendar month: write it as YYYY-MM, such as 2027-01")
+    if not FIRST_START_MONTH <= text <= LAST_START_MONTH:
+        raise ValueError(f"{text} is outside {FIRST_START_MONTH} to {LAST_START_MONTH}")
+    return text
+
+
+CalendarMonth = Annotated[str, Field(min_length=7, max_length=7, examples=["2027-01"]), AfterValidator(_a_month)]
+
+
+def month_start(start_month: str, month: int) -> dt.date:
+    """The first day of month `month` (1-based) of a scenario that starts in `start_month`."""
+    year, mon = int(start_month[:4]), int(start_month[5:7])
+    index = year * 12 + mon - 1 + month - 1
+    return dt.date(index // 12, index % 12 + 1, 1)
+
+
+def period(start_month: str, month: int) -> str:
+    """The calendar month "YYYY-MM" of month `month` (1-based)."""
+    return month_start(start_month, month).isoformat()[:7]
+
+
+def month_of(start_month: str, day: dt.date) -> int:
+    """The month (1-based) that contains `day`; 0 or less for a day before the start month."""
+    return (day.year - int(start_month[:4])) * 12 + day.month - int(start_month[5:7]) + 1
 
 
 def _no_control_characters(text: str) -> str:
@@ -155,8 +205,8 @@ class Team(_Section):
 
 
 class Prompting(_Section):
-    model: CatalogId = "openai:gpt-4o"
-    """Frontier API model (002's worked example prices GPT-4o)."""
+    model: CatalogId = DEFAULT_API_MODEL
+    """Frontier API model (OpenAI's newest; 002's worked example priced GPT-4o, retired 2027-01-14)."""
     prices: PriceOverrides = Field(default_factory=PriceOverrides)
     """Negotiated rates for the prompting model; each one given replaces the catalog's."""
     system_prompt_tokens: Tokens = 1_000
@@ -185,7 +235,7 @@ class Prompting(_Section):
 class Rag(_Section):
     enabled: bool = True
     """False when retrieval is not an option for this task: rag is then left out."""
-    model: CatalogId = "openai:gpt-4o"
+    model: CatalogId = DEFAULT_API_MODEL
     """Frontier API model that answers over the retrieved chunks."""
     prices: PriceOverrides = Field(default_factory=PriceOverrides)
     """Negotiated rates for the RAG model; each one given replaces the catalog's."""
@@ -237,8 +287,10 @@ class FineTuning(_Section):
     deployment: Deployment = "hosted"
     """hosted: the provider's fine-tuning API; serverless: a LoRA on an open model at a per-token
     host; dedicated: a LoRA on an open model on GPUs you rent (002, 003)."""
-    model: CatalogId = "openai:ft:gpt-4o-mini"
-    """Tuned model (catalog): training and inference prices (003: OpenAI gpt-4o-mini)."""
+    model: CatalogId = DEFAULT_TUNE["hosted"]
+    """Tuned model (catalog): training and inference prices. Default: a Qwen3 8B LoRA on Tinker, a
+    hosted tuning API that still takes jobs (003 tuned OpenAI's gpt-4o-mini, whose tuning ends
+    2027-01-06)."""
     prices: FineTunedPriceOverrides = Field(default_factory=FineTunedPriceOverrides)
     """Negotiated rates for the tuned model, training included; each one given replaces the catalog's."""
     system_prompt_tokens: Tokens = 50
@@ -292,6 +344,11 @@ class FineTuning(_Section):
     """Engineering hours per month on the tuned model: drift checks, incidents (assumption; 001)."""
     latency_ms: LatencyMs | None = None
     """Typical latency of one call. Empty: 500 ms hosted, 300 ms serverless, 80 ms dedicated."""
+    move_to: CatalogId | None = None
+    """Where the tune moves when its provider stops serving it or takes no new training job (a
+    tuned-model catalog id, such as an open-weights LoRA on a serverless host or on your GPUs): a full
+    cycle there, then its prices (docs/cost-model.md, Lifecycle). Empty: the catalog's successor; where
+    there is none, fine-tuning reports the month from which it cannot be kept up."""
 
     @property
     def effective_latency_ms(self) -> float:
@@ -458,6 +515,9 @@ class Scenario(_Section):
     """A short name for lists and exports."""
     description: Annotated[str, Field(max_length=5_000), AfterValidator(_no_control_characters)] = ""
     """What the scenario is about and where its numbers come from."""
+    start_month: CalendarMonth = Field(default_factory=next_month)
+    """Calendar month of month 1, "YYYY-MM" (default: the month after today, UTC). Models that a
+    vendor retires inside the horizon are migrated on their dates (docs/cost-model.md, Lifecycle)."""
     horizon_months: Months = 36
     """Months of production traffic counted (cost-model.md: default 36, from 1 to 120)."""
     workload: Workload = Field(default_factory=Workload)

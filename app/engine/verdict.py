@@ -49,6 +49,8 @@ class Verdicts:
     ft_meets_latency: np.ndarray
     recommendation: np.ndarray
     """(N,) PROMPTING, RAG or FINE_TUNING."""
+    maintainable: np.ndarray
+    """(N,) bool: the tune can be kept up over the whole horizon (a vendor's end does not stop it)."""
     break_even_month: np.ndarray | None
     """(N,) first month from which cumulative fine-tuning cost stays at or below simpler's; 0 = never.
     None when not asked for (Monte Carlo reports no crossing months)."""
@@ -128,7 +130,10 @@ def decide(x: Inputs, costs: Costs, *, crossings: bool = True) -> Verdicts:
         ],
         axis=1,
     )
-    recommendation = np.where(gates.all(axis=1), FINE_TUNING, simpler)
+    maintainable = np.ones(n, dtype=bool)
+    if costs.not_maintainable_from is not None:  # a tune that dies inside the horizon is never recommended
+        maintainable = np.broadcast_to(costs.not_maintainable_from > x["horizon_months"], (n,))
+    recommendation = np.where(gates.all(axis=1) & maintainable, FINE_TUNING, simpler)
     break_even_month = half_cost_month = None
     if crossings:
         ft_cum = np.cumsum(costs.monthly_totals["fine_tuning"], axis=1)
@@ -146,6 +151,7 @@ def decide(x: Inputs, costs: Costs, *, crossings: bool = True) -> Verdicts:
         apis_ruled_out=np.broadcast_to(apis_ruled_out & has_budget, (n,)),
         ft_meets_latency=np.broadcast_to(ft_meets_latency, (n,)),
         recommendation=recommendation,
+        maintainable=maintainable,
         break_even_month=break_even_month,
         half_cost_month=half_cost_month,
     )

@@ -29,7 +29,7 @@ GROUPS: tuple[tuple[str, str, tuple[str, ...]], ...] = (
     ("prompting", "Prompting", ("prompting",)),
     ("rag", "RAG", ("rag",)),
     ("fine_tuning", "Fine-tuning", ("fine_tuning",)),
-    ("horizon", "Horizon", ("horizon_months",)),
+    ("horizon", "Horizon", ("start_month", "horizon_months")),
     ("uncertainty", "Monte Carlo", ("uncertainty",)),
 )
 """(id, legend, the top-level fields it holds), in the order of the form. `ranges` has no group: each
@@ -46,6 +46,7 @@ CATALOG_KINDS: dict[str, str] = {
     "rag.reranker": "reranker",
     "fine_tuning.model": "fine_tune",
     "fine_tuning.gpu": "gpu",
+    "fine_tuning.move_to": "fine_tune",
 }
 """Fields holding a catalog id, and the kind of entry each needs (the model picker searches it)."""
 
@@ -123,6 +124,8 @@ _LABELS = {
     "retrain_every_months": "Retrain every",
     "model_upgrade_months": "Model upgrade every",
     "horizon_months": "Horizon",
+    "start_month": "First month",
+    "move_to": "Where the tune moves",
     "input": "Input price",
     "cached_input": "Cached input price",
     "output": "Output price",

@@ -123,7 +123,7 @@ def test_without_ranges_every_draw_is_the_point_estimate(stateless: TestClient) 
         ({"team.label_cost_usd": {"low": 20, "high": 5}}, "ranges.team.label_cost_usd", "must not exceed"),
         ({"team.label_cost": {"low": 5, "high": 20}}, "ranges.team.label_cost", "team.label_cost_usd"),
         ({"team.label_cost_usd": {"low": "cheap", "high": 20}}, "ranges.team.label_cost_usd.low", "number"),
-        ({"prompting.prices.input": {"low": 1, "high": 2}}, "ranges.prompting.prices.input", "the catalog's"),
+        ({"prompting.prices.input": {"low": 3, "high": 4}}, "ranges.prompting.prices.input", "the catalog's"),
     ],
 )
 def test_a_bad_range_is_422_naming_it(stateless: TestClient, ranges: dict[str, Any], loc: str, words: str) -> None:

@@ -268,14 +268,15 @@ def test_search(catalog: Catalog) -> None:
 def test_default_scenario_resolves_to_a_full_sheet(catalog: Catalog) -> None:
     sheet = catalog.price_sheet(Scenario())
     assert sheet.catalog_version == catalog.version
-    assert (sheet.prompting.id, sheet.prompting.input, sheet.prompting.output) == ("openai:gpt-4o", 2.5, 10.0)
-    assert sheet.prompting.batch_discount == 0.5 and sheet.prompting.cached_input == 1.25
-    assert sheet.rag is not None and sheet.rag.id == "openai:gpt-4o"
+    assert (sheet.prompting.id, sheet.prompting.input, sheet.prompting.output) == ("openai:gpt-6.2-sol", 2.0, 10.0)
+    assert sheet.prompting.batch_discount == 0.5 and sheet.prompting.cached_input == 0.1
+    assert sheet.rag is not None and sheet.rag.id == "openai:gpt-6.2-sol"
     assert sheet.embedding is not None and sheet.embedding.input == 0.02
     assert sheet.vector_db is not None and sheet.vector_db.monthly_usd == 50
     assert sheet.reranker is None
-    assert (sheet.fine_tuning.id, sheet.fine_tuning.training) == ("openai:ft:gpt-4o-mini", 3.0)
-    assert (sheet.fine_tuning.input, sheet.fine_tuning.cached_input) == (0.3, 0.15)
+    assert (sheet.fine_tuning.id, sheet.fine_tuning.training) == ("tinker:qwen3-8b-lora", 0.44)
+    assert (sheet.fine_tuning.input, sheet.fine_tuning.cached_input, sheet.fine_tuning.output) == (0.195, 0.039, 0.6)
+    assert sheet.prompting.successor is None and sheet.fine_tuning.successor is None  # nothing retires
     assert sheet.gpu is not None and sheet.gpu.gpu_hour_usd == 4.29
 
 
@@ -292,13 +293,13 @@ def test_dedicated_scenario(catalog: Catalog) -> None:
 def test_serverless_scenario_with_reranker(catalog: Catalog) -> None:
     scenario = Scenario.model_validate(
         {
-            "fine_tuning": {"deployment": "serverless", "model": "together:meta-llama-3.1-8b-instruct-lora"},
+            "fine_tuning": {"deployment": "serverless", "model": "tinker:qwen3-8b-lora"},
             "rag": {"reranker": "cohere:rerank-v4.0-fast", "vector_db": "qdrant:standard-small"},
         }
     )
     sheet = catalog.price_sheet(scenario)
-    assert (sheet.fine_tuning.input, sheet.fine_tuning.output, sheet.fine_tuning.training) == (0.18, 0.18, 0.48)
-    assert sheet.fine_tuning.cached_input == 0.18  # falls back to input
+    assert (sheet.fine_tuning.input, sheet.fine_tuning.output, sheet.fine_tuning.training) == (0.195, 0.6, 0.44)
+    assert sheet.fine_tuning.cached_input == 0.039
     assert sheet.reranker is not None and sheet.reranker.usd_per_1k_requests == 2.0
 
 
@@ -328,7 +329,7 @@ def test_every_bad_id_is_reported_at_once_with_its_field(catalog: Catalog) -> No
         {
             "prompting": {"model": "openai:text-embedding-3-small"},
             "rag": {"embedding_model": "openai:gpt-4o", "vector_db": "lambda:h100-80gb"},
-            "fine_tuning": {"deployment": "serverless", "gpu": "pinecone:standard"},
+            "fine_tuning": {"deployment": "dedicated", "gpu": "pinecone:standard"},
         }
     )
     with pytest.raises(CatalogError) as info:
@@ -341,7 +342,7 @@ def test_every_bad_id_is_reported_at_once_with_its_field(catalog: Catalog) -> No
     assert "needs an embedding" in errors[("rag", "embedding_model")]
     assert "needs a vector_db" in errors[("rag", "vector_db")]
     assert errors[("fine_tuning", "model")] == (
-        "'openai:ft:gpt-4o-mini' does not support deployment 'serverless' (supports: hosted)"
+        "'tinker:qwen3-8b-lora' does not support deployment 'dedicated' (supports: hosted, serverless)"
     )
     assert "needs a gpu" in errors[("fine_tuning", "gpu")]
     assert str(info.value).startswith("5 catalog errors in the scenario")

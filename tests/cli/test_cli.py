@@ -213,7 +213,7 @@ def test_a_bad_range_is_one_line_with_its_path(tmp_path: Path) -> None:
     assert result.stderr.splitlines() == [
         f"{bad}: ranges.team.label_cost_usd: the value 10 lies outside its range 100 to 200"
     ]
-    bad.write_text("ranges:\n  prompting.prices.input: {low: 1, high: 2}\n")
+    bad.write_text("ranges:\n  prompting.prices.input: {low: 3, high: 4}\n")
     result = invoke("estimate", str(bad), "-u")
     assert result.exit_code == 2
-    assert "ranges.prompting.prices.input: the value used, 2.5 (the catalog's)" in result.stderr
+    assert "ranges.prompting.prices.input: the value used, 2 (the catalog's)" in result.stderr

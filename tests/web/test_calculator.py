@@ -173,7 +173,7 @@ def test_the_page_answers_with_results_for_a_preset(client: TestClient) -> None:
     assert "HX-Request" in response.headers["vary"]
     page = Page(response.text)
     assert text_of(page, "verdict-title") == "Recommendation: Fine-tuning"
-    assert text_of(page, "tco-ratio") == "4.54x"
+    assert text_of(page, "tco-ratio") == "3.46x"
     assert page.by_id("f-workload__requests_per_day")["attrs"]["value"] == "500000"
     assert {c["attrs"]["id"] for c in page.find("div", class_="chart")} == {
         "chart-cumulative",
@@ -207,9 +207,9 @@ def test_every_control_has_a_label_and_no_script_is_inline(client: TestClient) -
 def test_price_fields_show_the_catalog_price_and_its_date(client: TestClient) -> None:
     page = Page(client.get("/").text)
     field = page.by_id("f-prompting__prices__input")
-    assert re.fullmatch(r"2\.5 \(catalog, \d{4}-\d\d-\d\d\)", field["attrs"]["placeholder"])
+    assert re.fullmatch(r"2 \(catalog, \d{4}-\d\d-\d\d\)", field["attrs"]["placeholder"])
     hint = text_of(page, "hint-prompting__prices__input")
-    assert re.fullmatch(r"Catalog: 2\.5 \(openai:gpt-4o, \d{4}-\d\d-\d\d\)", hint), hint
+    assert re.fullmatch(r"Catalog: 2 \(openai:gpt-6\.2-sol, \d{4}-\d\d-\d\d\)", hint), hint
 
 
 def test_security_headers(client: TestClient) -> None:

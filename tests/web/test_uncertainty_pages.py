@@ -361,7 +361,7 @@ def test_a_range_that_misses_the_catalog_price_is_named_beside_its_field(calc: T
     recompute = calc.get("/", params=form, headers=HX)  # priced, the range is checked: the results stay
     assert recompute.headers["hx-reswap"] == "none"
     slot = dom(recompute.text).find("p", id=spec.error_id())
-    assert "2.5 (the catalog's), lies outside its range 3 to 4" in slot.text()
+    assert "2 (the catalog's), lies outside its range 3 to 4" in slot.text()
     # a panel asked for anyway (a link typed by hand) says so, and names the range for the page
     root = get(calc, "/uncertainty", params=form, headers=HX)
     body = root.find("div", class_="uncertainty-body")
