@@ -288,9 +288,9 @@ class FineTuning(_Section):
     """hosted: the provider's fine-tuning API; serverless: a LoRA on an open model at a per-token
     host; dedicated: a LoRA on an open model on GPUs you rent (002, 003)."""
     model: CatalogId = DEFAULT_TUNE["hosted"]
-    """Tuned model (catalog): training and inference prices. Default: a Qwen3 8B LoRA on Tinker, a
-    hosted tuning API that still takes jobs (003 tuned OpenAI's gpt-4o-mini, whose tuning ends
-    2027-01-06)."""
+    """Tuned model (catalog): training and inference prices. Empty: the deployment's default, routes that
+    still take jobs: a Qwen3 8B LoRA on Tinker (hosted, serverless) or on your GPUs (dedicated). 003
+    tuned OpenAI's gpt-4o-mini, whose tuning ends 2027-01-06."""
     prices: FineTunedPriceOverrides = Field(default_factory=FineTunedPriceOverrides)
     """Negotiated rates for the tuned model, training included; each one given replaces the catalog's."""
     system_prompt_tokens: Tokens = 50
@@ -349,6 +349,17 @@ class FineTuning(_Section):
     tuned-model catalog id, such as an open-weights LoRA on a serverless host or on your GPUs): a full
     cycle there, then its prices (docs/cost-model.md, Lifecycle). Empty: the catalog's successor; where
     there is none, fine-tuning reports the month from which it cannot be kept up."""
+
+    @model_validator(mode="before")
+    @classmethod
+    def _model_for_deployment(cls, data: Any) -> Any:
+        """No model given: the default tune of the chosen deployment, so that switching to dedicated
+        never lands on a hosted-only model."""
+        if isinstance(data, dict) and data.get("model") in (None, ""):
+            deployment = data.get("deployment", "hosted")
+            if deployment in DEFAULT_TUNE:
+                return {**data, "model": DEFAULT_TUNE[deployment]}
+        return data
 
     @property
     def effective_latency_ms(self) -> float:
