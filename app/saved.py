@@ -15,6 +15,7 @@ from app import audit
 from app.db import queries
 from app.db.models import RevisionRow, ScenarioRow
 from app.engine import PriceSheet, Scenario
+from app.engine.prices import chain
 from app.presets import presets
 from app.services import estimate_all, price
 
@@ -36,12 +37,13 @@ def _revision(scenario: Scenario, sheet: PriceSheet, *, action: str, author: str
 
 
 def keep_frozen(old: PriceSheet, new: PriceSheet) -> PriceSheet:
-    """`new`'s items, except those with the same id as in `old`, which keep their frozen numbers."""
+    """`new`'s items, except those with the same id as in `old` (and, for models, the same successors
+    inside the horizon), which keep their frozen numbers and lifecycle dates."""
     kept: dict[str, Any] = {}
     changed = False
     for item in _ITEMS:
         before, after = getattr(old, item), getattr(new, item)
-        if before is not None and after is not None and before.id == after.id:
+        if before is not None and after is not None and _ids(before) == _ids(after):
             kept[item] = before
         else:
             kept[item] = after
@@ -50,6 +52,12 @@ def keep_frozen(old: PriceSheet, new: PriceSheet) -> PriceSheet:
     if changed and new.catalog_version != old.catalog_version:
         version = f"{old.catalog_version}; new ids at {new.catalog_version}"
     return PriceSheet(catalog_version=version, **kept)
+
+
+def _ids(item: Any) -> list[str]:
+    """An item's id and its successors' ids: a tune moved elsewhere, or a longer horizon that reaches
+    a shutdown, is a new chain to price."""
+    return [i.id for i in chain(item)] if hasattr(item, "successor") else [item.id]
 
 
 def save(session: Session, *, scenario: Scenario, author: str) -> ScenarioRow:
