@@ -3,6 +3,7 @@ and manage the accounts and API tokens of a team deployment."""
 
 from __future__ import annotations
 
+import datetime as dt
 import enum
 import json
 import os
@@ -227,8 +228,23 @@ def catalog_command(
     search: Annotated[str | None, typer.Option("--search", "-s", help="Text in the id or name.")] = None,
     kind: Annotated[str | None, typer.Option("--kind", "-k", help="llm, fine_tune, embedding, gpu, ...")] = None,
     limit: Annotated[int, typer.Option(help="At most this many rows.")] = 50,
+    check: Annotated[
+        bool,
+        typer.Option(
+            "--check",
+            help="Instead: list stale as_of dates, models shut down or shutting down within 180 days, and the "
+            "presets and saved scenarios (DATABASE_URL) using them; exit 1 when one uses a model already shut down.",
+        ),
+    ] = False,
+    today: Annotated[
+        dt.datetime | None,
+        typer.Option("--today", formats=["%Y-%m-%d"], help="With --check: the day to check at (default: today)."),
+    ] = None,
 ) -> None:
-    """Search the price catalog: every price with its source and date."""
+    """Search the price catalog: every price with its source and date (--check: what is out of date)."""
+    if check:
+        _catalog_check(today.date() if today else dt.date.today())
+        return
     catalog = load_catalog()
     entries = catalog.search(search, kind=kind)
     table = Table(show_edge=False, title=f"{len(entries)} entries; catalog {catalog.version}")
@@ -253,6 +269,20 @@ def catalog_command(
     out.print(table)
     if len(entries) > limit:
         out.print(f"{len(entries) - limit} more; narrow with --search or --kind, or raise --limit.", style="dim")
+
+
+def _catalog_check(today: dt.date) -> None:
+    """`catalog --check`: plain lines from app.catalog_check, exit code 1 when a model in use has ended."""
+    from app.catalog_check import check, saved_scenarios
+
+    with _db() as session:
+        saved = saved_scenarios(session)
+    documents = {slug: p.scenario.model_dump(mode="json") for slug, p in presets().items()}
+    report = check(load_catalog(), documents, saved, today=today)
+    for line in report.lines():
+        out.print(line, markup=False, emoji=False)  # ids such as qdrant:free are no emoji codes
+    if report.exit_code:
+        raise typer.Exit(code=report.exit_code)
 
 
 @app.command("migrate")

@@ -29,7 +29,8 @@ from openpyxl.writer.excel import ExcelWriter
 
 from app.engine import CATEGORIES, STRATEGIES, Estimate, Scenario
 
-LONG_COLUMNS = ("scenario", "revision", "strategy", "month", "category", "usd")
+LONG_COLUMNS = ("scenario", "revision", "strategy", "month", "period", "category", "usd")
+"""The long CSV shape's columns: a contract spreadsheets bind to (add columns, never rename or remove)."""
 Shape = Literal["long", "wide", "percentiles"]
 SHAPES: tuple[Shape, ...] = ("long", "wide", "percentiles")
 BANDS = ("p10", "p50", "p90")
@@ -81,6 +82,14 @@ def strategies_of(estimate: EstimateLike) -> list[str]:
     return [s for s in STRATEGIES if s in present]
 
 
+def periods_of(estimate: EstimateLike) -> list[str]:
+    """The calendar month "YYYY-MM" of each month of the horizon (month 1 is `start_month`),
+    as the document's monthly series give it."""
+    doc = _document(estimate)
+    monthly = doc["strategies"][strategies_of(doc)[0]]["monthly"]
+    return [str(month["period"]) for month in monthly]
+
+
 # --- CSV ---
 
 
@@ -92,35 +101,38 @@ def long_rows(estimate: EstimateLike, *, revision: int | None = None) -> Iterato
         for month in doc["strategies"][strategy]["monthly"]:
             for category in CATEGORIES:
                 usd = month["categories"][category]
-                yield (name, revision or "", strategy, month["month"], category, f"{usd:.2f}")
+                yield (name, revision or "", strategy, month["month"], month["period"], category, f"{usd:.2f}")
 
 
 def wide_columns(estimate: EstimateLike) -> tuple[str, ...]:
-    """`month`, `requests`, `<strategy>_total_usd` per strategy, then `<strategy>_<category>_usd`."""
+    """`month`, `period`, `requests`, `<strategy>_total_usd` per strategy, then `<strategy>_<category>_usd`."""
     strategies = strategies_of(estimate)
     return (
         "month",
+        "period",
         "requests",
         *(f"{s}_total_usd" for s in strategies),
         *(f"{s}_{c}_usd" for s in strategies for c in CATEGORIES),
     )
 
 
-def wide_table(estimate: EstimateLike) -> list[list[float]]:
-    """One row of numbers per month, in `wide_columns` order (month an int, the rest as in the document)."""
+MonthRow = tuple[int, str, list[float]]
+"""A month of a table: its number, its calendar month ("YYYY-MM") and its numbers."""
+
+
+def wide_table(estimate: EstimateLike) -> list[MonthRow]:
+    """One row per month: month, period, then the numbers in `wide_columns` order (as in the document)."""
     doc = _document(estimate)
     strategies = [doc["strategies"][s] for s in strategies_of(doc)]
-    rows: list[list[float]] = []
-    for m, requests in enumerate(doc["monthly_requests"]):
+    rows: list[MonthRow] = []
+    for m, (requests, period) in enumerate(zip(doc["monthly_requests"], periods_of(doc), strict=True)):
         months = [s["monthly"][m] for s in strategies]
-        rows.append(
-            [
-                m + 1,
-                requests,
-                *(month["total_usd"] for month in months),
-                *(month["categories"][c] for month in months for c in CATEGORIES),
-            ]
-        )
+        numbers = [
+            requests,
+            *(month["total_usd"] for month in months),
+            *(month["categories"][c] for month in months for c in CATEGORIES),
+        ]
+        rows.append((m + 1, period, numbers))
     return rows
 
 
@@ -131,8 +143,8 @@ def _count(x: float) -> str:
 
 def wide_rows(estimate: EstimateLike) -> Iterator[tuple[object, ...]]:
     """The wide CSV shape: one row per month, money to the cent."""
-    for month, requests, *usd in wide_table(estimate):
-        yield (int(month), _count(requests), *(f"{x:.2f}" for x in usd))
+    for month, period, (requests, *usd) in wide_table(estimate):
+        yield (month, period, _count(requests), *(f"{x:.2f}" for x in usd))
 
 
 def to_csv(rows: Iterable[Sequence[object]], columns: Sequence[str]) -> str:
@@ -157,10 +169,11 @@ def _fan(doc: Mapping[str, Any]) -> Mapping[str, Any]:
 
 
 def percentiles_columns(estimate: EstimateLike) -> tuple[str, ...]:
-    """`month`, then per strategy its point `<strategy>_cumulative_usd` and the band
+    """`month`, `period`, then per strategy its point `<strategy>_cumulative_usd` and the band
     `<strategy>_cumulative_p10_usd`, `_p50_usd`, `_p90_usd` (`cumulative_usd.p10` of the JSON)."""
     return (
         "month",
+        "period",
         *(
             column
             for s in strategies_of(estimate)
@@ -169,31 +182,32 @@ def percentiles_columns(estimate: EstimateLike) -> tuple[str, ...]:
     )
 
 
-def percentiles_table(estimate: EstimateLike) -> list[list[float]]:
-    """One row per month in `percentiles_columns` order: the fan chart as numbers."""
+def percentiles_table(estimate: EstimateLike) -> list[MonthRow]:
+    """One row per month: month, period, then the fan chart as numbers in `percentiles_columns` order."""
     doc = _document(estimate)
     fan = _fan(doc)
     strategies = strategies_of(doc)
     return [
-        [
+        (
             m + 1,
-            *(
+            period,
+            [
                 value
                 for s in strategies
                 for value in (
                     doc["strategies"][s]["cumulative_usd"][m],
                     *(fan[s]["cumulative_usd"][b][m] for b in BANDS),
                 )
-            ),
-        ]
-        for m in range(doc["horizon_months"])
+            ],
+        )
+        for m, period in enumerate(periods_of(doc)[: doc["horizon_months"]])
     ]
 
 
 def percentiles_rows(estimate: EstimateLike) -> Iterator[tuple[object, ...]]:
     """The percentiles CSV shape: one row per month, money to the cent."""
-    for month, *usd in percentiles_table(estimate):
-        yield (int(month), *(f"{x:.2f}" for x in usd))
+    for month, period, usd in percentiles_table(estimate):
+        yield (month, period, *(f"{x:.2f}" for x in usd))
 
 
 def csv_export(estimate: EstimateLike, *, shape: Shape = "long", revision: int | None = None) -> str:
@@ -300,6 +314,7 @@ def _summary_sheet(ws: Worksheet, doc: Mapping[str, Any], revision: int | None) 
     _append(ws, ("Scenario", doc["scenario_name"]))
     _append(ws, ("Revision", revision, None if revision else "Not saved"), (None, INTEGER_FORMAT))
     _append(ws, ("Catalog version", doc["catalog_version"]))
+    _append(ws, ("Start month", doc["start_month"], "The calendar month of month 1 (YYYY-MM)."))
     _append(ws, ("Horizon months", doc["horizon_months"]), (None, INTEGER_FORMAT))
     _append(ws, ("Currency", doc.get("currency", "USD")))
     _blank(ws)
@@ -351,10 +366,33 @@ def _monthly_sheet(ws: Worksheet, doc: Mapping[str, Any]) -> None:
     columns = wide_columns(doc)
     _append(ws, columns, bold=True)
     ws.freeze_panes = "B2"
-    formats = (INTEGER_FORMAT, COUNT_FORMAT, *([USD_FORMAT] * (len(columns) - 2)))
-    for row in wide_table(doc):
-        _append(ws, (int(row[0]), *row[1:]), formats)
+    formats = (INTEGER_FORMAT, None, COUNT_FORMAT, *([USD_FORMAT] * (len(columns) - 3)))
+    for month, period, numbers in wide_table(doc):
+        _append(ws, (month, period, *numbers), formats)
     _fit_columns(ws, maximum=40)
+
+
+LIFECYCLE_COLUMNS = ("month", "period", "strategy", "model", "event", "successor", "cost_usd", "note")
+"""The Lifecycle events sheet's columns: the keys of the JSON's `lifecycle_events`."""
+NO_LIFECYCLE_EVENTS = "No model used here has an announced end inside the horizon."
+
+
+def _lifecycle_sheet(ws: Worksheet, doc: Mapping[str, Any]) -> None:
+    """One row per event of `lifecycle_events`, in month order; the header and a line when there is none."""
+    _header(ws, LIFECYCLE_COLUMNS)
+    events = doc.get("lifecycle_events") or []
+    for event in events:
+        _append(
+            ws,
+            tuple(event[c] for c in LIFECYCLE_COLUMNS),
+            (INTEGER_FORMAT, None, None, None, None, None, USD_FORMAT),
+        )
+    if not events:
+        _append(ws, (NO_LIFECYCLE_EVENTS,))
+    _fit_columns(ws, maximum=40)
+    ws.column_dimensions[get_column_letter(len(LIFECYCLE_COLUMNS))].width = 100
+    for row in ws.iter_rows(min_row=2, min_col=len(LIFECYCLE_COLUMNS), max_col=len(LIFECYCLE_COLUMNS)):
+        row[0].alignment = _WRAP
 
 
 PERCENTILES_ITEMS = (
@@ -428,9 +466,9 @@ def _percentiles_sheet(ws: Worksheet, doc: Mapping[str, Any]) -> None:
     if any(s.get("cumulative_usd") is not None for s in unc["strategies"].values()):
         columns = percentiles_columns(doc)
         _append(ws, columns, bold=True)
-        formats = (INTEGER_FORMAT, *([USD_FORMAT] * (len(columns) - 1)))
-        for row in percentiles_table(doc):
-            _append(ws, (int(row[0]), *row[1:]), formats)
+        formats = (INTEGER_FORMAT, None, *([USD_FORMAT] * (len(columns) - 2)))
+        for month, period, numbers in percentiles_table(doc):
+            _append(ws, (month, period, *numbers), formats)
     _fit_columns(ws, maximum=50)
 
 
@@ -479,8 +517,8 @@ def xlsx_export(
     revision: int | None = None,
     created: dt.datetime | None = None,
 ) -> bytes:
-    """The workbook: Summary, Monthly (the wide table), Inputs (dotted paths) and Prices (prices_used),
-    and Percentiles when the estimate carries its `uncertainty`.
+    """The workbook: Summary, Monthly (the wide table), Inputs (dotted paths), Prices (prices_used),
+    Lifecycle events (lifecycle_events), and Percentiles when the estimate carries its `uncertainty`.
 
     The same estimate, revision and `created` give the same bytes: the document
     properties and every zip entry carry `created` (default: a constant).
@@ -495,6 +533,7 @@ def xlsx_export(
     _monthly_sheet(wb.create_sheet("Monthly"), doc)
     _inputs_sheet(wb.create_sheet("Inputs"), _scenario_document(scenario))
     _prices_sheet(wb.create_sheet("Prices"), doc)
+    _lifecycle_sheet(wb.create_sheet("Lifecycle events"), doc)
     if doc.get("uncertainty"):
         _percentiles_sheet(wb.create_sheet("Percentiles"), doc)
 

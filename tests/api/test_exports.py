@@ -57,16 +57,16 @@ def rows_of(text: str) -> list[dict[str, str]]:
 
 def check_long(text: str, doc: dict[str, Any], revision: int | None) -> None:
     rows = rows_of(text)
-    assert text.splitlines()[0] == "scenario,revision,strategy,month,category,usd"
+    assert text.splitlines()[0] == "scenario,revision,strategy,month,period,category,usd"
     strategies = [s for s in STRATEGIES if s in doc["strategies"]]
     assert len(rows) == len(strategies) * doc["horizon_months"] * len(CATEGORIES)
-    seen: dict[tuple[str, int, str], float] = {}
+    seen: dict[tuple[str, int, str, str], float] = {}
     for row in rows:
         assert row["scenario"] == doc["scenario_name"]
         assert row["revision"] == (str(revision) if revision else "")
-        seen[row["strategy"], int(row["month"]), row["category"]] = float(row["usd"])
+        seen[row["strategy"], int(row["month"]), row["period"], row["category"]] = float(row["usd"])
     expected = {
-        (s, m["month"], c): m["categories"][c]
+        (s, m["month"], m["period"], c): m["categories"][c]
         for s in strategies
         for m in doc["strategies"][s]["monthly"]
         for c in CATEGORIES
@@ -78,6 +78,7 @@ def check_wide_rows(header: list[str], rows: list[list[Any]], doc: dict[str, Any
     strategies = [s for s in STRATEGIES if s in doc["strategies"]]
     assert header == [
         "month",
+        "period",
         "requests",
         *(f"{s}_total_usd" for s in strategies),
         *(f"{s}_{c}_usd" for s in strategies for c in CATEGORIES),
@@ -86,6 +87,7 @@ def check_wide_rows(header: list[str], rows: list[list[Any]], doc: dict[str, Any
     for m, row in enumerate(rows):
         values = dict(zip(header, row, strict=True))
         assert int(values["month"]) == m + 1
+        assert values["period"] == doc["strategies"]["prompting"]["monthly"][m]["period"]
         assert float(values["requests"]) == doc["monthly_requests"][m]
         for s in strategies:
             month = doc["strategies"][s]["monthly"][m]
@@ -137,7 +139,7 @@ def blank_text_as_none(document: dict[str, Any]) -> dict[str, Any]:
 
 def check_xlsx(data: bytes, doc: dict[str, Any], inputs: dict[str, Any], revision: int | None) -> None:
     wb = workbook(data)
-    assert wb.sheetnames == ["Summary", "Monthly", "Inputs", "Prices"]
+    assert wb.sheetnames == ["Summary", "Monthly", "Inputs", "Prices", "Lifecycle events"]
     about, strategies, verdict, gates = sections(wb["Summary"])
 
     items = {row[0]: row[1] for row in about[1:]}
@@ -145,6 +147,7 @@ def check_xlsx(data: bytes, doc: dict[str, Any], inputs: dict[str, Any], revisio
     assert items["Scenario"] == doc["scenario_name"]
     assert items["Revision"] == revision
     assert items["Catalog version"] == doc["catalog_version"]
+    assert items["Start month"] == doc["start_month"]
     assert items["Horizon months"] == doc["horizon_months"]
 
     assert strategies[0] == ("Strategy", "Total USD", "Cost per 1k requests USD", "Compute-only USD")
@@ -190,6 +193,13 @@ def check_xlsx(data: bytes, doc: dict[str, Any], inputs: dict[str, Any], revisio
     for entry in prices.values():
         entry["as_of"] = entry["as_of"].date().isoformat() if entry["as_of"] else None
     assert prices == doc["prices_used"]
+
+    header, *rows = wb["Lifecycle events"].iter_rows(values_only=True)
+    assert header == ("month", "period", "strategy", "model", "event", "successor", "cost_usd", "note")
+    if doc["lifecycle_events"]:
+        assert [dict(zip(header, row, strict=True)) for row in rows] == doc["lifecycle_events"]
+    else:
+        assert rows == [(exports.NO_LIFECYCLE_EVENTS, *([None] * (len(header) - 1)))]
 
 
 # --- saved and posted ---
@@ -448,7 +458,9 @@ def test_workbook_formats_headers_and_determinism(client: TestClient) -> None:
     assert labels["prompting"].number_format == "#,##0.00"
     monthly = wb["Monthly"]
     assert (monthly["A2"].number_format, monthly["A2"].value) == ("0", 1)
-    assert all(cell.number_format == "#,##0.00" for cell in monthly[2][2:])
+    assert monthly["B2"].data_type == "s" and monthly["B2"].value == saved_estimate(client, sid)["start_month"]
+    assert monthly["C2"].number_format == "#,##0"
+    assert all(cell.number_format == "#,##0.00" for cell in monthly[2][3:])
 
     created = client.get(f"{API}/scenarios/{sid}/revisions/1").json()["created_at"]
     when = dt.datetime.fromisoformat(created).astimezone(dt.UTC).replace(tzinfo=None, microsecond=0)
@@ -470,3 +482,105 @@ def test_cli_csv_shapes_equal_the_posted_exports(client: TestClient, shape: str)
     assert result.exit_code == 0, result.output
     posted = client.post(f"{API}/export.csv", params={"shape": shape}, json=scenario_of("content-moderation"))
     assert result.stdout == posted.text
+
+
+# --- calendar months and lifecycle events ---
+
+NEW_YEAR = ["2026-11", "2026-12", "2027-01", "2027-02"]
+"""The calendar months of a scenario that starts in 2026-11 over 4 months: across a year boundary."""
+
+
+def across_new_year() -> dict[str, Any]:
+    return {**scenario_of("content-moderation"), "start_month": "2026-11", "horizon_months": len(NEW_YEAR)}
+
+
+def test_every_month_of_every_export_carries_its_calendar_month(client: TestClient) -> None:
+    scenario = across_new_year()
+    sid = create(client, scenario)
+    present = list(client.post(f"{API}/estimate", json=scenario).json()["strategies"])
+    base = f"{API}/scenarios/{sid}"
+    saved_csv = {shape: client.get(f"{base}/export.csv", params={"shape": shape}).text for shape in exports.SHAPES}
+    posted_csv = {
+        shape: client.post(f"{API}/export.csv", params={"shape": shape}, json=scenario).text for shape in exports.SHAPES
+    }
+    for files in (saved_csv, posted_csv):
+        header = files["long"].splitlines()[0].split(",")
+        assert header[header.index("month") + 1] == "period"
+        long = rows_of(files["long"])
+        assert sorted({row["strategy"] for row in long}) == sorted(present)
+        for s in present:
+            for c in CATEGORIES:
+                months = [(int(r["month"]), r["period"]) for r in long if r["strategy"] == s and r["category"] == c]
+                assert months == list(enumerate(NEW_YEAR, start=1))
+        for shape in ("wide", "percentiles"):
+            assert files[shape].splitlines()[0].startswith("month,period,"), shape
+            rows = rows_of(files[shape])
+            assert [(int(r["month"]), r["period"]) for r in rows] == list(enumerate(NEW_YEAR, start=1)), shape
+
+    for data in (
+        client.get(f"{base}/export.xlsx", params={"uncertainty": "true"}).content,
+        client.post(f"{API}/export.xlsx", params={"uncertainty": "true"}, json=scenario).content,
+    ):
+        wb = workbook(data)
+        items = {row[0]: row[1] for row in wb["Summary"].iter_rows(values_only=True)}
+        assert items["Start month"] == "2026-11"
+        monthly = list(wb["Monthly"].iter_rows(values_only=True))
+        assert monthly[0][:3] == ("month", "period", "requests")
+        assert [row[:2] for row in monthly[1:]] == list(enumerate(NEW_YEAR, start=1))
+        bands = sections(wb["Percentiles"])[-1]
+        assert bands[0][:2] == ("month", "period")
+        assert [row[:2] for row in bands[1:]] == list(enumerate(NEW_YEAR, start=1))
+
+    for doc in (
+        client.get(f"{base}/export.json").json(),
+        client.post(f"{API}/export.json", json=scenario).json(),
+    ):
+        assert doc["start_month"] == "2026-11"
+        for s in present:
+            assert [m["period"] for m in doc["strategies"][s]["monthly"]] == NEW_YEAR
+        assert "lifecycle_events" in doc and "not_maintainable_from_month" in doc["strategies"]["fine_tuning"]
+
+
+GPT_4O_SHUTDOWN = {
+    "month": 2,
+    "period": "2027-01",
+    "strategy": "prompting",
+    "model": "openai:gpt-4o",
+    "event": "migration",
+    "successor": "openai:gpt-6-luna",
+    "cost_usd": 4000.0,
+}
+"""gpt-4o shuts down on 2027-01-14: from 2026-12 that is month 2, costed as 1 re-validation week x 4,000 USD."""
+
+
+def test_the_workbook_lists_the_lifecycle_events(client: TestClient) -> None:
+    scenario = {"name": "Still on gpt-4o", "start_month": "2026-12", "prompting": {"model": "openai:gpt-4o"}}
+    sid = create(client, scenario)
+    for doc, data in (
+        (
+            client.post(f"{API}/estimate", json=scenario).json(),
+            client.post(f"{API}/export.xlsx", json=scenario).content,
+        ),
+        (saved_estimate(client, sid), client.get(f"{API}/scenarios/{sid}/export.xlsx").content),
+    ):
+        ws = workbook(data)["Lifecycle events"]
+        header, *rows = ws.iter_rows(values_only=True)
+        events = [dict(zip(header, row, strict=True)) for row in rows]
+        assert events == doc["lifecycle_events"]
+        [shutdown] = [e for e in events if e["model"] == "openai:gpt-4o"]
+        assert {k: v for k, v in shutdown.items() if k != "note"} == GPT_4O_SHUTDOWN
+        assert "2027-01-14" in shutdown["note"] and "gpt-6-luna" in shutdown["note"]
+        [cost] = [row[6] for row in ws.iter_rows(min_row=2) if row[3].value == "openai:gpt-4o"]
+        assert cost.number_format == "#,##0.00"
+        assert all(cell.font.b for cell in ws[1]) and ws.freeze_panes == "A2"
+
+
+def test_the_workbook_says_when_no_model_ends_inside_the_horizon(client: TestClient) -> None:
+    sid = create(client, {})
+    for doc, data in (
+        (client.post(f"{API}/estimate", json={}).json(), client.post(f"{API}/export.xlsx", json={}).content),
+        (saved_estimate(client, sid), client.get(f"{API}/scenarios/{sid}/export.xlsx").content),
+    ):
+        assert doc["lifecycle_events"] == []
+        rows = list(workbook(data)["Lifecycle events"].iter_rows(values_only=True))
+        assert rows[1:] == [("No model used here has an announced end inside the horizon.", *[None] * 7)]

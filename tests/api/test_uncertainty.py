@@ -427,6 +427,7 @@ def check_percentiles_csv(text: str, doc: dict[str, Any]) -> None:
     header = text.splitlines()[0].split(",")
     assert header == [
         "month",
+        "period",
         *(
             c
             for s in strategies
@@ -462,7 +463,7 @@ def trim(row: tuple[Any, ...], n: int) -> tuple[Any, ...]:
 
 def check_percentiles_sheet(data: bytes, doc: dict[str, Any]) -> None:
     wb = openpyxl.load_workbook(io.BytesIO(data))
-    assert wb.sheetnames == ["Summary", "Monthly", "Inputs", "Prices", "Percentiles"]
+    assert wb.sheetnames == ["Summary", "Monthly", "Inputs", "Prices", "Lifecycle events", "Percentiles"]
     ws = wb["Percentiles"]
     unc = doc["uncertainty"]
     items, strategies, ranges, tornado, months = sections(ws)
@@ -500,7 +501,7 @@ def check_percentiles_sheet(data: bytes, doc: dict[str, Any]) -> None:
 
     out = io.StringIO()
     csv.writer(out, lineterminator="\n").writerows(
-        [months[0], *([int(r[0]), *(f"{x:.2f}" for x in r[1:] if x is not None)] for r in months[1:])]
+        [months[0], *([int(r[0]), r[1], *(f"{x:.2f}" for x in r[2:] if x is not None)] for r in months[1:])]
     )
     check_percentiles_csv(out.getvalue(), doc)
 

@@ -329,7 +329,7 @@ def test_every_bad_id_is_reported_at_once_with_its_field(catalog: Catalog) -> No
         {
             "prompting": {"model": "openai:text-embedding-3-small"},
             "rag": {"embedding_model": "openai:gpt-4o", "vector_db": "lambda:h100-80gb"},
-            "fine_tuning": {"deployment": "dedicated", "gpu": "pinecone:standard"},
+            "fine_tuning": {"deployment": "dedicated", "model": "tinker:qwen3-8b-lora", "gpu": "pinecone:standard"},
         }
     )
     with pytest.raises(CatalogError) as info:

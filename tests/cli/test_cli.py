@@ -54,7 +54,7 @@ def test_csv_long_shape_sums_to_the_totals() -> None:
     document = Estimate.model_validate_json(invoke("estimate", str(PRESET), "--format", "json").stdout)
     result = invoke("estimate", str(PRESET), "--format", "csv")
     rows = list(csv.DictReader(io.StringIO(result.stdout)))
-    assert list(rows[0]) == ["scenario", "revision", "strategy", "month", "category", "usd"]
+    assert list(rows[0]) == ["scenario", "revision", "strategy", "month", "period", "category", "usd"]
     assert len(rows) == len(document.strategies) * document.horizon_months * len(CATEGORIES)
     sums: dict[str, float] = defaultdict(float)
     for row in rows:
@@ -191,8 +191,9 @@ def test_percentiles_csv_implies_uncertainty(ranged: Path) -> None:
     result = invoke("estimate", str(ranged), "--format", "csv", "--shape", "percentiles")
     assert result.exit_code == 0, result.output
     header, *rows = list(csv.reader(io.StringIO(result.stdout)))
-    assert header[:5] == [
+    assert header[:6] == [
         "month",
+        "period",
         "prompting_cumulative_usd",
         "prompting_cumulative_p10_usd",
         "prompting_cumulative_p50_usd",
