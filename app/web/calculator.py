@@ -130,6 +130,8 @@ def fragment(request: Request, parsed: forms.Parsed) -> Response:
     ctx["slots"] = slots_of(parsed.values)
     ctx["fragment"] = True  # htmx is running: no <noscript> fallback
     ctx["hints_changed"] = bool(ctx["hints"]) and ctx["results"]
+    known = fields.all_fields()
+    ctx["rewritten"] = [(known[p], parsed.values[p]) for p in parsed.rewritten]  # back to the form
     headers = {"Vary": "HX-Request", "Cache-Control": "no-store"}
     if ctx["results"]:
         if "_editing" not in request.query_params:

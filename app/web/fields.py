@@ -35,6 +35,11 @@ GROUPS: tuple[tuple[str, str, tuple[str, ...]], ...] = (
 """(id, legend, the top-level fields it holds), in the order of the form. `ranges` has no group: each
 range sits under the field it belongs to (`RangeSpec`)."""
 
+MONTH_FIELDS = frozenset({"start_month"})
+"""Text fields holding a calendar month "YYYY-MM": the form shows the format and the default month.
+A text input, not `type="month"`: browsers without a month picker show text anyway, and those with
+one empty a value they cannot read, where "2026-13" must stay as typed beside its message."""
+
 OPEN_GROUPS = frozenset({"workload", "task", "horizon"})
 """Groups shown unfolded on first load: the inputs every scenario needs."""
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 from typing import Any
 
 from app.engine.kernel import CATEGORIES
-from app.engine.scenario import STRATEGY_LABELS, TCO_RULE
+from app.engine.scenario import STRATEGY_LABELS, TCO_RULE, period
 
 COLORS = {"prompting": "#1f77b4", "rag": "#2ca02c", "fine_tuning": "#d62728"}
 CATEGORY_COLORS = {
@@ -61,41 +61,101 @@ def plotly_text(text: str) -> str:
     return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
 
+def periods(doc: dict[str, Any]) -> list[str] | None:
+    """The calendar month "YYYY-MM" of each month of the horizon, or None for an estimate made before
+    estimates had a start month (a saved revision's stored document)."""
+    start = doc.get("start_month")
+    if not start:
+        return None
+    return [period(start, m) for m in range(1, doc["horizon_months"] + 1)]
+
+
+def month_axis(doc: dict[str, Any], **extra: Any) -> tuple[list[Any], dict[str, Any]]:
+    """The x values of a month-by-month chart and its axis: calendar months on a date axis (ticks and
+    hover read "2027-01"), or month numbers for an estimate without a start month."""
+    n = doc["horizon_months"]
+    step = 6 if n > 24 else 1 if n <= 12 else 3
+    calendar = periods(doc)
+    if calendar is None:
+        return list(range(1, n + 1)), axis_style("Month", dtick=step, **extra)
+    # No title: the ticks ("2027-01") say what the axis is, and the legend below has the room.
+    axis = axis_style("", type="date", dtick=f"M{step}", tickformat="%Y-%m", hoverformat="%Y-%m", **extra)
+    return calendar, axis
+
+
+def month_x(doc: dict[str, Any], month: int) -> Any:
+    """Where month `month` (1-based) lies on the x axis of `month_axis`."""
+    start = doc.get("start_month")
+    return period(start, month) if start else month
+
+
+def event_label(event: dict[str, Any]) -> str:
+    """A lifecycle event in a few words, for its marker on the chart: "gpt-4o retires"."""
+    model = plotly_text(str(event["model"]).split(":", 1)[-1])
+    if event["event"] == "not_maintainable":
+        return f"fine-tuning stops ({model})"
+    return f"{model} retires"
+
+
 def cumulative(doc: dict[str, Any]) -> dict[str, Any]:
-    """Cumulative TCO per strategy, month by month, with the break-even month marked."""
+    """Cumulative TCO per strategy, month by month, with the break-even month and each model lifecycle
+    event (a migration, fine-tuning no longer maintainable) marked by a dotted line."""
+    x, xaxis = month_axis(doc)
     months = list(range(1, doc["horizon_months"] + 1))
     data = [
         {
             "type": "scatter",
             "mode": "lines",
             "name": label(s),
-            "x": months,
+            "x": x,
             "y": est["cumulative_usd"],
+            "customdata": months,
             "line": {"color": COLORS[s], "width": 2.5},
-            "hovertemplate": "%{y:,.0f} USD",
+            "hovertemplate": "%{y:,.0f} USD (month %{customdata})",
         }
         for s, est in doc["strategies"].items()
     ]
-    shapes, annotations = [], []
-    month = doc["verdict"]["break_even_month"]
-    if month:
-        shapes.append(
-            {"type": "line", "x0": month, "x1": month, "yref": "paper", "y0": 0, "y1": 1, "line": {"dash": "dot"}}
-        )
+    shapes: list[dict[str, Any]] = []
+    annotations: list[dict[str, Any]] = []
+
+    def mark(month: int, text: str, color: str | None = None) -> None:
+        at = month_x(doc, month)
+        where = (month - 1) / max(len(months) - 1, 1)  # a label near an edge hangs inwards
+        anchor = "left" if where < 0.35 else "right" if where > 0.65 else "center"
+        line: dict[str, Any] = {"dash": "dot"} | ({"color": color} if color else {})
+        shapes.append({"type": "line", "x0": at, "x1": at, "yref": "paper", "y0": 0, "y1": 1, "line": line})
         annotations.append(
             {
-                "x": month,
+                "x": at,
                 "yref": "paper",
                 "y": 1,
-                "text": f"break-even: month {month}",
+                "text": text,
                 "showarrow": False,
+                "xanchor": anchor,
                 "yanchor": "bottom",
+                "yshift": 14 * len(annotations),
+                "font": {"color": color} if color else {},
             }
         )
+
+    month = doc["verdict"]["break_even_month"]
+    if month:
+        mark(month, f"break-even: month {month}")
+    seen = set()
+    for event in doc.get("lifecycle_events") or []:
+        text = event_label(event)
+        if (event["month"], text) in seen:
+            continue
+        seen.add((event["month"], text))
+        mark(event["month"], text, COLORS["fine_tuning"] if event["event"] == "not_maintainable" else "#6b7280")
+    margin = {"l": 64, "r": 16, "t": 32 + 14 * max(len(annotations) - 1, 0), "b": 48}
+    if isinstance(x[0], str):  # the data's months only: plotly would widen a date axis to fit the labels
+        xaxis["range"] = [x[0], x[-1]]
     return {
         "data": data,
         "layout": base_layout(
-            xaxis=axis_style("Month", dtick=6 if len(months) > 24 else 1 if len(months) <= 12 else 3),
+            margin=margin,
+            xaxis=xaxis,
             yaxis=axis_style("Cumulative TCO (USD)", tickformat=",.0f", rangemode="tozero"),
             shapes=shapes,
             annotations=annotations,
@@ -103,15 +163,26 @@ def cumulative(doc: dict[str, Any]) -> dict[str, Any]:
     }
 
 
+def _month_columns(doc: dict[str, Any]) -> tuple[list[str], list[list[Any]]]:
+    """The first columns of a month-by-month table: Month, and Period when the estimate has one."""
+    calendar = periods(doc)
+    months = range(1, doc["horizon_months"] + 1)
+    if calendar is None:
+        return ["Month"], [[m] for m in months]
+    return ["Month", "Period"], [[m, calendar[m - 1]] for m in months]
+
+
 def cumulative_table(doc: dict[str, Any]) -> dict[str, Any]:
     strategies = list(doc["strategies"])
-    rows = [
-        [m + 1, *(doc["strategies"][s]["cumulative_usd"][m] for s in strategies)] for m in range(doc["horizon_months"])
-    ]
+    columns, rows = _month_columns(doc)
+    first = len(columns)
+    for m, row in enumerate(rows):
+        row += [doc["strategies"][s]["cumulative_usd"][m] for s in strategies]
     return {
-        "columns": ["Month", *(label(s) for s in strategies)],
+        "columns": [*columns, *(label(s) for s in strategies)],
         "rows": rows,
-        "money": set(range(1, len(strategies) + 1)),
+        "money": set(range(first, first + len(strategies))),
+        "text": set(range(1, first)),
     }
 
 
@@ -123,6 +194,7 @@ def monthly(doc: dict[str, Any]) -> dict[str, Any]:
     width = (1 - gap * (n - 1)) / n
     data: list[dict[str, Any]] = []
     layout = base_layout(barmode="stack", hovermode="closest", annotations=[])
+    x, _ = month_axis(doc)
     for k, s in enumerate(strategies):
         axis = "" if k == 0 else str(k + 1)
         months = [m["month"] for m in doc["strategies"][s]["monthly"]]
@@ -136,16 +208,21 @@ def monthly(doc: dict[str, Any]) -> dict[str, Any]:
                     "name": category,
                     "legendgroup": category,
                     "showlegend": not any(t["legendgroup"] == category for t in data),
-                    "x": months,
+                    "x": x[: len(months)],
                     "y": values,
+                    "customdata": months,
                     "xaxis": f"x{axis}",
                     "yaxis": "y",
                     "marker": {"color": CATEGORY_COLORS[category]},
-                    "hovertemplate": f"{label(s)}, month %{{x}}<br>{category}: %{{y:,.0f}} USD<extra></extra>",
+                    "hovertemplate": f"{label(s)}, month %{{customdata}}"
+                    + (" (%{x|%Y-%m})" if periods(doc) else "")
+                    + f"<br>{category}: %{{y:,.0f}} USD<extra></extra>",
                 }
             )
         start = k * (width + gap)
-        layout[f"xaxis{axis}"] = axis_style("Month", domain=[start, start + width], anchor="y")
+        _, xaxis = month_axis(doc, domain=[start, start + width], anchor="y")
+        xaxis.pop("dtick", None)  # a third of the width: plotly spaces the ticks itself
+        layout[f"xaxis{axis}"] = xaxis
         layout["annotations"].append(
             {
                 "text": f"<b>{label(s)}</b>",
@@ -163,14 +240,14 @@ def monthly(doc: dict[str, Any]) -> dict[str, Any]:
 
 def monthly_table(doc: dict[str, Any]) -> dict[str, Any]:
     strategies = list(doc["strategies"])
-    columns = ["Month"]
-    rows: list[list[Any]] = [[m + 1] for m in range(doc["horizon_months"])]
+    columns, rows = _month_columns(doc)
+    first = len(columns)
     for s in strategies:
         used = [c for c in CATEGORIES if any(m["categories"][c] for m in doc["strategies"][s]["monthly"])]
         columns += [f"{label(s)}: {c}" for c in used] + [f"{label(s)}: total"]
         for m, month in enumerate(doc["strategies"][s]["monthly"]):
             rows[m] += [month["categories"][c] for c in used] + [month["total_usd"]]
-    return {"columns": columns, "rows": rows, "money": set(range(1, len(columns)))}
+    return {"columns": columns, "rows": rows, "money": set(range(first, len(columns))), "text": set(range(1, first))}
 
 
 def volume(doc: dict[str, Any], volumes: list[float], curve: dict[str, list[float | None]]) -> dict[str, Any]:
@@ -281,7 +358,7 @@ def number_text(value: float | None) -> str:
 def fan(doc: dict[str, Any]) -> dict[str, Any]:
     """Cumulative cost per strategy across the draws: the P10-P90 band around the median (P50)."""
     unc = doc["uncertainty"]
-    months = list(range(1, doc["horizon_months"] + 1))
+    months, xaxis = month_axis(doc)
     data: list[dict[str, Any]] = []
     for s, est in unc["strategies"].items():
         bands = est.get("cumulative_usd")
@@ -328,7 +405,7 @@ def fan(doc: dict[str, Any]) -> dict[str, Any]:
     return {
         "data": data,
         "layout": base_layout(
-            xaxis=axis_style("Month", dtick=6 if len(months) > 24 else 1 if len(months) <= 12 else 3),
+            xaxis=xaxis,
             yaxis=axis_style("Cumulative TCO (USD)", tickformat=",.0f", rangemode="tozero"),
             legend={"orientation": "h", "x": 0, "y": 1.02, "yanchor": "bottom"},
         ),
@@ -338,12 +415,12 @@ def fan(doc: dict[str, Any]) -> dict[str, Any]:
 def fan_table(doc: dict[str, Any]) -> dict[str, Any]:
     unc = doc["uncertainty"]
     strategies = [s for s, est in unc["strategies"].items() if est.get("cumulative_usd")]
-    columns = ["Month", *(f"{label(s)} {q}" for s in strategies for q in ("P10", "P50", "P90"))]
-    rows = [
-        [m + 1, *(unc["strategies"][s]["cumulative_usd"][q][m] for s in strategies for q in ("p10", "p50", "p90"))]
-        for m in range(doc["horizon_months"])
-    ]
-    return {"columns": columns, "rows": rows, "money": set(range(1, len(columns)))}
+    columns, rows = _month_columns(doc)
+    first = len(columns)
+    columns += [f"{label(s)} {q}" for s in strategies for q in ("P10", "P50", "P90")]
+    for m, row in enumerate(rows):
+        row += [unc["strategies"][s]["cumulative_usd"][q][m] for s in strategies for q in ("p10", "p50", "p90")]
+    return {"columns": columns, "rows": rows, "money": set(range(first, len(columns))), "text": set(range(1, first))}
 
 
 def _bins(doc: dict[str, Any]) -> list[tuple[float, float, int]]:

@@ -18,6 +18,7 @@ from urllib.parse import urlencode
 from pydantic import ValidationError
 
 from app.engine import Scenario
+from app.engine.scenario import DEFAULT_TUNE
 from app.web.fields import RANGE_PARTS, all_fields, range_specs
 
 _TRUE = {"true", "on", "1", "yes"}
@@ -30,6 +31,9 @@ class Parsed:
     values: dict[str, str]
     scenario: Scenario | None = None
     errors: dict[str, str] = field(default_factory=dict)
+    rewritten: tuple[str, ...] = ()
+    """Fields whose text the form changed (the tune's model, on a switch of deployment): a recompute
+    sends them back to the form."""
 
 
 def _last_values(form: Any) -> dict[str, str]:
@@ -95,15 +99,37 @@ def parse(form: Any) -> Parsed:
                 errors[path] = str(exc)
         else:
             _set(tree, path, text)
+    rewritten = _model_for_deployment(tree, values)
     ranges = _ranges(given, values, errors)
     if ranges:
         tree["ranges"] = ranges
     if errors:
-        return Parsed(values, None, errors)
+        return Parsed(values, None, errors, rewritten)
     try:
-        return Parsed(values, Scenario.model_validate(tree))
+        return Parsed(values, Scenario.model_validate(tree), rewritten=rewritten)
     except ValidationError as exc:
-        return Parsed(values, None, validation_errors(exc))
+        return Parsed(values, None, validation_errors(exc), rewritten)
+
+
+TUNE_MODEL, TUNE_DEPLOYMENT = "fine_tuning.model", "fine_tuning.deployment"
+
+
+def _model_for_deployment(tree: dict[str, Any], values: dict[str, str]) -> tuple[str, ...]:
+    """Switching the tune's deployment switches its model, when that is still a default: an empty model,
+    or the default model of another deployment (say the hosted one, after choosing dedicated), becomes
+    the chosen deployment's default (DEFAULT_TUNE), and the form shows it. A model the user picked stays,
+    and the catalog says beside it when it does not support the deployment."""
+    if TUNE_DEPLOYMENT not in values:
+        return ()
+    chosen = values[TUNE_DEPLOYMENT]
+    model = values.get(TUNE_MODEL, "")
+    if chosen not in DEFAULT_TUNE or model == DEFAULT_TUNE[chosen]:
+        return ()
+    if model != "" and model not in DEFAULT_TUNE.values():
+        return ()
+    values[TUNE_MODEL] = DEFAULT_TUNE[chosen]
+    _set(tree, TUNE_MODEL, DEFAULT_TUNE[chosen])
+    return (TUNE_MODEL,)
 
 
 def _ranges(given: dict[str, str], values: dict[str, str], errors: dict[str, str]) -> dict[str, Any]:
@@ -182,15 +208,19 @@ def defaults() -> dict[str, Any]:
 LINK_LEAVES_OUT = frozenset({"description"})
 """Free text too long for an address bar (a preset's is a paragraph): saved scenarios keep it."""
 
+LINK_KEEPS = frozenset({"start_month"})
+"""Inputs a link always carries, even at their default: the default start month moves with the
+calendar (the month after today), and a link must give the same months whenever it is opened."""
+
 
 def query_of(scenario: Scenario) -> str:
-    """The query string of the inputs that differ from the defaults, ranges included (a source only
-    when there is one): `/?` + this reopens them."""
+    """The query string of the inputs that differ from the defaults, and the start month (LINK_KEEPS),
+    ranges included (a source only when there is one): `/?` + this reopens them."""
     base, known = defaults(), all_fields()
     changed = [
         (p, display(v))
         for p, v in _flat(scenario.model_dump(exclude={"ranges"}))
-        if p in known and p not in LINK_LEAVES_OUT and base.get(p) != v
+        if p in known and p not in LINK_LEAVES_OUT and (base.get(p) != v or p in LINK_KEEPS)
     ]
     for path, r in scenario.ranges.items():
         changed += [(f"ranges.{path}.low", display(r.low)), (f"ranges.{path}.high", display(r.high))]

@@ -12,7 +12,7 @@ from fastapi.templating import Jinja2Templates
 from markupsafe import Markup, escape
 
 from app.auth.guard import CSRF_FIELD, auth_on, csrf_of, principal_of
-from app.engine.scenario import STRATEGY_LABELS
+from app.engine.scenario import STRATEGY_LABELS, next_month
 from app.web import fields
 from app.web.assets import Assets
 from app.web.figures import compact, number_text
@@ -117,6 +117,7 @@ def _make() -> Jinja2Templates:
     env.filters["table"] = table_html
     env.globals.update(csrf=csrf_of, csrf_field=csrf_field, principal=principal_of, auth_on=auth_on)
     env.globals.update(oob_errors=oob_errors, range_of=fields.range_specs().get, template_range=fields.TEMPLATE_RANGE)
+    env.globals.update(month_fields=fields.MONTH_FIELDS, default_month=next_month)
     env.trim_blocks = True
     env.lstrip_blocks = True
     return templates

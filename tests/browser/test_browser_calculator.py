@@ -171,3 +171,38 @@ def test_content_security_policy(page: Page, watch: Watch) -> None:
         static = page.request.get(src)
         assert static.ok, src
         assert "immutable" in static.headers.get("cache-control", ""), src
+
+
+def test_the_start_month_brings_the_lifecycle_events(page: Page, screenshot: Shot) -> None:
+    """A start month before gpt-4o's shutdown: the move to its successor is listed under the verdict,
+    marked on the cumulative chart, and kept in the address bar; switching the tune to dedicated GPUs
+    switches its default model, and the answer stays."""
+    page.goto("/")
+    settled(page)
+    expect(page.locator("#lifecycle")).to_have_count(0)
+    recompute(page, lambda: page.fill(field_id("start_month"), "2026-12"))
+    expect(page.locator("#lifecycle")).to_have_count(0)  # the default models serve on
+    page.click("#group-prompting > summary")
+    recompute(page, lambda: page.fill(field_id("prompting.model"), "openai:gpt-4o"))
+    events = page.locator("#lifecycle li")
+    expect(events).to_have_count(1)
+    expect(events.first).to_contain_text("gpt-4o shuts down on 2027-01-14 (month 2, 2027-01)")
+    expect(events.first).to_contain_text("gpt-6-luna")
+    labels = page.evaluate(
+        "() => document.getElementById('chart-cumulative').layout.annotations.map(a => [a.text, a.x])"
+    )
+    assert ["gpt-4o retires", "2027-01"] in labels, labels
+    assert query(page).get("start_month") == "2026-12", page.url
+    screenshot(page, "calculator-lifecycle")
+
+    recompute(page, lambda: page.fill(field_id("start_month"), "2026-13"))
+    expect(page.locator(error_id("start_month"))).to_contain_text("not a calendar month")
+    expect(page.locator("#lifecycle li")).to_have_count(1)  # the last valid results stay
+    recompute(page, lambda: page.fill(field_id("start_month"), "2026-12"))
+    expect(page.locator(error_id("start_month"))).to_have_text("")
+
+    page.click("#group-fine_tuning > summary")
+    recompute(page, lambda: page.select_option(field_id("fine_tuning.deployment"), "dedicated"))
+    expect(page.locator(field_id("fine_tuning.model"))).to_have_value("qwen:qwen3-8b")
+    expect(page.locator(error_id("fine_tuning.model"))).to_have_text("")
+    expect(page.locator("#verdict-title")).to_contain_text("Recommendation")

@@ -14,6 +14,7 @@ from fastapi.testclient import TestClient
 from starlette.datastructures import QueryParams
 
 from app.engine import Scenario
+from app.engine.scenario import next_month
 from app.main import create_app
 from app.presets import presets
 from app.settings import Settings
@@ -117,8 +118,11 @@ def test_form_values_and_the_short_link_round_trip_every_preset(slug: str) -> No
     assert linked == scenario.model_copy(update={"description": ""})  # the link leaves the paragraph out
 
 
-def test_the_defaults_give_an_empty_link() -> None:
-    assert forms.query_of(Scenario()) == ""
+def test_the_defaults_give_a_link_of_the_start_month_alone() -> None:
+    """The default start month moves with the calendar: a link keeps it, so it gives the same months
+    whenever it is opened."""
+    assert forms.query_of(Scenario(start_month="2027-01")) == "start_month=2027-01"
+    assert forms.query_of(Scenario()) == f"start_month={next_month()}"
 
 
 @pytest.mark.parametrize(
@@ -227,7 +231,7 @@ def test_a_recompute_answers_the_fragment_and_the_short_link(client: TestClient)
     response = client.get("/", params={"workload.requests_per_month": "5,000,000"}, headers=HX)
     assert response.status_code == 200
     assert "HX-Request" in response.headers["vary"]
-    assert response.headers["hx-replace-url"] == "/?workload.requests_per_month=5000000"
+    assert response.headers["hx-replace-url"] == f"/?start_month={next_month()}&workload.requests_per_month=5000000"
     assert "hx-reswap" not in response.headers
     page = Page(response.text)
     assert not page.find("html") and not page.find("form")
