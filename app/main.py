@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
+from typing import Any
+
 from fastapi import APIRouter, Depends, FastAPI, Request
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import HTMLResponse, Response
 from fastapi.security import HTTPBearer
 from sqlmodel import Session
+from starlette.exceptions import HTTPException
 from starlette.middleware.gzip import GZipMiddleware
 
 from app.api import errors, estimates, exports, reference, review, scenarios
@@ -27,6 +32,18 @@ API_TOKEN = HTTPBearer(
     scheme_name="apiToken",
     description="An API token (`llm-tco tokens create`, or your account page), in team mode. Local mode needs none.",
 )
+
+
+Handler = Callable[[Request, Any], Awaitable[Response]]
+
+
+def _by_face(api: Handler, pages: Handler) -> Handler:
+    """One exception handler for both faces: JSON under /api, a page elsewhere."""
+
+    async def handler(request: Request, exc: Any) -> Response:
+        return await (api if error_pages.is_api(request) else pages)(request, exc)
+
+    return handler
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
@@ -60,6 +77,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(ops_router)
     errors.install(app)
     error_pages.install(app)
+    app.add_exception_handler(HTTPException, _by_face(errors.http_error, error_pages.http_error))
+    app.add_exception_handler(RequestValidationError, _by_face(errors.validation_error, error_pages.validation_error))
     app.add_middleware(Guard, routes=app.router.routes)  # innermost: after the body limit, before any route
     app.add_middleware(error_pages.DatabaseOutage)  # 503 for the guard's lookups and the routes' alike
     app.add_middleware(errors.BodyLimit, limit=settings.max_body_bytes)

@@ -63,9 +63,9 @@ async def http_error(request: Request, exc: HTTPException) -> JSONResponse:
 
 
 def install(app: FastAPI) -> None:
-    app.add_exception_handler(RequestValidationError, validation_error)  # type: ignore[arg-type]
+    """The API's own error: a scenario the catalog cannot price. Its 4xx handlers are chosen by path in
+    app.main, beside the pages'."""
     app.add_exception_handler(ScenarioError, _scenario)  # type: ignore[arg-type]
-    app.add_exception_handler(HTTPException, http_error)  # type: ignore[arg-type]
 
 
 class BodyLimit:

@@ -13,11 +13,11 @@ from fastapi import APIRouter, Query
 from fastapi.responses import Response
 
 from app import exports, saved
-from app.api.deps import SessionDep
 from app.api.errors import ERROR_RESPONSES
 from app.api.estimates import ScenarioBody, UncertaintyQuery, json_response
-from app.api.scenarios import NOT_FOUND, ScenarioId, _found, _revision
+from app.api.scenarios import NOT_FOUND, _found, _revision
 from app.db.models import RevisionRow
+from app.deps import ScenarioId, SessionDep
 from app.engine import Estimate, Scenario
 from app.services import estimate_one
 

@@ -11,10 +11,10 @@ from fastapi.responses import Response
 from pydantic import BaseModel, ConfigDict, Field
 
 from app import audit, review
-from app.api.deps import PrincipalDep, SessionDep
 from app.api.errors import ERROR_RESPONSES
-from app.api.scenarios import NOT_FOUND, ScenarioDetail, ScenarioId, _conflict, _detail, _found
+from app.api.scenarios import NOT_FOUND, ScenarioDetail, _conflict, _detail, _found
 from app.db import queries
+from app.deps import PrincipalDep, ScenarioId, SessionDep
 from app.exports import CSV_MEDIA_TYPE, export_filename
 
 router = APIRouter(prefix="/scenarios", tags=["review"])

@@ -11,11 +11,11 @@ from fastapi.responses import Response
 from pydantic import BaseModel, ConfigDict, Field
 
 from app import saved
-from app.api.deps import PrincipalDep, SessionDep
 from app.api.errors import ERROR_RESPONSES
 from app.api.estimates import UncertaintyQuery, json_response
 from app.db import queries
 from app.db.models import RevisionRow, ScenarioRow
+from app.deps import PrincipalDep, ScenarioId, SessionDep
 from app.engine import Estimate, PriceSheet, Scenario
 
 router = APIRouter(prefix="/scenarios", tags=["scenarios"])
@@ -124,9 +124,6 @@ def _detail(session: SessionDep, row: ScenarioRow) -> dict[str, Any]:
 
 def _conflict(exc: queries.StaleRevision) -> HTTPException:
     return HTTPException(409, str(exc))
-
-
-ScenarioId = Annotated[int, Field(ge=1, le=2**31 - 1)]  # an INTEGER column on every database
 
 
 @router.post("", status_code=201, response_model=ScenarioDetail, responses=ERROR_RESPONSES)

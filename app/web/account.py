@@ -20,12 +20,12 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlmodel import Session
 
 from app import audit
-from app.api.deps import PrincipalDep, SessionDep, SettingsDep
 from app.auth import accounts, keys
 from app.auth.accounts import Principal
 from app.auth.guard import SESSION_COOKIE, cookie_secure, principal_of
 from app.auth.roles import ROLE_LABELS, Permission
 from app.db.models import ROLES, ApiTokenRow, UserRow, utcnow
+from app.deps import PrincipalDep, SessionDep, SettingsDep
 from app.exports import CSV_MEDIA_TYPE
 from app.settings import Settings
 from app.web import saved_views

@@ -17,8 +17,8 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from app import saved
-from app.api.deps import PrincipalDep, SessionDep
 from app.catalog import load_catalog
+from app.deps import PrincipalDep, SessionDep
 from app.engine import PriceSheet, Scenario
 from app.presets import presets
 from app.services import ScenarioError, estimate_one, price

@@ -17,9 +17,9 @@ from fastapi.responses import HTMLResponse, Response
 from sqlmodel import Session
 
 from app import saved
-from app.api.deps import SessionDep
 from app.db import queries
 from app.db.models import RevisionRow, ScenarioRow
+from app.deps import SessionDep
 from app.engine import Scenario
 from app.engine.scenario import STRATEGIES, STRATEGY_LABELS
 from app.services import ScenarioError

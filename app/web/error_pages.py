@@ -11,7 +11,6 @@ from fastapi.responses import JSONResponse, Response
 from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from app.api import errors as api_errors
 from app.db.session import DATABASE_UNAVAILABLE, UNAVAILABLE_MESSAGE
 from app.observability import ERRORS
 from app.web.templating import templates
@@ -39,15 +38,11 @@ def page(request: Request, status: int, message: str) -> Response:
 
 
 async def http_error(request: Request, exc: HTTPException) -> Response:
-    if is_api(request):
-        return await api_errors.http_error(request, exc)
     detail: Any = exc.detail
     return page(request, exc.status_code, detail if isinstance(detail, str) else "The request could not be served.")
 
 
 async def validation_error(request: Request, exc: RequestValidationError) -> Response:
-    if is_api(request):
-        return await api_errors.validation_error(request, exc)
     return page(request, 404, "No such page: the address has a part that is not valid.")
 
 
@@ -101,7 +96,6 @@ class DatabaseOutage:
 
 
 def install(app: Any) -> None:
-    """After app.api.errors.install: pages get pages, /api gets JSON."""
-    app.add_exception_handler(HTTPException, http_error)
-    app.add_exception_handler(RequestValidationError, validation_error)
+    """The pages' answer to a bug (as JSON under /api). Their 4xx handlers are chosen by path in
+    app.main, beside the API's."""
     app.add_exception_handler(Exception, server_error)

@@ -17,10 +17,9 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlmodel import Session
 
 from app import exports, review, saved
-from app.api.deps import PrincipalDep, SessionDep, SettingsDep
-from app.api.scenarios import ScenarioId
 from app.db import queries
 from app.db.models import RevisionRow, ScenarioRow, ShareLinkRow
+from app.deps import PrincipalDep, ScenarioId, SessionDep, SettingsDep
 from app.engine import Scenario
 from app.web import saved_views
 from app.web.scenarios import _revision_field, found, results_of, scenario_page

@@ -16,10 +16,9 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlmodel import Session
 
 from app import audit, review, saved
-from app.api.deps import PrincipalDep, SessionDep
-from app.api.scenarios import ScenarioId
 from app.db import queries
 from app.db.models import RevisionRow, ScenarioRow, utcnow
+from app.deps import PrincipalDep, ScenarioId, SessionDep
 from app.engine import PriceSheet, Scenario
 from app.engine.scenario import STRATEGY_LABELS
 from app.services import ScenarioError

@@ -1,4 +1,5 @@
-"""Dependencies shared by the routers."""
+"""What the API's routes and the pages both depend on: the database session, who asks, the settings,
+and a scenario id in a path. Neutral ground: `app/api` and `app/web` import it, never each other."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ from collections.abc import Iterator
 from typing import Annotated
 
 from fastapi import Depends, HTTPException, Request
+from pydantic import Field
 from sqlmodel import Session
 
 from app.auth.accounts import Principal
@@ -44,3 +46,6 @@ def get_app_settings(request: Request) -> Settings:
 SessionDep = Annotated[Session, Depends(get_session)]
 PrincipalDep = Annotated[Principal, Depends(get_principal)]
 SettingsDep = Annotated[Settings, Depends(get_app_settings)]
+ScenarioId = Annotated[int, Field(ge=1, le=2**31 - 1)]
+"""A scenario id in a path: an INTEGER column on every database, so a huge number is a 404, not a
+database error."""
