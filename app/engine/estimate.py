@@ -447,11 +447,8 @@ def _events(i: int, scenario: Scenario, sheet: PriceSheet, costs: Costs) -> list
             )
     end = _not_maintainable_month(costs, i, horizon)
     if end is not None:
-        models = slot_chain(sheet, "fine_tuning")
-        last = models[len(costs.lifecycle["fine_tuning"].starts) - 1]
-        for model, first_month in zip(models, costs.lifecycle["fine_tuning"].starts, strict=False):
-            if _at(first_month, i) <= end:
-                last = model
+        starts = costs.lifecycle["fine_tuning"].starts
+        last = [m for m, s in zip(slot_chain(sheet, "fine_tuning"), starts, strict=False) if _at(s, i) <= end][-1]
         out.append(
             {
                 "month": end,

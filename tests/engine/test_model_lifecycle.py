@@ -13,7 +13,7 @@ from typing import Any
 import numpy as np
 import pytest
 
-from app.engine import PriceSheet, build_inputs, estimate, run
+from app.engine import PriceSheet, build_inputs, estimate, estimate_many, run
 from app.engine.prices import EmbeddingPrices, Lifecycle, TokenPrices
 from app.engine.scenario import month_of, period
 
@@ -368,3 +368,17 @@ def test_the_documented_example_gpt_4o_from_2026_12(scenario, sheet):
         "gpt-4o shuts down on 2027-01-14 (month 2, 2027-01): costed as a move to gpt-6-luna, 1 week of "
         "re-validation (4,000.00 USD)."
     )
+
+
+def test_a_batch_of_tunes_with_chains_of_different_lengths_equals_each_alone(quiet, sheet):
+    """One row moves (a chain of two tunes), the other cannot be kept up (a chain of one): the batch's
+    arrays hold two models for both rows, and each row's events still name its own models."""
+    new = tuned("together:new-lora", 0.1, 0.5, deployment="hosted")
+    moving = tuned("openai:ft:old", 0.3, 3.0, life("2027-03-14", successor="together:new-lora"), successor=new)
+    dying = tuned("openai:ft:old", 0.3, 3.0, life("2027-03-14"))
+    s = tune_scenario(quiet)
+    sheets = [with_sheet(sheet, fine_tuning=moving), with_sheet(sheet, fine_tuning=dying)]
+    batch = estimate_many([s, s], sheets)
+    assert batch == [estimate(s, one) for one in sheets]
+    assert [e.event for e in batch[1].lifecycle_events] == ["not_maintainable"]
+    assert batch[1].lifecycle_events[0].model == "openai:ft:old"
