@@ -364,6 +364,17 @@ def _successor_errors(entries: dict[str, CatalogEntry], files: dict[str, str]) -
     return errors
 
 
+def _provenance(entry: CatalogEntry) -> dict[str, Any]:
+    """Where an entry's numbers come from, as every priced item of a sheet carries it."""
+    return {
+        "id": entry.id,
+        "source": entry.source,
+        "as_of": entry.as_of,
+        "note": entry.note,
+        "lifecycle": entry.lifecycle,
+    }
+
+
 class Catalog:
     """All catalog entries, keyed by id, built from genai-prices and `pricing/*.yaml`.
 
@@ -586,13 +597,9 @@ class Catalog:
             dates = (life.shutdown_on, life.training_ends_on if entry.kind == "fine_tune" else None) if life else ()
             return any(d is not None and d < after_horizon for d in dates)
 
-        def successor_of(
-            loc: tuple[str, str], entry: CatalogEntry, kind: str, move_to: str | None = None
-        ) -> CatalogEntry | None:
-            """The entry that takes over when `entry` ends inside the horizon, if any."""
-            if not ends_inside(entry):
-                return None
-            target = move_to or (entry.lifecycle.successor if entry.lifecycle else None)
+        def successor_of(loc: tuple[str, str], entry: CatalogEntry, kind: str) -> CatalogEntry | None:
+            """The catalog's successor of `entry` when it ends inside the horizon, if any."""
+            target = entry.lifecycle.successor if entry.lifecycle and ends_inside(entry) else None
             return resolve(loc, target, kind) if target else None
 
         def tokens(
@@ -604,11 +611,7 @@ class Catalog:
         ) -> TokenPrices:
             inp = entry.input if entry.input is not None else 0.0 if zero else None
             return TokenPrices(
-                id=entry.id,
-                source=entry.source,
-                as_of=entry.as_of,
-                note=entry.note,
-                lifecycle=entry.lifecycle,
+                **_provenance(entry),
                 input=inp,
                 cached_input=entry.cached_input if entry.cached_input is not None else inp,
                 output=entry.output if entry.output is not None else 0.0 if zero else None,
@@ -631,11 +634,7 @@ class Catalog:
                 return None
             nxt = successor_of(loc, e, "embedding")
             return EmbeddingPrices(
-                id=e.id,
-                source=e.source,
-                as_of=e.as_of,
-                note=e.note,
-                lifecycle=e.lifecycle,
+                **_provenance(e),
                 input=e.input,
                 successor=embedding_prices(loc, nxt.id, depth + 1) if nxt else None,
             )
@@ -646,28 +645,16 @@ class Catalog:
             rag = llm(("rag", "model"), scenario.rag.model)
             embedding = embedding_prices(("rag", "embedding_model"), scenario.rag.embedding_model)
             if e := resolve(("rag", "vector_db"), scenario.rag.vector_db, "vector_db"):
-                vector_db = VectorDbPrices(
-                    id=e.id,
-                    source=e.source,
-                    as_of=e.as_of,
-                    note=e.note,
-                    lifecycle=e.lifecycle,
-                    monthly_usd=e.monthly_usd,
-                )
+                vector_db = VectorDbPrices(**_provenance(e), monthly_usd=e.monthly_usd)
             if scenario.rag.reranker is not None and (
                 e := resolve(("rag", "reranker"), scenario.rag.reranker, "reranker")
             ):
-                reranker = RerankPrices(
-                    id=e.id,
-                    source=e.source,
-                    as_of=e.as_of,
-                    note=e.note,
-                    lifecycle=e.lifecycle,
-                    usd_per_1k_requests=e.usd_per_1k_requests,
-                )
+                reranker = RerankPrices(**_provenance(e), usd_per_1k_requests=e.usd_per_1k_requests)
 
         ft = scenario.fine_tuning
         run_given = ft.cost_per_run_usd is not None or ft.prices.training is not None
+        move_loc = ("fine_tuning", "move_to")
+        move_to = resolve(move_loc, ft.move_to, "fine_tune") if ft.move_to else None  # checked even if unused
 
         def tune(loc: tuple[str, str], tuned: CatalogEntry, deployment: Deployment, depth: int) -> TokenPrices | None:
             """The tune's prices on `deployment`, and those of where it moves (scenario or catalog)."""
@@ -684,11 +671,12 @@ class Catalog:
                 loc, tuned, ("input", "output") if run_given and depth == 0 else ("input", "output", "training")
             ):
                 return None
-            move_loc = ("fine_tuning", "move_to") if depth == 0 and ft.move_to else loc
-            nxt = successor_of(move_loc, tuned, "fine_tune", ft.move_to if depth == 0 else None)
-            if nxt is not None and depth == 0 and ft.move_to and not alive(move_loc, nxt):
-                nxt = None
-            after = tune(move_loc, nxt, deployment, depth + 1) if nxt is not None and nxt.id != tuned.id else None
+            if depth == 0 and ft.move_to:  # the scenario names where the tune moves
+                where = move_loc
+                nxt = move_to if move_to is not None and ends_inside(tuned) and alive(where, move_to) else None
+            else:
+                where, nxt = loc, successor_of(loc, tuned, "fine_tune")
+            after = tune(where, nxt, deployment, depth + 1) if nxt is not None and nxt.id != tuned.id else None
             return tokens(
                 tuned,
                 tuned.training,
@@ -701,16 +689,10 @@ class Catalog:
         loc = ("fine_tuning", "model")
         if tuned := resolve(loc, ft.model, "fine_tune"):
             fine_tuning = tune(loc, tuned, ft.deployment, 0)
-        if ft.move_to is not None:
-            resolve(("fine_tuning", "move_to"), ft.move_to, "fine_tune")  # a wrong id is an error even if unused
         gpu = None
         if g := resolve(("fine_tuning", "gpu"), ft.gpu, "gpu"):
             gpu = GpuPrices(
-                id=g.id,
-                source=g.source,
-                as_of=g.as_of,
-                note=g.note,
-                lifecycle=g.lifecycle,
+                **_provenance(g),
                 gpu_hour_usd=g.gpu_hour_usd,
                 serving_tokens_per_second=g.serving_tokens_per_second,
                 training_tokens_per_second=g.training_tokens_per_second,

@@ -20,19 +20,13 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from app.catalog import GENAI_PRICES, Catalog, CatalogEntry
+from app.engine.scenario import CATALOG_ID_KINDS
 
 STALE_DAYS = 180
 SOON_DAYS = 180
 
-ID_FIELDS: tuple[tuple[str, str], ...] = (
-    ("prompting", "model"),
-    ("rag", "model"),
-    ("rag", "embedding_model"),
-    ("rag", "vector_db"),
-    ("rag", "reranker"),
-    ("fine_tuning", "model"),
-    ("fine_tuning", "move_to"),
-    ("fine_tuning", "gpu"),
+ID_FIELDS: tuple[tuple[str, str], ...] = tuple(
+    (section, name) for section, _, name in (path.partition(".") for path in CATALOG_ID_KINDS)
 )
 """Every field of a scenario that names a catalog id."""
 

@@ -10,6 +10,7 @@ scenario's override where given, else the price sheet's.
 
 from __future__ import annotations
 
+import datetime as dt
 import functools
 import math
 import typing
@@ -163,11 +164,16 @@ def slot_chain(sheet: PriceSheet, slot: str) -> list[TokenPrices | EmbeddingPric
     return chain(item)
 
 
-def _with_lifecycle(scenario: Scenario, sheet: PriceSheet, row: dict[str, float]) -> None:
+def _lifecycle_row(scenario: Scenario, sheet: PriceSheet, prices: Mapping[str, float]) -> dict[str, float]:
     """The months in which each model of a chain shuts down or stops taking training jobs, counted
-    from the scenario's start month, and the prices of each successor. Nothing for a chain of one
-    model with nothing announced: the kernel's plain path."""
+    from the scenario's start month, and the prices of each successor (`prices`: the scenario's row,
+    for the effective prices of its own models). Empty when nothing is announced: the kernel's plain path."""
     start = scenario.start_month
+
+    def month(day: dt.date | None) -> float:
+        return math.inf if day is None else float(max(1, month_of(start, day)))
+
+    row: dict[str, float] = {}
     for slot in LIFECYCLE_SLOTS:
         if slot in ("rag", "embedding") and not scenario.rag.enabled:
             continue
@@ -176,15 +182,9 @@ def _with_lifecycle(scenario: Scenario, sheet: PriceSheet, row: dict[str, float]
             continue
         for k, model in enumerate(models):
             life = model.lifecycle
-            shutdown = life.shutdown_on if life else None
-            row[lifecycle_key(slot, k, "shutdown_month")] = (
-                math.inf if shutdown is None else float(max(1, month_of(start, shutdown)))
-            )
+            row[lifecycle_key(slot, k, "shutdown_month")] = month(life.shutdown_on if life else None)
             if slot == "fine_tuning":
-                ends = life.training_ends_on if life else None
-                row[lifecycle_key(slot, k, "training_end_month")] = (
-                    math.inf if ends is None else float(max(1, month_of(start, ends)))
-                )
+                row[lifecycle_key(slot, k, "training_end_month")] = month(life.training_ends_on if life else None)
             if k == 0:
                 continue
             row[lifecycle_key(slot, k, "present")] = 1.0
@@ -203,8 +203,9 @@ def _with_lifecycle(scenario: Scenario, sheet: PriceSheet, row: dict[str, float]
             row[lifecycle_key(slot, last + 1, "shutdown_month")] = math.inf
             row[lifecycle_key(slot, last + 1, "present")] = 1.0
             for name in _SUCCESSOR_PRICES[slot]:
-                before = lifecycle_key(slot, last, name) if last else f"{prefix}{name}"
-                row[lifecycle_key(slot, last + 1, name)] = row[before]
+                before = row[lifecycle_key(slot, last, name)] if last else prices[f"{prefix}{name}"]
+                row[lifecycle_key(slot, last + 1, name)] = before
+    return row
 
 
 def scenario_row(scenario: Scenario, sheet: PriceSheet) -> dict[str, float]:
@@ -213,7 +214,6 @@ def scenario_row(scenario: Scenario, sheet: PriceSheet) -> dict[str, float]:
     _flatten(scenario, "", row)
     _with_prices(scenario, sheet, row)
     _check(scenario, row)
-    _with_lifecycle(scenario, sheet, row)
     return row
 
 
@@ -226,11 +226,11 @@ def build_inputs(scenarios: Sequence[Scenario], sheets: Sequence[PriceSheet]) ->
     if len(scenarios) != len(sheets):
         raise ValueError("one price sheet per scenario")
     rows = [scenario_row(s, p) for s, p in zip(scenarios, sheets, strict=True)]
-    keys = dict.fromkeys(k for row in rows for k in row if k.startswith("lifecycle."))
-    out = {key: np.array([row[key] for row in rows], dtype=np.float64) for key in rows[0] if key not in keys}
-    for key in keys:
+    lives = [_lifecycle_row(s, p, row) for s, p, row in zip(scenarios, sheets, rows, strict=True)]
+    out = {key: np.array([row[key] for row in rows], dtype=np.float64) for key in rows[0]}
+    for key in dict.fromkeys(k for life in lives for k in life):
         fill = _lifecycle_fill(key)
-        out[key] = np.array([row.get(key, fill) for row in rows], dtype=np.float64)
+        out[key] = np.array([life.get(key, fill) for life in lives], dtype=np.float64)
     return out
 
 

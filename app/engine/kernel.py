@@ -282,18 +282,15 @@ def _prompting_request(x: Inputs, section: str, prices: dict[str, np.ndarray] | 
     )
 
 
-def _api_route(
-    x: Inputs, section: str, segments: Segments | None, months: np.ndarray
-) -> tuple[np.ndarray, np.ndarray, list[np.ndarray]]:
-    """Prompting's or RAG's route: (N,) USD per request in month 1, (N, 1 or months) USD per request
-    in each month, and the models' segments' per-request prices."""
+def _api_route(x: Inputs, section: str, segments: Segments | None, months: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Prompting's or RAG's route: (N,) USD per request in month 1, and (N, 1 or months) USD per
+    request in each month."""
     if segments is None:
         request = _prompting_request(x, section)
-        return request, _col(request), [request]
+        return request, _col(request)
     chain = _chain_prices(x, section, len(segments.starts), f"{section}.prices.", _TOKEN_NAMES)
-    requests = [_prompting_request(x, section, prices) for prices in chain]
-    by_month = segments.pick(months, requests)
-    return by_month[:, 0], by_month, requests
+    by_month = segments.pick(months, [_prompting_request(x, section, prices) for prices in chain])
+    return by_month[:, 0], by_month
 
 
 def _revalidations(x: Inputs, section: str, segments: Segments | None, months: np.ndarray) -> np.ndarray:
@@ -367,7 +364,7 @@ def compute(x: Inputs) -> Costs:
 
     # --- prompting: the baseline, serving from month 1 ---
     prompting_segments = lifecycle.get("prompting")
-    prompt_request, prompt_by_month, _ = _api_route(x, "prompting", prompting_segments, months)
+    prompt_request, prompt_by_month = _api_route(x, "prompting", prompting_segments, months)
     prompt_revalidation = x["prompting.revalidation_weeks"] * week
     if prompting_segments is not None:
         migration_usd["prompting"] = [_moved(start, prompt_revalidation) for start in prompting_segments.starts[1:]]
@@ -385,7 +382,7 @@ def compute(x: Inputs) -> Costs:
 
     # --- rag: retrieval + frontier model; prompting serves until it launches ---
     rag_segments = lifecycle.get("rag")
-    rag_request, rag_by_month, _ = _api_route(x, "rag", rag_segments, months)
+    rag_request, rag_by_month = _api_route(x, "rag", rag_segments, months)
     rag_revalidation = x["rag.revalidation_weeks"] * week
     if rag_segments is not None:
         migration_usd["rag"] = [_moved(start, rag_revalidation) for start in rag_segments.starts[1:]]

@@ -70,6 +70,18 @@ Hours = Annotated[float, Field(ge=0, le=100_000, allow_inf_nan=False)]
 Months = Annotated[int, Field(ge=1, le=120)]
 LatencyMs = Annotated[float, Field(gt=0, le=600_000, allow_inf_nan=False)]
 CatalogId = Annotated[str, Field(min_length=3, max_length=200, pattern=r"^[^:\s]+:\S+$")]
+CATALOG_ID_KINDS: dict[str, str] = {
+    "prompting.model": "llm",
+    "rag.model": "llm",
+    "rag.embedding_model": "embedding",
+    "rag.vector_db": "vector_db",
+    "rag.reranker": "reranker",
+    "fine_tuning.model": "fine_tune",
+    "fine_tuning.move_to": "fine_tune",
+    "fine_tuning.gpu": "gpu",
+}
+"""Every field that holds a catalog id, and the kind of entry it needs (the form's model picker, the
+catalog check)."""
 FIRST_START_MONTH, LAST_START_MONTH = "2020-01", "2100-12"
 """The calendar months a scenario may start in."""
 

@@ -17,7 +17,7 @@ from pydantic import BaseModel
 from pydantic.fields import FieldInfo
 
 from app.engine import Scenario
-from app.engine.scenario import VOLUME_PATHS, field_bounds, rangeable
+from app.engine.scenario import CATALOG_ID_KINDS, VOLUME_PATHS, field_bounds, rangeable
 from app.engine.uncertainty import SEED_RANGES
 
 Kind = Literal["number", "integer", "choice", "bool", "catalog", "text", "textarea"]
@@ -43,16 +43,7 @@ one empty a value they cannot read, where "2026-13" must stay as typed beside it
 OPEN_GROUPS = frozenset({"workload", "task", "horizon"})
 """Groups shown unfolded on first load: the inputs every scenario needs."""
 
-CATALOG_KINDS: dict[str, str] = {
-    "prompting.model": "llm",
-    "rag.model": "llm",
-    "rag.embedding_model": "embedding",
-    "rag.vector_db": "vector_db",
-    "rag.reranker": "reranker",
-    "fine_tuning.model": "fine_tune",
-    "fine_tuning.gpu": "gpu",
-    "fine_tuning.move_to": "fine_tune",
-}
+CATALOG_KINDS = CATALOG_ID_KINDS
 """Fields holding a catalog id, and the kind of entry each needs (the model picker searches it)."""
 
 _TOKEN_PRICES = {
