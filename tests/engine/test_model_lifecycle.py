@@ -200,16 +200,8 @@ TRAIN_TOKENS = 1_000 * 1_000 * 3  # examples x (1,000 input tokens + 0 output) x
 
 
 def tuned(id: str, price_in: float, training: float, lifecycle: Lifecycle | None = None, **more: Any) -> TokenPrices:
-    return TokenPrices(
-        id=id,
-        source="test sheet",
-        input=price_in,
-        cached_input=price_in,
-        output=0.0,
-        training=training,
-        lifecycle=lifecycle,
-        **more,
-    )
+    """A tuned model at `price_in` USD per 1M input tokens, no output price, `training` per 1M trained."""
+    return llm(id, price_in, lifecycle).model_copy(update={"output": 0.0, "training": training, **more})
 
 
 def tune_scenario(quiet, deployment: str = "hosted", **fine_tuning: Any):
