@@ -112,6 +112,11 @@ def estimate_revision(revision: RevisionRow, *, uncertainty: bool = False) -> di
     return estimate_all([scenario], [PriceSheet.model_validate(revision.prices)], uncertainty=uncertainty)[0]
 
 
+def lifecycle_events(revision: RevisionRow) -> list[dict[str, Any]]:
+    """The lifecycle events of a saved revision (a point estimate: a few milliseconds), for its diff."""
+    return list(estimate_revision(revision)["lifecycle_events"])
+
+
 def seed_presets(session: Session, *, author: str) -> int:
     """Save every bundled preset when the database holds no scenario yet; how many were saved."""
     if queries.count_scenarios(session):

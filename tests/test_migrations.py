@@ -8,6 +8,7 @@ scripts/with-postgres.sh; skipped with the reason when unset), there in a schema
 
 from __future__ import annotations
 
+import datetime as dt
 import os
 import uuid
 from collections.abc import Iterator
@@ -20,11 +21,12 @@ from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy import Column, Index, Integer, MetaData, String, Table, create_engine, inspect, text
 from sqlalchemy.engine import make_url
-from sqlmodel import SQLModel
+from sqlmodel import Session, SQLModel, select
 
-import app.db.models  # noqa: F401  (registers the tables)
 from app.db.migrate import alembic_config, at_head, downgrade, upgrade
+from app.db.models import RevisionRow, ScenarioRow
 from app.db.session import get_engine
+from app.engine import Scenario
 
 POSTGRES_URL = os.environ.get("TEST_POSTGRES_URL", "")
 POSTGRES_SKIPPED = "PostgreSQL tests skipped: " + (
@@ -131,3 +133,41 @@ def test_the_drift_check_sees_a_missing_column_table_index_type_and_nullability(
     assert ("scenario", "owner") in {(d[2], d[3].name) for d in flat if d[0] == "add_column"}
     assert "team" in {d[1].name for d in flat if d[0] == "add_table"}
     assert "ix_revision_author" in {d[1].name for d in flat if d[0] == "add_index"}
+
+
+def test_revisions_saved_before_the_calendar_get_the_month_after_they_were_saved(empty_db: str) -> None:
+    """3c5e7a9b1d20: without a stored start_month a revision would start "next month" whenever it is
+    read. 2026-11-23 -> 2026-12; 2026-12-31 23:30 UTC -> 2027-01 (the year turns); a stored month stays."""
+    upgrade(empty_db, "a8cc9c0496a9")
+    saved = {
+        dt.datetime(2026, 11, 23, 12, 0, tzinfo=dt.UTC): None,
+        dt.datetime(2026, 12, 31, 23, 30, tzinfo=dt.UTC): None,
+        dt.datetime(2026, 11, 1, tzinfo=dt.UTC): "2025-03",
+    }
+    doc = Scenario().model_dump(mode="json")
+    del doc["start_month"], doc["fine_tuning"]["move_to"]  # as the code before the calendar saved it
+    with Session(get_engine(empty_db)) as session:
+        row = ScenarioRow(name="Old", created_at=min(saved), updated_at=max(saved), latest_revision=len(saved))
+        session.add(row)
+        session.flush()
+        for number, (at, month) in enumerate(saved.items(), 1):
+            inputs = doc if month is None else doc | {"start_month": month}
+            revision = RevisionRow(
+                scenario_id=row.id, number=number, action="edited", author="t", created_at=at, inputs=inputs,
+                prices={}, catalog_version="v", totals={}, recommendation="prompting",
+            )  # fmt: skip
+            session.add(revision)
+        session.commit()
+
+    def months() -> list[str | None]:
+        with Session(get_engine(empty_db)) as session:
+            revisions = session.exec(select(RevisionRow).order_by(RevisionRow.number)).all()
+            return [r.inputs.get("start_month") for r in revisions]
+
+    upgrade(empty_db)
+    assert months() == ["2026-12", "2027-01", "2025-03"]
+    with Session(get_engine(empty_db)) as session:
+        for r in session.exec(select(RevisionRow)).all():
+            Scenario.model_validate(r.inputs)  # today's code reads every one of them
+    downgrade(empty_db, "a8cc9c0496a9")
+    assert months() == [None, None, None]  # the code before the calendar refuses fields it does not know

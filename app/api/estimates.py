@@ -13,7 +13,7 @@ from starlette.concurrency import run_in_threadpool
 
 from app.api.errors import ERROR_RESPONSES
 from app.engine import Estimate, Scenario
-from app.engine.estimate import Detail
+from app.engine.estimate import Detail, StrategyEstimate
 from app.engine.scenario import Strategy
 from app.services import ScenarioError, estimate_all, estimate_one, price, with_seed_ranges
 
@@ -131,16 +131,21 @@ class BatchRequest(BaseModel):
         return self
 
 
+def _same(name: str) -> str | None:
+    """The description of a field of the full Estimate's strategy, so both shapes document it alike."""
+    return StrategyEstimate.model_fields[name].description
+
+
 class StrategySummary(BaseModel):
     """A strategy of an Estimate without its monthly series (detail=summary); the fields mean the same."""
 
     model_config = ConfigDict(extra="forbid")
 
-    total_usd: float
-    cost_per_1k_requests_usd: float | None
-    request_usd: float
-    compute_only_usd: float | None = None
-    not_maintainable_from_month: int | None = None
+    total_usd: float = Field(description=_same("total_usd"))
+    cost_per_1k_requests_usd: float | None = Field(description=_same("cost_per_1k_requests_usd"))
+    request_usd: float = Field(description=_same("request_usd"))
+    compute_only_usd: float | None = Field(None, description=_same("compute_only_usd"))
+    not_maintainable_from_month: int | None = Field(None, description=_same("not_maintainable_from_month"))
 
 
 class EstimateSummary(Estimate):

@@ -145,12 +145,50 @@ def totals_rows(revisions: list[RevisionRow]) -> list[dict[str, Any]]:
     ]
 
 
-def revision_diff(a: RevisionRow, b: RevisionRow) -> dict[str, Any]:
-    """What changed from revision `a` to `b`: inputs, totals per strategy, the verdict and the catalog."""
+def _event_key(event: dict[str, Any]) -> tuple[str, str, str]:
+    return event["strategy"], event["model"], event["event"]
+
+
+def _event_facts(event: dict[str, Any]) -> tuple[Any, ...]:
+    return event["month"], event["successor"], event["cost_usd"]
+
+
+def lifecycle_changes(before: list[dict[str, Any]], after: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The lifecycle events that one revision has and the other has not, or has in another month, with
+    another successor or at another cost: what a re-price with today's lifecycle data changed.
+
+    An event is the same event when its strategy, model and kind match (a shutdown moved by the
+    vendor is one event that changed month, not one removed and one added).
+    """
+    a = {_event_key(e): e for e in before}
+    b = {_event_key(e): e for e in after}
+    keys = [*a, *(k for k in b if k not in a)]
+    order = {s: n for n, s in enumerate(STRATEGIES)}
+    rows = [
+        {
+            "strategy": k[0],
+            "label": STRATEGY_LABELS[k[0]],
+            "model": k[1],
+            "event": k[2],
+            "before": a.get(k),
+            "after": b.get(k),
+        }
+        for k in keys
+        if k not in a or k not in b or _event_facts(a[k]) != _event_facts(b[k])
+    ]
+    return sorted(rows, key=lambda r: ((r["before"] or r["after"])["month"], order[r["strategy"]]))
+
+
+def revision_diff(
+    a: RevisionRow, b: RevisionRow, events: tuple[list[dict[str, Any]], list[dict[str, Any]]]
+) -> dict[str, Any]:
+    """What changed from revision `a` to `b`: inputs, totals per strategy, the verdict, the catalog and
+    the lifecycle events (`events`: each revision's, from its frozen prices)."""
     return {
         "a": a,
         "b": b,
         "inputs": changed_inputs(Scenario.model_validate(a.inputs), Scenario.model_validate(b.inputs)),
         "totals": totals_rows([a, b]),
         "catalog_changed": a.catalog_version != b.catalog_version,
+        "events": lifecycle_changes(*events),
     }

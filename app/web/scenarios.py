@@ -315,7 +315,9 @@ def diff(
         "nav": "scenarios",
         "row": row,
         "history": list(queries.list_revisions(session, scenario_id=row.id)),
-        "diff": saved_views.revision_diff(before, after),
+        "diff": saved_views.revision_diff(
+            before, after, (saved.lifecycle_events(before), saved.lifecycle_events(after))
+        ),
         "labels": STRATEGY_LABELS,
         "utc": saved_views.utc,
     }

@@ -295,17 +295,28 @@ def test_a_tune_moves_with_a_full_cycle(quiet, sheet, shutdown, month, deploymen
     assert doc.strategies["fine_tuning"].not_maintainable_from_month is None
 
 
-def test_a_tune_moves_to_dedicated_gpus(quiet, sheet):
+@pytest.mark.parametrize(
+    ("shutdown", "month"), [("2027-01-20", 1), ("2027-03-14", 3), ("2027-06-02", 6)], ids=["m1", "mid", "last"]
+)
+def test_a_tune_moves_to_dedicated_gpus(quiet, sheet, shutdown, month):
     """The move target serves only on your GPUs: hosting by the hour from the move, runs by GPU-hours."""
     new = tuned("meta:open", 0.0, 0.0, deployment="dedicated")
-    old = tuned("openai:ft:old", 0.3, 3.0, life("2027-03-14", successor="meta:open"), successor=new)
+    old = tuned("openai:ft:old", 0.3, 3.0, life(shutdown, successor="meta:open"), successor=new)
     s = tune_scenario(quiet, min_replicas=1, retrain_every_months=None)
     got = monthly_of(s, with_sheet(sheet, fine_tuning=old), "fine_tuning")
     replica_month = 1 * 2.99 * 730  # 1 replica x 1 GPU x 2.99 USD an hour x 730 hours: 2,182.70
-    assert list(got["hosting"]) == pytest.approx([0, 0, replica_month, replica_month, replica_month, replica_month])
+    assert list(got["hosting"]) == pytest.approx([replica_month if m >= month else 0 for m in range(1, 7)])
     gpu_run = TRAIN_TOKENS / 5_000 / 3600 * 2.99  # 3M tokens at 5,000 tokens/s on a 2.99 GPU: 0.50 a run
-    assert list(got["training"]) == pytest.approx(at(6, {1: 2 * 9.0, 3: 2 * gpu_run}))
-    assert list(got["inference"]) == pytest.approx([30.0, 30.0, 0, 0, 0, 0])
+    # the first cycle (two runs) on the old tune's API, or on the GPUs when the move is in month 1
+    training = {1: 2 * 9.0} if month > 1 else {1: 2 * gpu_run}
+    if month > 1:
+        training[month] = 2 * gpu_run  # the move's full cycle
+    assert list(got["training"]) == pytest.approx(at(6, training))
+    assert list(got["inference"]) == pytest.approx([30.0 if m < month else 0 for m in range(1, 7)])
+    [event] = estimate(s, with_sheet(sheet, fine_tuning=old)).lifecycle_events
+    assert (event.month, event.successor) == (month, "meta:open")
+    # the move's cycle: a week of engineering, 100 new labels at 10.00 (1,000.00) and two GPU runs (2 x 0.50)
+    assert event.cost_usd == pytest.approx(WEEK + 1_000.0 + 2 * gpu_run if month > 1 else 0.0, abs=0.005)
 
 
 def test_a_tune_stops_training_before_it_shuts_down_and_moves_at_its_next_cycle(quiet, sheet):

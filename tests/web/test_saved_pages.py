@@ -9,8 +9,12 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 from htmlkit import Node, dom, form_data
+from sqlalchemy import Engine
+from sqlmodel import Session, select
 
+from app.db.models import RevisionRow
 from app.presets import presets
+from app.web import saved_views
 from app.web import scenarios as scenario_pages
 
 API = "/api/v1/scenarios"
@@ -317,6 +321,60 @@ def test_reprice_adds_a_revision_and_a_stale_one_is_refused(client: TestClient) 
     stale = dom(post(client, f"/scenarios/{sid}/reprice", {"revision": "1"}, status=409).text)
     assert "Not re-priced: revision 1 is not the latest (the latest is 2)" in stale.find("p", class_="error").text()
     assert client.get(f"{API}/{sid}").json()["latest_revision"] == 2
+
+
+def test_the_diff_shows_the_lifecycle_events_a_reprice_changed(client: TestClient, db_engine: Engine) -> None:
+    """Revision 1 froze gpt-4o's prices before its shutdown was announced (as revisions saved before the
+    catalog had lifecycles did); the re-price takes today's lifecycle, and the diff names the move."""
+    doc = preset(name="Announced", start_month="2026-12", horizon_months=36)
+    doc["prompting"]["model"] = "openai:gpt-4o"
+    sid = create(client, **doc)["id"]
+    with Session(db_engine) as s:
+        rev = s.exec(select(RevisionRow).where(RevisionRow.scenario_id == sid)).one()
+        assert rev.prices["prompting"]["id"] == "openai:gpt-4o"
+        rev.prices = rev.prices | {"prompting": rev.prices["prompting"] | {"lifecycle": None, "successor": None}}
+        s.add(rev)
+        s.commit()
+    before = client.get(f"{API}/{sid}/estimate").json()
+    assert not [e for e in before["lifecycle_events"] if e["strategy"] == "prompting"]
+    post(client, f"/scenarios/{sid}/reprice", {"revision": "1"})
+    after = client.get(f"{API}/{sid}/estimate").json()
+    [move] = [e for e in after["lifecycle_events"] if e["strategy"] == "prompting"]
+    # gpt-4o shuts down 2027-01-14: month 2 of a plan from 2026-12, costed as 1 week of re-validation
+    assert (move["month"], move["period"], move["successor"]) == (2, "2027-01", "openai:gpt-6-luna")
+    assert move["cost_usd"] > 0
+
+    diff = page(client, f"/scenarios/{sid}/diff?a=1&b=2")
+    assert_safe(diff)
+    rows = diff.find("table", class_="diff-events").find("tbody").find_all("tr")
+    [row] = [tr for tr in rows if tr.attrs["data-strategy"] == "prompting"]
+    assert (row.attrs["data-model"], row.attrs["data-event"]) == ("openai:gpt-4o", "migration")
+    cells = [td.text() for td in row.find_all("td")]
+    assert cells[0] == "openai:gpt-4o" and cells[1] == "none"
+    assert cells[2] == f"month 2 (2027-01): moves to openai:gpt-6-luna, {move['cost_usd']:,.0f} USD"
+
+    same = page(client, f"/scenarios/{sid}/diff?a=2&b=2")
+    assert not same.find_all("table", class_="diff-events")
+    assert "The lifecycle events are the same in both revisions." in same.text()
+
+
+def _event(month: int, successor: str | None = "b", cost: float = 10.0, model: str = "a") -> dict[str, Any]:
+    return {
+        "month": month, "period": "", "strategy": "prompting", "model": model,
+        "event": "migration", "successor": successor, "cost_usd": cost, "note": "",
+    }  # fmt: skip
+
+
+def test_lifecycle_changes_match_an_event_by_strategy_model_and_kind() -> None:
+    assert saved_views.lifecycle_changes([_event(2)], [_event(2)]) == []
+    [moved] = saved_views.lifecycle_changes([_event(2)], [_event(5)])  # the vendor moved the date: one row
+    assert (moved["before"]["month"], moved["after"]["month"]) == (2, 5)
+    [cost] = saved_views.lifecycle_changes([_event(2)], [_event(2, cost=11.0)])
+    assert cost["model"] == "a"
+    [successor] = saved_views.lifecycle_changes([_event(2)], [_event(2, successor="c")])
+    assert successor["after"]["successor"] == "c"
+    gone, new = saved_views.lifecycle_changes([_event(3, model="x")], [_event(7, model="y")])
+    assert (gone["model"], gone["after"], new["model"], new["before"]) == ("x", None, "y", None)
 
 
 # --- comparison ---
