@@ -7,7 +7,8 @@ gathers those and prints `CheckReport.lines()`. Today is a parameter, so tests a
   `STALE_DAYS` before today; the genai-prices pin once, when its reference date is that old;
 - ended: a lifecycle whose `shutdown_on` (a fine-tune: or `training_ends_on`) is today or earlier;
 - ending: the same date within the next `SOON_DAYS`;
-- uses: each preset or saved scenario field that names an ended or ending model.
+- uses: each preset or saved scenario field that names an ended or ending model;
+- stale uses: each preset or saved scenario field that names an entry with a stale date.
 
 Only a use of an ended model fails the check (exit code 1): that is what an operator must act on.
 """
@@ -98,6 +99,8 @@ class CheckReport:
     ended: list[End] = field(default_factory=list)
     ending: list[End] = field(default_factory=list)
     uses: list[Use] = field(default_factory=list)
+    stale_uses: list[tuple[str, str, Stale]] = field(default_factory=list)
+    """`(where, field path, Stale)`: a preset or saved scenario priced from a date to check again."""
 
     @property
     def failing(self) -> list[Use]:
@@ -120,12 +123,13 @@ class CheckReport:
         for u in self.uses:
             tag = "FAIL" if u.end.past else "WARN"
             out.append(f"{tag} {u.where}: {u.field} {u.end.id} {u.end.words()}")
+        out += [f"WARN {where}: {path} {s.id} {s.what} as_of {s.as_of} (stale)" for where, path, s in self.stale_uses]
         warned = len(self.uses) - len(self.failing)
         stale = len(self.stale) + (self.pin is not None)
         out.append(
             f"{'FAILED' if self.exit_code else 'OK'}: {len(self.failing)} uses of ended models, "
             f"{warned} uses of models ending within {SOON_DAYS} days, {len(self.ended)} ended and "
-            f"{len(self.ending)} ending models, {stale} stale dates"
+            f"{len(self.ending)} ending models, {stale} stale dates ({len(self.stale_uses)} used)"
         )
         return out
 
@@ -187,6 +191,7 @@ def check(
     for where, inputs in sources:
         for path, id in model_fields(inputs):
             report.uses += [Use(where, path, end) for end in by_id.get(id, ())]
+            report.stale_uses += [(where, path, s) for s in report.stale if s.id == id]
     return report
 
 

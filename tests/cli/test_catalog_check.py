@@ -158,3 +158,30 @@ def test_stale_as_of_dates_are_warnings(tmp_path: Path) -> None:
     assert later.pin == catalog.reference_date
     pin_lines = [line for line in later.lines() if line.startswith("STALE pin:")]
     assert pin_lines == [f"STALE pin: genai-prices reference_date {catalog.reference_date} (pricing/genai-prices.yaml)"]
+
+
+def test_a_preset_priced_from_a_stale_date_is_named_but_does_not_fail() -> None:
+    """cohere:rerank-v3.5 was read on 2025-12-31: 336 days before 2026-12-02, past the 180 allowed."""
+    doc = presets()["internal-docs-qa"].scenario.model_dump(mode="json")
+    assert doc["rag"]["reranker"] != "cohere:rerank-v3.5"
+    doc["rag"] |= {"enabled": True, "reranker": "cohere:rerank-v3.5"}
+    report = check(load_catalog(), {"docs": doc}, today=dt.date(2026, 12, 2))
+    assert report.exit_code == 0  # a date to check again, not a model gone
+    assert [(where, path, s.id, s.as_of) for where, path, s in report.stale_uses] == [
+        ("preset docs", "rag.reranker", "cohere:rerank-v3.5", dt.date(2025, 12, 31))
+    ]
+    lines = report.lines()
+    assert "WARN preset docs: rag.reranker cohere:rerank-v3.5 prices as_of 2025-12-31 (stale)" in lines
+    assert lines[-1].endswith("stale dates (1 used)")
+
+
+def test_no_preset_is_priced_from_a_stale_date() -> None:
+    """The presets are what a new user sees first: on 2026-12-02 every catalog entry they use had been
+    read within 180 days (`llm-tco catalog --check` says when that stops being true; a stale date
+    warns, it does not fail the suite)."""
+    documents = {slug: p.scenario.model_dump(mode="json") for slug, p in presets().items()}
+    documents["(the calculator's defaults)"] = Scenario.model_validate({"rag": {"enabled": True}}).model_dump(
+        mode="json"
+    )
+    report = check(load_catalog(), documents, today=dt.date(2026, 12, 2))
+    assert report.stale_uses == [], report.lines()
