@@ -76,7 +76,8 @@ COLUMNS = ("at", "actor", "action", "scenario_id", "revision", "detail")
 
 
 def csv_text(rows: Sequence[AuditRow], *, with_scenario: bool) -> str:
-    """The log as CSV, every text cell neutralised (a detail typed as `=...` stays text in a spreadsheet)."""
+    """The log as CSV, every text cell (actor, action, detail) neutralised: a detail typed as `=...`, or with
+    a line inside it that starts so (a comment `ok` CR `=1+1`), stays text in a spreadsheet."""
     columns = COLUMNS if with_scenario else tuple(c for c in COLUMNS if c != "scenario_id")
     table = [[neutralise(v) if isinstance(v, str) else v for v in (getattr(e, c) for c in columns)] for e in rows]
     for line, e in zip(table, rows, strict=True):

@@ -331,8 +331,8 @@ def serve_command(
     if reload and workers > 1:
         raise _refuse("--reload serves one worker: leave out --workers (or WORKERS) to use it.")
     port = port or settings.port
-    if workers > 1:  # first: seeding below already counts estimates
-        _metrics_folder(port)
+    if workers > 1 or os.environ.get("PROMETHEUS_MULTIPROC_DIR"):  # first: seeding below counts estimates
+        _metrics_folder(port)  # (made for one worker too when named: a missing folder fails every request)
     migrate_command()  # once, before any worker starts: workers never race to migrate
     if settings.seed_presets:
         seed_command()

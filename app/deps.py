@@ -10,6 +10,7 @@ from typing import Annotated
 from fastapi import Depends, HTTPException, Request
 from pydantic import Field
 from sqlmodel import Session
+from starlette.datastructures import FormData
 
 from app.auth.accounts import Principal
 from app.auth.guard import principal_of
@@ -43,7 +44,14 @@ def get_app_settings(request: Request) -> Settings:
     return settings
 
 
+async def read_form(request: Request) -> FormData:
+    """The posted form, read on the event loop (I/O), so the route itself can be a plain `def` that runs
+    in the thread pool with its database calls and password hashes."""
+    return await request.form()
+
+
 SessionDep = Annotated[Session, Depends(get_session)]
+FormDep = Annotated[FormData, Depends(read_form)]
 PrincipalDep = Annotated[Principal, Depends(get_principal)]
 SettingsDep = Annotated[Settings, Depends(get_app_settings)]
 ScenarioId = Annotated[int, Field(ge=1, le=2**31 - 1)]

@@ -4,9 +4,12 @@ Pure functions of an Estimate (the model or its plain-dict document), the
 scenario and the revision number; no web imports. Text that users typed (the
 scenario name, the inputs) is never a formula (OWASP's CSV injection advice):
 in CSV a value starting with `=`, `+`, `-`, `@`, a tab or a carriage return gets
-a leading `'` (`neutralise`); in XLSX every text cell is a string cell, never a
-formula, and such a value also carries the cell's quote prefix (Excel's hidden
-`'`: the text stays as typed, and stays text when someone edits the cell).
+a leading `'`, and so does every line inside it, after a CR or LF (`neutralise`:
+a spreadsheet that splits rows on a bare CR would start a cell there); a field
+holding CR, LF, a quote or a comma is quoted (`to_csv`). In XLSX every text cell
+is a string cell, never a formula, and such a value also carries the cell's quote
+prefix (Excel's hidden `'`: the text stays as typed, and stays text when someone
+edits the cell).
 """
 
 from __future__ import annotations
@@ -63,9 +66,16 @@ def risky(value: object) -> bool:
     return isinstance(value, str) and value.startswith(_FORMULA_STARTS)
 
 
+_RISKY_LINE_START = re.compile(r"(?:^|(?<=[\r\n]))(?=[" + re.escape("".join(_FORMULA_STARTS)) + "])")
+"""Where a spreadsheet may start a cell inside a text: its start, and right after every CR or LF
+(a reader that splits rows on a bare CR, or on LF inside quotes), when a risky character follows."""
+
+
 def neutralise(value: str) -> str:
-    """A CSV cell that a spreadsheet will not read as a formula: `'` before a risky first character."""
-    return "'" + value if risky(value) else value
+    r"""A CSV text cell that a spreadsheet will not read as a formula: `'` before a risky first character,
+    and before a risky character right after every CR or LF inside it (`a\r=1` -> `a\r'=1`).
+    For text cells only: a number such as `-12.50` must stay a number."""
+    return _RISKY_LINE_START.sub("'", value)
 
 
 def _document(estimate: EstimateLike) -> Mapping[str, Any]:
@@ -147,12 +157,28 @@ def wide_rows(estimate: EstimateLike) -> Iterator[tuple[object, ...]]:
         yield (month, period, _count(requests), *(f"{x:.2f}" for x in usd))
 
 
+class _LfRows:
+    """The csv writer's output with each row's CRLF turned into LF. The writer is told CRLF so that
+    it quotes a field holding a bare CR as well as one holding LF (with LF alone as its terminator,
+    Python's csv quotes LF but not CR); it calls `write` once per row, so only the terminator changes."""
+
+    def __init__(self) -> None:
+        self.parts: list[str] = []
+
+    def write(self, row: str) -> int:
+        assert row.endswith("\r\n")
+        self.parts.append(row[:-2] + "\n")
+        return len(row)
+
+
 def to_csv(rows: Iterable[Sequence[object]], columns: Sequence[str]) -> str:
-    out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\n")
+    """RFC 4180 CSV with LF between rows: a field holding CR, LF, a quote or a comma is quoted (quotes
+    doubled), every other field is written as is. Text cells from users are `neutralise`d by the caller."""
+    out = _LfRows()
+    writer = csv.writer(out, lineterminator="\r\n")
     writer.writerow(columns)
     writer.writerows(rows)
-    return out.getvalue()
+    return "".join(out.parts)
 
 
 class NoUncertainty(ValueError):

@@ -15,7 +15,9 @@ from starlette.middleware.gzip import GZipMiddleware
 
 from app.api import errors, estimates, exports, reference, review, scenarios
 from app.auth.guard import Guard, route_table
+from app.budget import BudgetScope
 from app.db.session import get_engine
+from app.hosts import HostCheck
 from app.observability import RequestLog
 from app.ops import router as ops_router
 from app.settings import Settings, get_settings
@@ -79,11 +81,13 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     error_pages.install(app)
     app.add_exception_handler(HTTPException, _by_face(errors.http_error, error_pages.http_error))
     app.add_exception_handler(RequestValidationError, _by_face(errors.validation_error, error_pages.validation_error))
+    app.add_middleware(BudgetScope)  # inside the guard: the budget of whoever it found asking
     app.add_middleware(Guard, routes=app.router.routes)  # innermost: after the body limit, before any route
     app.add_middleware(error_pages.DatabaseOutage)  # 503 for the guard's lookups and the routes' alike
     app.add_middleware(errors.BodyLimit, limit=settings.max_body_bytes)
     app.add_middleware(GZipMiddleware, minimum_size=1_000, compresslevel=6)  # static files come gzipped already
     app.add_middleware(SecurityHeaders)
+    app.add_middleware(HostCheck, settings=settings)  # before anything reads the request: DNS rebinding
     app.add_middleware(RequestLog)  # outermost of ours: times and logs every answer, refusals included
 
     static = assets()

@@ -9,15 +9,17 @@ from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse, Response
 from sqlalchemy import text
 
+from app import offload
 from app.db.migrate import head
-from app.db.session import DATABASE_UNAVAILABLE
+from app.db.session import DATABASE_UNAVAILABLE, sqlite_file_problem
 from app.observability import metrics_body
 
 router = APIRouter(include_in_schema=False)
 
 
-def readiness(session_factory: Any) -> tuple[bool, dict[str, str]]:
-    """(ready, why): the database answers and its schema is the one this code was written for."""
+def readiness(session_factory: Any, database_url: str = "") -> tuple[bool, dict[str, str]]:
+    """(ready, why): the database answers, its schema is the one this code was written for, and a
+    SQLite file is still the one this process opened."""
     try:
         with session_factory() as session:
             connection = session.connection()
@@ -25,6 +27,9 @@ def readiness(session_factory: Any) -> tuple[bool, dict[str, str]]:
             current = MigrationContext.configure(connection).get_current_revision()
     except DATABASE_UNAVAILABLE as exc:
         return False, {"status": "unavailable", "database": f"unreachable ({type(exc).__name__})"}
+    replaced = sqlite_file_problem(database_url) if database_url else ""
+    if replaced:
+        return False, {"status": "unavailable", "database": replaced}
     if current != head():
         migrations = f"at {current or 'no schema'}, not at head {head()}: run `llm-tco migrate`"
         return False, {"status": "unavailable", "database": "reachable", "migrations": migrations}
@@ -38,9 +43,11 @@ async def healthz() -> dict[str, str]:
 
 
 @router.get("/readyz")
-def readyz(request: Request) -> JSONResponse:
-    """Send it traffic: 200 when the database is reachable and migrated to head, else 503 and why."""
-    ready, body = readiness(request.app.state.session_factory)
+async def readyz(request: Request) -> JSONResponse:
+    """Send it traffic: 200 when the database is reachable and migrated to head, else 503 and why. On the
+    probes' own threads (app/offload.py): a pool taken by heavy requests does not make it late."""
+    app = request.app
+    ready, body = await offload.probe(app, readiness, app.state.session_factory, app.state.settings.database_url)
     return JSONResponse(body, status_code=200 if ready else 503, headers={"cache-control": "no-store"})
 
 

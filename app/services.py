@@ -8,10 +8,11 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
+from app import budget
 from app.catalog import CatalogError, load_catalog
 from app.engine import MissingPrice, PriceSheet, Scenario, build_inputs
 from app.engine.estimate import Detail, estimate_documents
-from app.engine.uncertainty import RangeError, seed_ranges
+from app.engine.uncertainty import RangeError, seed_ranges, triangles
 from app.observability import count_estimates
 
 
@@ -36,6 +37,24 @@ def price(scenario: Scenario, *, prefix: str = "") -> PriceSheet:
         raise ScenarioError(errors) from exc
 
 
+def priced(scenarios: Sequence[Scenario], *, prefix: str = "", first: int = 0) -> list[PriceSheet]:
+    """Today's catalog prices of each scenario; every problem of every scenario at once (with a prefix
+    such as `scenarios.`, named by index, counted from `first`: `scenarios.3.prompting.model`)."""
+    errors: list[dict[str, Any]] = []
+    sheets: list[PriceSheet] = []
+    same: dict[str, PriceSheet] = {}  # scenarios on the same models share one sheet: a batch's memory
+    for i, scenario in enumerate(scenarios):
+        try:
+            sheet = price(scenario, prefix=f"{prefix}{first + i}." if prefix else "")
+        except ScenarioError as exc:
+            errors.extend(exc.errors)
+        else:
+            sheets.append(same.setdefault(sheet.model_dump_json(), sheet))
+    if errors:
+        raise ScenarioError(errors)
+    return sheets
+
+
 def estimate_all(
     scenarios: Sequence[Scenario],
     sheets: Sequence[PriceSheet] | None = None,
@@ -51,17 +70,9 @@ def estimate_all(
     `detail="summary"` leaves out the monthly series (see `estimate_documents`); `uncertainty` adds
     Monte Carlo and the tornado.
     """
+    budget.charge(scenarios, uncertainty=uncertainty, loc=prefix.rstrip(".") or "uncertainty.draws")
     if sheets is None:
-        errors: list[dict[str, Any]] = []
-        priced: list[PriceSheet] = []
-        for i, scenario in enumerate(scenarios):
-            try:
-                priced.append(price(scenario, prefix=f"{prefix}{i}." if prefix else ""))
-            except ScenarioError as exc:
-                errors.extend(exc.errors)
-        if errors:
-            raise ScenarioError(errors)
-        sheets = priced
+        sheets = priced(scenarios, prefix=prefix)
     try:
         documents = estimate_documents(scenarios, sheets, detail=detail, uncertainty=uncertainty)
     except RangeError as exc:
@@ -72,6 +83,49 @@ def estimate_all(
         raise ScenarioError([{"loc": path, "msg": msg}]) from exc
     count_estimates(len(documents), monte_carlo=uncertainty)
     return documents
+
+
+def preflight(scenarios: Sequence[Scenario], sheets: Sequence[PriceSheet], *, prefix: str = "", first: int = 0) -> None:
+    """Raise now the ScenarioError that estimating would raise, for every scenario at once: a price a
+    strategy needs and the sheet lacks, a range on a price the catalog does not have. A batch answered
+    in chunks (and streamed) then fails before its first byte, never half-way."""
+    try:
+        inputs = build_inputs(scenarios, sheets)
+    except MissingPrice as exc:
+        path, _, msg = str(exc).partition(": ")
+        raise ScenarioError([{"loc": path, "msg": msg}]) from exc
+    errors = []
+    for i, scenario in enumerate(scenarios):
+        if scenario.ranges:
+            try:
+                triangles(scenario, {k: v[i : i + 1] for k, v in inputs.items()})
+            except RangeError as exc:
+                where = f"{prefix}{first + i}." if prefix else ""
+                errors.append({"loc": f"{where}ranges.{exc.path}", "msg": exc.msg})
+    if errors:
+        raise ScenarioError(errors)
+
+
+CHUNK_UNITS = 1_000_000
+"""Engine units per chunk of a batch (app/budget.py): about a second of work on this machine."""
+CHUNK_SCENARIOS = 50
+"""Scenarios per chunk at most: 50 full-detail estimates of 120 months are about 3 MB of JSON and some
+20 MB of Python objects on the way (a 10,000-scenario batch streams in under 400 MB)."""
+
+
+def chunk_bounds(units: Sequence[int]) -> list[tuple[int, int]]:
+    """[start, stop) of consecutive chunks of a batch whose scenarios cost `units` each: each chunk at most
+    CHUNK_UNITS (but at least one scenario) and CHUNK_SCENARIOS, so a deadline or a disconnect is seen
+    within about a second, and memory holds one chunk's documents."""
+    bounds, start, used = [], 0, 0
+    for i, u in enumerate(units):
+        if i > start and (used + u > CHUNK_UNITS or i - start >= CHUNK_SCENARIOS):
+            bounds.append((start, i))
+            start, used = i, 0
+        used += u
+    if start < len(units):
+        bounds.append((start, len(units)))
+    return bounds
 
 
 def estimate_one(scenario: Scenario, sheet: PriceSheet | None = None, *, uncertainty: bool = False) -> dict[str, Any]:

@@ -9,7 +9,7 @@ import functools
 import ipaddress
 from typing import Literal
 
-from pydantic import Field
+from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -51,6 +51,23 @@ class Settings(BaseSettings):
     max_batch_draws: int = Field(default=1_000_000, ge=1, le=100_000_000)
     """Most Monte Carlo draws one `POST /api/v1/estimate/batch?uncertainty=true` may run: the sum of
     `uncertainty.draws` over its scenarios that carry ranges."""
+    request_budget: int = Field(default=50_000_000, ge=100_000, le=10**12)
+    """Engine work one request may ask for, in units of one scenario-month of one row: the sum over its
+    scenarios of `horizon_months x (1 + draws + tornado rows)` (draws and tornado rows only with
+    uncertainty=true). A request over it is refused up front (422), naming the limit and how to split.
+    The default takes a 10,000-scenario, 120-month batch (1.2 million) and 1,000 scenarios with 100
+    draws (about 30 million); on two cores 50 million units is about 45 s of work."""
+    role_budgets: dict[str, int] = Field(default_factory=dict)
+    """Team mode: REQUEST_BUDGET per role, as JSON (`{"viewer": 2000000, "reviewer": 2000000}`); a role
+    not named gets REQUEST_BUDGET."""
+    request_timeout_s: float = Field(default=60.0, gt=0, le=3600)
+    """Work still running after this many seconds stops between chunks and is answered 503 (keep it below
+    your proxy's read timeout: docs/deploy.md sets 120 s). It also stops when the client disconnects."""
+    allowed_hosts: list[str] = Field(default_factory=list)
+    """Host names this server answers to, as JSON (`["tco.example.com"]`); `*.example.com` takes its
+    subdomains. Empty: the loopback names (localhost, 127.0.0.1, [::1]) in local mode, and HOST's
+    address bound beyond loopback. Any other `Host` header is answered 400, before anything else (so a
+    page on a rebinding domain cannot reach local data)."""
     local_author: str = "local"
     """The single user of local mode (loopback, no sign-in): the author of its revisions and audit entries."""
     auth_required: bool = False
@@ -69,10 +86,44 @@ class Settings(BaseSettings):
     """Failed sign-ins in a row, per account, before each further attempt must wait (1 s, doubling to 15 min).
     Per address the allowance is four times this."""
 
+    @field_validator("role_budgets")
+    @classmethod
+    def _known_roles(cls, value: dict[str, int]) -> dict[str, int]:
+        from app.db.models import ROLES  # the settings load before the models
+
+        for role, budget in value.items():
+            if role not in ROLES:
+                raise ValueError(f"unknown role {role!r} (roles: {', '.join(ROLES)})")
+            if not 100_000 <= budget <= 10**12:
+                raise ValueError(f"the budget of {role} must be 100,000 to 10^12 units, not {budget:,}")
+        return value
+
+    @field_validator("allowed_hosts")
+    @classmethod
+    def _host_names(cls, value: list[str]) -> list[str]:
+        names = [name.strip().lower().removeprefix("[").removesuffix("]") for name in value]
+        for name in names:
+            bare = name.removeprefix("*.")
+            if not bare or any(c in bare for c in "/@ *") or (":" in bare and not _is_ip(bare)):
+                raise ValueError(f"{name!r} is not a host name: give names without scheme or port")
+        return names
+
+    def budget_for(self, role: str | None) -> int:
+        """REQUEST_BUDGET, or the role's own in team mode (None: local mode, or a public route)."""
+        return self.role_budgets.get(role, self.request_budget) if role else self.request_budget
+
     @property
     def auth_on(self) -> bool:
         """Sign-in required: asked for, or bound to an address other than loopback."""
         return self.auth_required or not is_loopback(self.host)
+
+
+def _is_ip(text: str) -> bool:
+    try:
+        ipaddress.ip_address(text)
+    except ValueError:
+        return False
+    return True
 
 
 def is_loopback(host: str) -> bool:

@@ -19,6 +19,12 @@ on the server of TEST_POSTGRES_URL, which scripts/with-postgres.sh sets to a thr
     bash scripts/with-postgres.sh .venv/bin/python bench/load.py [--duration 60] [--connections 64]
                                   [--quick] [--databases sqlite,postgresql] [--workers 1,2]
                                   [--mix estimate=40,list=20,page=20,export=20] [--summary-json PATH]
+                                  [--alongside]
+
+With `--alongside` the server is a team server (sign-in required; the mix carries an API token and a
+session cookie) and, during the measured run, bursts of 20 concurrent wrong sign-ins and a
+3,000-scenario, 120-month, full-detail batch (bench/stresskit.py) run over and over beside the mix:
+the mix must still see zero errors (issue 15).
 
 Without TEST_POSTGRES_URL the PostgreSQL rows are skipped, loudly. wrk missing: installed with
 apt-get as root, else the run stops with a message. Zero errors is the goal: any error (a socket
@@ -50,6 +56,7 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+import stresskit
 from api import HOST, cpu_seconds, free_port, tail, write_summary
 
 from app.presets import presets
@@ -160,7 +167,9 @@ def lua_string(s: str) -> str:
     return '"' + "".join(out) + '"'
 
 
-def lua_script(seq: list[tuple[str, str, str]], body: str) -> str:
+def lua_script(seq: list[tuple[str, str, str]], body: str, headers: dict[str, str] | None = None) -> str:
+    """The wrk script of the mix; `headers` go on every request (a team server's token and session)."""
+    common = ", ".join(f"[{lua_string(k)}] = {lua_string(v)}" for k, v in (headers or {}).items())
     entries = ",\n".join(
         f"  {{{lua_string(method)}, {lua_string(path)}, {'true' if method == 'POST' else 'false'}}}"
         for _, method, path in seq
@@ -181,9 +190,9 @@ function init(args)
   reqs = {{}}
   for i, p in ipairs(plan) do
     if p[3] then
-      reqs[i] = wrk.format(p[1], p[2], {{["Content-Type"] = "application/json"}}, body)
+      reqs[i] = wrk.format(p[1], p[2], {{["Content-Type"] = "application/json", {common}}}, body)
     else
-      reqs[i] = wrk.format(p[1], p[2])
+      reqs[i] = wrk.format(p[1], p[2], {{{common}}})
     end
   end
   n = offset or 0
@@ -359,7 +368,9 @@ def machine_busy_seconds() -> float | None:
     return (sum(fields) - fields[3] - fields[4]) / os.sysconf("SC_CLK_TCK")  # all but idle and iowait
 
 
-def start_server(database_url: str, workers: int, port: int, log: Path) -> subprocess.Popen[bytes]:
+def start_server(
+    database_url: str, workers: int, port: int, log: Path, extra_env: dict[str, str] | None = None
+) -> subprocess.Popen[bytes]:
     env = {
         **os.environ,
         "DATABASE_URL": database_url,
@@ -368,6 +379,7 @@ def start_server(database_url: str, workers: int, port: int, log: Path) -> subpr
         "HOST": HOST,
         "PORT": str(port),
         "PYTHONUNBUFFERED": "1",
+        **(extra_env or {}),
     }
     command = [sys.executable, "-m", "app.cli", "serve", "--host", HOST, "--port", str(port), "--workers", str(workers)]
     with log.open("wb") as out:
@@ -418,14 +430,14 @@ def wait_ready(port: int, proc: subprocess.Popen[bytes], log: Path) -> float:
     raise RuntimeError(f"server not ready within {START_TIMEOUT_S:.0f} s:\n{tail(log)}")
 
 
-def check_requests(port: int, seq: list[tuple[str, str, str]], body: bytes) -> None:
+def check_requests(port: int, seq: list[tuple[str, str, str]], body: bytes, headers: dict[str, str]) -> None:
     """Each distinct request of the mix once, before any load: all must answer 200."""
     for kind, method, path in sorted(set(seq)):
         req = urllib.request.Request(
             f"http://{HOST}:{port}{path}",
             data=body if method == "POST" else None,
             method=method,
-            headers={"Content-Type": "application/json"} if method == "POST" else {},
+            headers=({"Content-Type": "application/json"} if method == "POST" else {}) | headers,
         )
         try:
             with urllib.request.urlopen(req, timeout=30) as r:
@@ -459,7 +471,6 @@ class Row:
 def measure(
     args: argparse.Namespace,
     wrk: str,
-    script: Path,
     seq: list[tuple[str, str, str]],
     body: bytes,
     database: str,
@@ -471,10 +482,19 @@ def measure(
     port = free_port()
     log = workdir / f"server-{database}-{workers}.log"
     started = time.perf_counter()
-    proc = start_server(url, workers, port, log)
+    token = stresskit.team_account(url) if args.alongside else ""  # a team server: migrated, one account
+    proc = start_server(url, workers, port, log, stresskit.TEAM_ENV if args.alongside else None)
+    alongside: contextlib.AbstractContextManager[Any] = contextlib.nullcontext()
     try:
         up = wait_ready(port, proc, log)
-        check_requests(port, seq, body)
+        headers: dict[str, str] = {}
+        if args.alongside:
+            base = f"http://{HOST}:{port}"
+            headers = {"Authorization": f"Bearer {token}", "Cookie": stresskit.session_cookie(base, "stress")}
+            alongside = stresskit.Alongside(base, token)
+        script = workdir / "mix.lua"
+        script.write_text(lua_script(seq, body.decode(), headers))
+        check_requests(port, seq, body, headers)
         row.processes = len(session_cpu_seconds(proc.pid))
         print(
             f"  server pid {proc.pid} on http://{HOST}:{port}: ready after {up:.1f} s (/readyz), "
@@ -487,8 +507,13 @@ def measure(
         db0 = postgres_cpu_seconds(dbname) if dbname else None
         busy0 = machine_busy_seconds()
         t0 = time.perf_counter()
-        row.result = run_wrk(wrk, script, port, args.connections, args.duration)
+        with alongside:
+            row.result = run_wrk(wrk, script, port, args.connections, args.duration)
         wall = time.perf_counter() - t0
+        if isinstance(alongside, stresskit.Alongside):
+            print(f"  alongside: {alongside.summary()}", flush=True)
+            if any(b.status != 200 for b in alongside.batches):
+                row.failure = "a batch alongside did not answer 200"
         srv1 = session_cpu_seconds(proc.pid)
         db1 = postgres_cpu_seconds(dbname) if dbname else None
         busy1 = machine_busy_seconds()
@@ -548,6 +573,12 @@ def main() -> None:
     parser.add_argument("--mix", default=DEFAULT_MIX, help="weights of the request kinds")
     parser.add_argument("--preset", default="content-moderation", help="the scenario POSTed to /estimate")
     parser.add_argument("--summary-json", type=Path, help="also write the summary rows here (bench/all.py)")
+    parser.add_argument(
+        "--alongside",
+        action="store_true",
+        help="a team server (sign-in required; the mix sends a token and a session) while bursts of 20 wrong "
+        "sign-ins and a 3,000-scenario, 120-month, full-detail batch run over and over (issue 15)",
+    )
     args = parser.parse_args()
     if args.quick:
         args.duration = 10.0
@@ -601,8 +632,6 @@ def main() -> None:
     rows: list[Row] = []
     with tempfile.TemporaryDirectory(prefix="llm-tco-load-") as tmp:
         workdir = Path(tmp)
-        script = workdir / "mix.lua"
-        script.write_text(lua_script(seq, body))
         for database in databases:
             for n in workers:
                 print(f"\n{database}, {n} worker{'s' if n > 1 else ''}:", flush=True)
@@ -611,7 +640,7 @@ def main() -> None:
                 try:
                     db = sqlite_database(cfg_dir) if database == "sqlite" else postgres_database(pg_url)
                     with db as url:
-                        row = measure(args, wrk, script, seq, body.encode(), database, url, n, cfg_dir)
+                        row = measure(args, wrk, seq, body.encode(), database, url, n, cfg_dir)
                     rows.append(row)
                 except Exception as e:  # the database could not be made or dropped: a failed row, go on
                     print(f"  FAILED: {type(e).__name__}: {e}", flush=True)

@@ -17,6 +17,10 @@ from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 from suitekit import duplicate_node_ids, ungrouped
 
+os.environ.setdefault("ALLOWED_HOSTS", '["testserver"]')
+"""Starlette's TestClient names its host `testserver`: allowed beside the loopback names (app/hosts.py)
+in every app a test makes; tests of the allow-list itself pass their own `allowed_hosts`."""
+
 _WORKER = os.environ.get("PYTEST_XDIST_WORKER", "")
 _SERVER_URL = os.environ.get("TEST_POSTGRES_URL", "")
 

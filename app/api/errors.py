@@ -37,14 +37,29 @@ ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
 }
 
 
+MAX_ERRORS = 100
+"""Errors listed in one 422; past them, one more entry counts the rest (a batch of 10,000 bad scenarios
+answers in kilobytes, not megabytes)."""
+
+
+def capped(errors: list[dict[str, str]], total: int | None = None) -> list[dict[str, str]]:
+    """The first MAX_ERRORS errors, then one entry that counts the others (`total`: all of them)."""
+    total = len(errors) if total is None else total
+    if total <= MAX_ERRORS:
+        return errors
+    rest = total - MAX_ERRORS
+    more = {"loc": "(body)", "msg": f"and {rest:,} more errors, not listed: fix these first", "type": "too_many_errors"}
+    return [*errors[:MAX_ERRORS], more]
+
+
 def _field_errors(errors: Any) -> list[dict[str, str]]:
     out = []
-    for e in errors:
+    for e in errors[:MAX_ERRORS]:
         loc = [str(p) for p in e.get("loc", ())]
         if loc and loc[0] in ("body", "query", "path"):
             loc = loc[1:] if loc[0] == "body" else loc
         out.append({"loc": ".".join(loc) or "(body)", "msg": str(e.get("msg", "")), "type": str(e.get("type", ""))})
-    return out
+    return capped(out, len(errors))
 
 
 async def validation_error(request: Request, exc: RequestValidationError) -> JSONResponse:
@@ -52,7 +67,7 @@ async def validation_error(request: Request, exc: RequestValidationError) -> JSO
 
 
 async def _scenario(request: Request, exc: ScenarioError) -> JSONResponse:
-    return JSONResponse({"detail": [{"type": "value_error", **e} for e in exc.errors]}, status_code=422)
+    return JSONResponse({"detail": capped([{"type": "value_error", **e} for e in exc.errors])}, status_code=422)
 
 
 async def http_error(request: Request, exc: HTTPException) -> JSONResponse:
@@ -84,19 +99,28 @@ class BodyLimit:
             await self._too_large(send)
             return
         seen = 0
+        over = False
         started = False
 
         async def limited_receive() -> Message:
-            nonlocal seen
+            nonlocal seen, over
             message = await receive()
             if message["type"] == "http.request":
                 seen += len(message.get("body", b""))
                 if seen > self.limit:
+                    over = True
                     raise _TooLarge
             return message
 
         async def tracking_send(message: Message) -> None:
+            """Once the body overflowed, whatever the app answers (FastAPI turns the error it met while
+            reading the body into a 400 or 422) gives way to the 413."""
             nonlocal started
+            if over:
+                if message["type"] == "http.response.start" and not started:
+                    started = True
+                    await self._too_large(send)
+                return
             started = started or message["type"] == "http.response.start"
             await send(message)
 

@@ -2,22 +2,36 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import functools
+import time
+from collections.abc import AsyncIterator, Iterator
+from dataclasses import dataclass
 from typing import Annotated, Any, Literal
 
 import orjson
 from fastapi import APIRouter, Body, Query, Request
-from fastapi.responses import Response
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
-from starlette.concurrency import run_in_threadpool
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import Response, StreamingResponse
+from pydantic import BaseModel, ConfigDict, Field, SkipValidation, TypeAdapter, ValidationError, model_validator
 
-from app.api.errors import ERROR_RESPONSES
-from app.engine import Estimate, Scenario
+from app import budget, offload
+from app.api.body import OffLoopRoute
+from app.api.errors import ERROR_RESPONSES, MAX_ERRORS, ErrorBody
+from app.engine import Estimate, PriceSheet, Scenario
 from app.engine.estimate import Detail, StrategyEstimate
 from app.engine.scenario import Strategy
-from app.services import ScenarioError, estimate_all, estimate_one, price, with_seed_ranges
+from app.services import (
+    ScenarioError,
+    chunk_bounds,
+    estimate_all,
+    estimate_one,
+    preflight,
+    price,
+    priced,
+    with_seed_ranges,
+)
 
-router = APIRouter(tags=["estimates"])
+router = APIRouter(route_class=OffLoopRoute, tags=["estimates"])
 
 EXAMPLE = {
     "name": "Support tickets",
@@ -65,11 +79,9 @@ UncertaintyQuery = Annotated[
 
 
 @router.post("/estimate", response_model=Estimate, responses=ERROR_RESPONSES, summary="Estimate one scenario")
-async def estimate(scenario: ScenarioBody, uncertainty: UncertaintyQuery = False) -> Response:
+async def estimate(request: Request, scenario: ScenarioBody, uncertainty: UncertaintyQuery = False) -> Response:
     """Monthly TCO of each strategy over the horizon, and the verdict under the 2x rule, at today's catalog."""
-    if uncertainty:  # thousands of kernel rows: off the event loop
-        return json_response(await run_in_threadpool(estimate_one, scenario, uncertainty=True))
-    return json_response(estimate_one(scenario))
+    return json_response(await offload.engine(request.app, estimate_one, scenario, uncertainty=uncertainty))
 
 
 class Validated(BaseModel):
@@ -79,7 +91,7 @@ class Validated(BaseModel):
 
 
 @router.post("/validate", response_model=Validated, responses=ERROR_RESPONSES, summary="Validate a scenario")
-async def validate(scenario: ScenarioBody) -> Validated:
+def validate(scenario: ScenarioBody) -> Validated:
     """Check a scenario's fields without pricing or estimating it: 422 names each bad field."""
     return Validated(scenario=scenario)
 
@@ -97,7 +109,7 @@ class SeededScenario(BaseModel):
     responses=ERROR_RESPONSES,
     summary="Add the seed articles' ranges to a scenario",
 )
-async def seed_ranges(scenario: ScenarioBody) -> SeededScenario:
+def seed_ranges(scenario: ScenarioBody) -> SeededScenario:
     """The ranges the seed articles give (a label 5-20 USD, 5-15 training runs, ...), each with its
     source, added where they fit this scenario: post the answer's `scenario` to
     `/estimate?uncertainty=true`, or save it."""
@@ -118,7 +130,8 @@ class BatchRequest(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    scenarios: list[Scenario] | None = Field(default=None, min_length=1, max_length=100_000)
+    scenarios: Annotated[list[Scenario], Field(min_length=1, max_length=100_000), SkipValidation] | None = None
+    """Validated one by one off the event loop (`_validated`), each error named by its index."""
     scenario: Scenario | None = None
     sweep: Sweep | None = None
 
@@ -163,7 +176,8 @@ class BatchResponse(BaseModel):
     """The swept values, when the request was a sweep."""
 
 
-def _swept(scenario: Scenario, sweep: Sweep) -> list[Scenario]:
+def _swept(scenario: Scenario, sweep: Sweep) -> Iterator[Scenario]:
+    """The scenario with the swept field at each value in turn (ScenarioError at the first bad one)."""
     base = scenario.model_dump()
     path = sweep.field.split(".")
     node: Any = base
@@ -175,21 +189,13 @@ def _swept(scenario: Scenario, sweep: Sweep) -> list[Scenario]:
         raise ScenarioError([{"loc": "sweep.field", "msg": f"{sweep.field!r} is not a numeric scenario field"}])
     if path == ["workload", "requests_per_month"]:
         base["workload"]["requests_per_day"] = None
-    out = []
     for i, value in enumerate(sweep.values):
         node[path[-1]] = value
         try:
-            out.append(Scenario.model_validate(base))
+            yield Scenario.model_validate(base)
         except ValidationError as exc:
             msg = "; ".join(e["msg"] for e in exc.errors())
             raise ScenarioError([{"loc": f"sweep.values.{i}", "msg": msg}]) from exc
-    return out
-
-
-def monte_carlo_draws(scenarios: Sequence[Scenario]) -> int:
-    """Draws that uncertainty=true runs for these scenarios: a scenario without ranges draws nothing
-    (every draw would be its point estimate)."""
-    return sum(s.uncertainty.draws for s in scenarios if s.ranges)
 
 
 def _check_draws(total: int, limit: int, loc: str) -> None:
@@ -202,8 +208,105 @@ def _check_draws(total: int, limit: int, loc: str) -> None:
         raise ScenarioError([{"loc": loc, "msg": msg}])
 
 
+_SCENARIO = TypeAdapter(Scenario)
+
+
+def _validated(raw: Any) -> Iterator[Scenario]:
+    """The batch's scenarios, validated one by one here (in a thread) rather than by FastAPI on the
+    event loop. Each raw document is dropped from the parsed body once read, so the body shrinks as the
+    batch is read; after more than MAX_ERRORS errors the rest is not read. RequestValidationError at
+    the end when any was bad."""
+    if not isinstance(raw, list) or not raw:
+        raise RequestValidationError([{"loc": ("body", "scenarios"), "msg": "give a list of 1 or more scenarios"}])
+    errors: list[dict[str, Any]] = []
+    for i, item in enumerate(raw):
+        raw[i] = None
+        try:
+            yield _SCENARIO.validate_python(item)
+        except ValidationError as exc:
+            errors += [{**e, "loc": ("body", "scenarios", i, *e["loc"])} for e in exc.errors()]
+            if len(errors) > MAX_ERRORS:
+                break
+    if errors:
+        raise RequestValidationError(errors)
+
+
+@dataclass(frozen=True)
+class Plan:
+    """A batch ready to run: its scenarios as their JSON (a quarter of the memory of the models: each
+    chunk validates its own again), their prices, and the chunks they run in."""
+
+    documents: list[bytes]
+    sheets: list[PriceSheet]
+    bounds: list[tuple[int, int]]
+    values: list[float] | None
+
+    def scenarios(self, start: int, stop: int) -> list[Scenario]:
+        return [Scenario.model_validate_json(d) for d in self.documents[start:stop]]
+
+    def estimate(self, start: int, stop: int, *, detail: Detail, uncertainty: bool) -> list[dict[str, Any]]:
+        """The Estimate documents of scenarios [start, stop)."""
+        return estimate_all(
+            self.scenarios(start, stop), self.sheets[start:stop], detail=detail, uncertainty=uncertainty
+        )
+
+
+def _plan(request: Request, body: BatchRequest, *, uncertainty: bool) -> Plan:
+    """Everything that can refuse a batch, before any of it runs: its fields, its size, its budget, its
+    draws, its catalog ids and prices. A thread's work, a scenario (then a chunk) at a time, so that a
+    10,000-scenario batch never holds all its models at once."""
+    settings = request.app.state.settings
+    limit = settings.max_batch
+    sheet: PriceSheet | None = None
+    if body.sweep is None:
+        if isinstance(body.scenarios, list) and len(body.scenarios) > limit:
+            raise ScenarioError([{"loc": "scenarios", "msg": f"at most {limit:,} scenarios in one batch"}])
+        scenarios, loc, prefix = _validated(body.scenarios), "scenarios", "scenarios."
+    else:
+        assert body.scenario is not None
+        if len(body.sweep.values) > limit:
+            raise ScenarioError([{"loc": "sweep.values", "msg": f"at most {limit:,} values in one sweep"}])
+        sheet = price(body.scenario, prefix="scenario.")  # a sweep of uncertainty.draws counts each value's
+        scenarios, loc, prefix = _swept(body.scenario, body.sweep), "sweep.values", ""
+    documents, costs, draws = [], [], 0
+    for s in scenarios:
+        documents.append(s.model_dump_json().encode())
+        costs.append(budget.units(s, uncertainty=uncertainty))
+        draws += s.uncertainty.draws if s.ranges else 0
+    budget.check_units(costs, loc=loc)
+    if uncertainty:
+        _check_draws(draws, settings.max_batch_draws, loc)
+    plan = Plan(documents, [], chunk_bounds(costs), body.sweep.values if body.sweep else None)
+    errors: list[dict[str, Any]] = []
+    for a, b in plan.bounds:
+        chunk = plan.scenarios(a, b)
+        try:
+            sheets = [sheet] * len(chunk) if sheet is not None else priced(chunk, prefix=prefix, first=a)
+            preflight(chunk, sheets, prefix=prefix, first=a)
+        except ScenarioError as exc:
+            errors += exc.errors
+        else:
+            plan.sheets.extend(sheets)
+    if errors:
+        raise ScenarioError(errors)
+    return plan
+
+
+NDJSON = "application/x-ndjson"
+
+
 @router.post(
-    "/estimate/batch", response_model=BatchResponse, responses=ERROR_RESPONSES, summary="Estimate many scenarios"
+    "/estimate/batch",
+    response_model=BatchResponse,
+    responses=ERROR_RESPONSES
+    | {
+        200: {
+            "content": {NDJSON: {"schema": {"type": "string"}}},
+            "description": "With `Accept: application/x-ndjson`: one Estimate per line, in order (see the docs).",
+        },
+        503: {"model": ErrorBody, "description": "The work ran past REQUEST_TIMEOUT_S and was stopped."},
+    },
+    summary="Estimate many scenarios",
 )
 async def estimate_batch(
     request: Request,
@@ -211,27 +314,47 @@ async def estimate_batch(
     detail: Annotated[Detail, Query(description="full adds the monthly series (and the fan chart's)")] = "summary",
     uncertainty: UncertaintyQuery = False,
 ) -> Response:
-    """Up to MAX_BATCH scenarios through one engine call, or one scenario swept over a field's values.
-    With uncertainty=true, at most MAX_BATCH_DRAWS Monte Carlo draws in all."""
-    settings = request.app.state.settings
-    limit = settings.max_batch
-    if body.scenarios is not None:
-        if len(body.scenarios) > limit:
-            raise ScenarioError([{"loc": "scenarios", "msg": f"at most {limit:,} scenarios in one batch"}])
-        scenarios, sheets, prefix, loc = body.scenarios, None, "scenarios.", "scenarios"
-    else:
-        assert body.scenario is not None and body.sweep is not None
-        if len(body.sweep.values) > limit:
-            raise ScenarioError([{"loc": "sweep.values", "msg": f"at most {limit:,} values in one sweep"}])
-        sheet = price(body.scenario, prefix="scenario.")
-        scenarios = _swept(body.scenario, body.sweep)  # a sweep of uncertainty.draws counts each value's
-        sheets, prefix, loc = [sheet] * len(scenarios), "", "sweep.values"
-    if uncertainty:
-        _check_draws(monte_carlo_draws(scenarios), settings.max_batch_draws, loc)
-        docs = await run_in_threadpool(estimate_all, scenarios, sheets, prefix=prefix, detail=detail, uncertainty=True)
-    else:
-        docs = estimate_all(scenarios, sheets, prefix=prefix, detail=detail)
-    out: dict[str, Any] = {"estimates": docs}
-    if body.sweep is not None:
-        out["values"] = body.sweep.values
-    return json_response(out)
+    """Up to MAX_BATCH scenarios, or one scenario swept over a field's values, within the request's budget
+    of engine work (REQUEST_BUDGET). With uncertainty=true, at most MAX_BATCH_DRAWS Monte Carlo draws in all.
+
+    The answer streams as it is computed, a chunk of scenarios at a time, so memory stays flat whatever
+    its size: a JSON document (the same bytes as one built whole), or with `Accept: application/x-ndjson`
+    one Estimate per line. Everything that can refuse the batch is checked before its first byte; work
+    past REQUEST_TIMEOUT_S stops between chunks (a 503 before the first byte; after it, NDJSON ends with
+    an `{"error": ...}` line and JSON is cut short), and so does a client that disconnects."""
+    deadline = time.monotonic() + request.app.state.settings.request_timeout_s
+    plan = await offload.engine(request.app, _plan, request, body, uncertainty=uncertainty)
+    jobs = [functools.partial(plan.estimate, a, b, detail=detail, uncertainty=uncertainty) for a, b in plan.bounds]
+    # a Request of its own for the stream: the endpoint's keeps the parsed body, freed once it returns
+    chunks = offload.chunks(Request(request.scope, request.receive), jobs, deadline=deadline)
+    first = await anext(chunks)  # a timeout here is still a 503 with its message
+    if NDJSON in request.headers.get("accept", ""):
+        return StreamingResponse(_ndjson(first, chunks), media_type=NDJSON)
+    if len(jobs) == 1:
+        return json_response({"estimates": first} | ({"values": plan.values} if plan.values is not None else {}))
+    return StreamingResponse(_json(first, chunks, plan.values), media_type="application/json")
+
+
+async def _json(
+    first: list[dict[str, Any]], rest: AsyncIterator[list[dict[str, Any]]], values: list[float] | None
+) -> AsyncIterator[bytes]:
+    """`{"estimates": [...], "values": [...]}` a chunk at a time: the bytes of orjson.dumps of the whole."""
+    yield b'{"estimates":[' + b",".join(orjson.dumps(d) for d in first)
+    try:
+        async for docs in rest:
+            yield b"," + b",".join(orjson.dumps(d) for d in docs)
+    except offload.Disconnected:
+        return  # nobody is reading
+    yield b"]" + (b',"values":' + orjson.dumps(values) if values is not None else b"") + b"}"
+
+
+async def _ndjson(first: list[dict[str, Any]], rest: AsyncIterator[list[dict[str, Any]]]) -> AsyncIterator[bytes]:
+    """One Estimate per line; a timeout after the first line ends the stream with an `{"error": ...}` line."""
+    yield b"".join(orjson.dumps(d) + b"\n" for d in first)
+    try:
+        async for docs in rest:
+            yield b"".join(orjson.dumps(d) + b"\n" for d in docs)
+    except offload.TimedOut as exc:
+        yield orjson.dumps({"error": {"status": 503, "detail": exc.detail}}) + b"\n"
+    except offload.Disconnected:
+        return

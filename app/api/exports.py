@@ -13,6 +13,7 @@ from fastapi import APIRouter, Query
 from fastapi.responses import Response
 
 from app import exports, saved
+from app.api.body import OffLoopRoute
 from app.api.errors import ERROR_RESPONSES
 from app.api.estimates import ScenarioBody, UncertaintyQuery, json_response
 from app.api.scenarios import NOT_FOUND, _found, _revision
@@ -21,7 +22,7 @@ from app.deps import ScenarioId, SessionDep
 from app.engine import Estimate, Scenario
 from app.services import estimate_one
 
-router = APIRouter(tags=["exports"])
+router = APIRouter(route_class=OffLoopRoute, tags=["exports"])
 
 RevisionQuery = Annotated[
     int | None, Query(ge=1, le=1_000_000, description="Revision number; default: the latest. Its figures never change.")

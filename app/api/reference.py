@@ -7,11 +7,12 @@ from typing import Annotated, Any
 from fastapi import APIRouter, HTTPException, Query
 from pydantic import BaseModel
 
+from app.api.body import OffLoopRoute
 from app.catalog import KINDS, CatalogEntry, UnknownCatalogId, load_catalog
 from app.engine import Scenario
 from app.presets import presets
 
-router = APIRouter()
+router = APIRouter(route_class=OffLoopRoute)
 
 
 class CatalogPage(BaseModel):
@@ -22,7 +23,7 @@ class CatalogPage(BaseModel):
 
 
 @router.get("/catalog", response_model=CatalogPage, tags=["catalog"], summary="Search the price catalog")
-async def catalog(
+def catalog(
     search: Annotated[str | None, Query(max_length=200, description="Text in the id or name.")] = None,
     kind: Annotated[str | None, Query(description=f"One of {', '.join(KINDS)}.")] = None,
     limit: Annotated[int, Query(ge=1, le=5000)] = 100,
@@ -43,7 +44,7 @@ async def catalog(
     summary="One catalog entry",
     responses={404: {"description": "Unknown id; the message lists the closest ids."}},
 )
-async def catalog_entry(entry_id: str) -> CatalogEntry:
+def catalog_entry(entry_id: str) -> CatalogEntry:
     try:
         return load_catalog().get(entry_id)
     except UnknownCatalogId as exc:
@@ -58,7 +59,7 @@ class PresetOut(BaseModel):
 
 
 @router.get("/presets", response_model=list[PresetOut], tags=["presets"], summary="The example scenarios")
-async def list_presets() -> list[Any]:
+def list_presets() -> list[Any]:
     return list(presets().values())
 
 
@@ -69,7 +70,7 @@ async def list_presets() -> list[Any]:
     summary="One example scenario",
     responses={404: {"description": "Unknown slug; the message lists the presets."}},
 )
-async def get_preset(slug: str) -> Any:
+def get_preset(slug: str) -> Any:
     try:
         return presets()[slug]
     except KeyError:

@@ -11,13 +11,14 @@ from fastapi.responses import Response
 from pydantic import BaseModel, ConfigDict, Field
 
 from app import audit, review
+from app.api.body import OffLoopRoute
 from app.api.errors import ERROR_RESPONSES
 from app.api.scenarios import NOT_FOUND, ScenarioDetail, _conflict, _detail, _found
 from app.db import queries
 from app.deps import PrincipalDep, ScenarioId, SessionDep
 from app.exports import CSV_MEDIA_TYPE, export_filename
 
-router = APIRouter(prefix="/scenarios", tags=["review"])
+router = APIRouter(route_class=OffLoopRoute, prefix="/scenarios", tags=["review"])
 STEP_CONFLICT: dict[int | str, dict[str, Any]] = {
     409: {"description": "The revision is no longer the latest, or the status does not allow this step."}
 }

@@ -11,6 +11,7 @@ from fastapi.responses import Response
 from pydantic import BaseModel, ConfigDict, Field
 
 from app import saved
+from app.api.body import OffLoopRoute
 from app.api.errors import ERROR_RESPONSES
 from app.api.estimates import UncertaintyQuery, json_response
 from app.db import queries
@@ -18,7 +19,7 @@ from app.db.models import RevisionRow, ScenarioRow
 from app.deps import PrincipalDep, ScenarioId, SessionDep
 from app.engine import Estimate, PriceSheet, Scenario
 
-router = APIRouter(prefix="/scenarios", tags=["scenarios"])
+router = APIRouter(route_class=OffLoopRoute, prefix="/scenarios", tags=["scenarios"])
 NOT_FOUND: dict[int | str, dict[str, Any]] = {404: {"description": "No such scenario or revision."}}
 CONFLICT: dict[int | str, dict[str, Any]] = {
     409: {"description": "The revision named is no longer the latest: reload; nothing was written."}

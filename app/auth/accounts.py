@@ -21,9 +21,11 @@ from app import audit
 from app.auth.keys import digest, new_token
 from app.auth.roles import ROLE_PERMISSIONS, TOKEN_SCOPES, Permission
 from app.db.models import ROLES, ApiTokenRow, SessionRow, SignInFailureRow, UserRow, utcnow
+from app.offload import hashing
 
 hasher = PasswordHash.recommended()
-"""Argon2id at pwdlib's recommended cost (about 0.1 s a hash here); tests swap in a cheaper one."""
+"""Argon2id at pwdlib's recommended cost (about 0.1 s a hash here); tests swap in a cheaper one.
+Call it through `_hash` and `_verify`: they take a hashing slot (app/offload.py)."""
 USERNAME = re.compile(r"^[a-z0-9][a-z0-9._-]{1,63}$")
 MIN_PASSWORD = 10
 MAX_PASSWORD = 200
@@ -88,7 +90,7 @@ def create_user(session: Session, *, username: str, role: str, password: str, ac
     check_password(password)
     if get_user(session, username=name) is not None:
         raise AccountError("username", f"{name} already exists")
-    user = UserRow(username=name, role=role, password_hash=hasher.hash(password), created_at=utcnow())
+    user = UserRow(username=name, role=role, password_hash=_hash(password), created_at=utcnow())
     session.add(user)
     audit.record(session, actor=actor, action="user_created", detail=f"{name} as {role}")
     session.commit()
@@ -126,7 +128,7 @@ def update_user(
         action = "user_disabled" if disabled else "user_enabled"
         audit.record(session, actor=actor, action=action, detail=user.username)
     if password is not None:
-        user.password_hash = hasher.hash(check_password(password))
+        user.password_hash = _hash(check_password(password))
         audit.record(session, actor=actor, action="password_changed", detail=user.username)
     if disabled or password is not None:
         for row in session.exec(select(SessionRow).where(SessionRow.user_id == user.id)).all():
@@ -147,6 +149,24 @@ class Refused:
 
 
 _DUMMY_HASH = hasher.hash("a password nobody has")
+
+
+def _hash(password: str) -> str:
+    with hashing():
+        return hasher.hash(password)
+
+
+def _verify(password: str, stored: str) -> bool:
+    with hashing():
+        return bool(hasher.verify(password[:MAX_PASSWORD], stored))
+
+
+def is_password_of(session: Session, user: UserRow, password: str) -> bool:
+    """Whether `password` is the user's, checked with no database connection held (the transaction
+    ends first): a hash may wait for its slot, and the pool's connections are for everyone."""
+    stored = user.password_hash
+    session.commit()
+    return _verify(password, stored)
 
 
 def _wait_s(row: SignInFailureRow | None, free: int, now: dt.datetime) -> int:
@@ -187,7 +207,9 @@ def sign_in(
     if wait:
         return Refused(f"Too many failed sign-ins: try again in {wait} s.", wait)
     user = get_user(session, username=name) if USERNAME.match(name) else None
-    valid = hasher.verify(password[:MAX_PASSWORD], user.password_hash if user else _DUMMY_HASH)
+    stored = user.password_hash if user else _DUMMY_HASH
+    session.commit()  # the throttle was checked first; no connection is held while the hash waits and runs
+    valid = _verify(password, stored)
     _prune(session, now)
     if user is None or not valid or user.disabled_at is not None:
         for key in keys:

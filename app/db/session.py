@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import os
 from pathlib import Path
 from typing import Any
 
@@ -50,6 +51,8 @@ def get_engine(url: str) -> Engine:
 
         @event.listens_for(engine, "connect")
         def _pragmas(dbapi_connection: Any, _record: Any) -> None:
+            if not in_memory:
+                _OPENED.setdefault(url, _identity(str(parsed.database)))
             cursor = dbapi_connection.cursor()
             cursor.execute("PRAGMA foreign_keys=ON")
             cursor.execute(f"PRAGMA busy_timeout={int(busy_ms)}")
@@ -59,6 +62,38 @@ def get_engine(url: str) -> Engine:
             cursor.close()
 
     return engine
+
+
+_OPENED: dict[str, tuple[int, int] | None] = {}
+"""Device and inode of each SQLite file when this process first connected to it."""
+
+
+def _identity(path: str) -> tuple[int, int] | None:
+    try:
+        found = os.stat(path)
+    except OSError:
+        return None
+    return found.st_dev, found.st_ino
+
+
+def sqlite_file_problem(url: str) -> str:
+    """Why the SQLite file of `url` is no longer the one this process opened ("" when it is, or when
+    the URL is not a SQLite file). Open connections keep a removed or replaced file alive, so a query
+    still succeeds while every write goes to a file nobody will read again."""
+    parsed = make_url(url)
+    if parsed.get_backend_name() != "sqlite" or parsed.database in (None, "", ":memory:"):
+        return ""
+    opened = _OPENED.get(url)
+    if opened is None:
+        return ""  # not opened yet by this process
+    now = _identity(str(parsed.database))
+    if now is None:
+        return f"the SQLite file {parsed.database} was removed after this process opened it: restore it and restart"
+    if now != opened:
+        return (
+            f"the SQLite file {parsed.database} was replaced after this process opened it: restart to open the new one"
+        )
+    return ""
 
 
 DATABASE_UNAVAILABLE = (OperationalError, InterfaceError, PoolTimeout)

@@ -25,7 +25,7 @@ from app.auth.accounts import Principal
 from app.auth.guard import SESSION_COOKIE, cookie_secure, principal_of
 from app.auth.roles import ROLE_LABELS, Permission
 from app.db.models import ROLES, ApiTokenRow, UserRow, utcnow
-from app.deps import PrincipalDep, SessionDep, SettingsDep
+from app.deps import FormDep, PrincipalDep, SessionDep, SettingsDep
 from app.exports import CSV_MEDIA_TYPE
 from app.settings import Settings
 from app.web import saved_views
@@ -133,11 +133,10 @@ def sign_in_form(request: Request, session: SessionDep, next: Annotated[str, Que
 
 
 @router.post("/sign-in", response_class=HTMLResponse)
-async def sign_in(request: Request, session: SessionDep, settings: SettingsDep) -> Response:
+def sign_in(request: Request, session: SessionDep, settings: SettingsDep, form: FormDep) -> Response:
     who = principal_of(request)
     if who is not None and who.via == "local":
         return _redirect("/")  # local mode: nobody signs in
-    form = await request.form()
     username = str(form.get("username") or "").strip()[:64]
     password = str(form.get("password") or "")
     target = safe_next(str(form.get("next") or "/"))
@@ -243,18 +242,17 @@ def account(
 
 
 @router.post("/account/password", response_class=HTMLResponse)
-async def change_password(
-    request: Request, session: SessionDep, principal: PrincipalDep, settings: SettingsDep
+def change_password(
+    request: Request, session: SessionDep, principal: PrincipalDep, settings: SettingsDep, form: FormDep
 ) -> Response:
     me = _me(session, principal)
     if me is None:
         return _redirect("/account")  # local mode: no password to change
-    form = await request.form()
     current, new, repeat = (str(form.get(k) or "") for k in ("current", "new", "repeat"))
     errors: dict[str, str] = {}
     if not current:
         errors["current"] = "Enter your current password."
-    elif not accounts.hasher.verify(current[: accounts.MAX_PASSWORD], me.password_hash):
+    elif not accounts.is_password_of(session, me, current):
         errors["current"] = "This is not your current password."
     try:
         accounts.check_password(new)
@@ -274,13 +272,12 @@ async def change_password(
 
 
 @router.post("/account/tokens", response_class=HTMLResponse)
-async def create_token(
-    request: Request, session: SessionDep, principal: PrincipalDep, settings: SettingsDep
+def create_token(
+    request: Request, session: SessionDep, principal: PrincipalDep, settings: SettingsDep, form: FormDep
 ) -> Response:
     me = _me(session, principal)
     if me is None:
         return _redirect("/account")  # local mode: the API needs no token
-    form = await request.form()
     values = {k: str(form.get(k) or "").strip()[:200] for k in ("name", "scope", "days")}
     if not values["days"]:
         days = settings.token_days
@@ -377,8 +374,7 @@ def admin_users(
 
 
 @router.post("/admin/users", response_class=HTMLResponse)
-async def admin_create_user(request: Request, session: SessionDep, principal: PrincipalDep) -> Response:
-    form = await request.form()
+def admin_create_user(request: Request, session: SessionDep, principal: PrincipalDep, form: FormDep) -> Response:
     values = {k: str(form.get(k) or "").strip()[:200] for k in ("username", "role")}
     try:
         user = accounts.create_user(
@@ -398,11 +394,12 @@ USER_ACTIONS = ("role", "disable", "enable", "password")
 
 
 @router.post("/admin/users/{user_id}", response_class=HTMLResponse)
-async def admin_change_user(user_id: int, request: Request, session: SessionDep, principal: PrincipalDep) -> Response:
+def admin_change_user(
+    user_id: int, request: Request, session: SessionDep, principal: PrincipalDep, form: FormDep
+) -> Response:
     user = session.get(UserRow, user_id)
     if user is None:
         raise HTTPException(404, f"There is no account number {user_id}.")
-    form = await request.form()
     action = str(form.get("action") or "")
     yourself = principal.via == "session" and user.username == principal.username
     try:

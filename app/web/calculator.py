@@ -18,7 +18,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from app import saved
 from app.catalog import load_catalog
-from app.deps import PrincipalDep, SessionDep
+from app.deps import FormDep, PrincipalDep, SessionDep
 from app.engine import PriceSheet, Scenario
 from app.presets import presets
 from app.services import ScenarioError, estimate_one, price
@@ -142,7 +142,7 @@ def fragment(request: Request, parsed: forms.Parsed) -> Response:
 
 
 @router.api_route("/", methods=["GET", "HEAD"], response_class=HTMLResponse)
-async def calculator(request: Request) -> Response:
+def calculator(request: Request) -> Response:
     query = request.query_params
     slug = query.get("preset")
     preset = presets().get(slug) if slug else None
@@ -184,7 +184,7 @@ def uncertainty(request: Request) -> Response:
 
 
 @router.get("/ranges/seeds", response_class=HTMLResponse)
-async def seed_ranges(request: Request) -> Response:
+def seed_ranges(request: Request) -> Response:
     """Fill the seeds' ranges into the form where they apply. To htmx: the report, each filled range
     out of band, and `ranges-filled`, on which the form recomputes; otherwise the page, filled in.
 
@@ -204,7 +204,7 @@ async def seed_ranges(request: Request) -> Response:
 
 
 @router.get("/catalog/options/{path}", response_class=HTMLResponse)
-async def catalog_options(request: Request, path: str) -> Response:
+def catalog_options(request: Request, path: str) -> Response:
     """`<option>`s of the catalog entries a model picker may hold, matching what is typed so far."""
     spec = fields.all_fields().get(path)
     if spec is None or spec.catalog_kind is None:
@@ -215,9 +215,8 @@ async def catalog_options(request: Request, path: str) -> Response:
 
 
 @router.post("/scenarios", response_class=HTMLResponse)
-async def save_new(request: Request, session: SessionDep, principal: PrincipalDep) -> Response:
+def save_new(request: Request, session: SessionDep, principal: PrincipalDep, form: FormDep) -> Response:
     """Save the calculator's inputs as a new scenario, then show it; a bad form comes back as typed."""
-    form = await request.form()
     parsed = forms.parse(form)
     if parsed.scenario is not None:
         try:  # an unknown catalog id, or a range that misses the catalog's price: nothing is written

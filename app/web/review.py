@@ -15,11 +15,12 @@ from typing import Any
 from fastapi import APIRouter, HTTPException, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlmodel import Session
+from starlette.datastructures import FormData
 
 from app import exports, review, saved
 from app.db import queries
 from app.db.models import RevisionRow, ScenarioRow, ShareLinkRow
-from app.deps import PrincipalDep, ScenarioId, SessionDep, SettingsDep
+from app.deps import FormDep, PrincipalDep, ScenarioId, SessionDep, SettingsDep
 from app.engine import Scenario
 from app.web import saved_views
 from app.web.scenarios import _revision_field, found, results_of, scenario_page
@@ -32,8 +33,7 @@ SHARED_HEADERS = {"Referrer-Policy": "no-referrer", "Cache-Control": "no-store",
 cache keeps a copy once the link is revoked."""
 
 
-async def _form(request: Request) -> dict[str, str]:
-    form = await request.form()
+def _texts(form: FormData) -> dict[str, str]:
     return {k: str(v) for k, v in form.items() if isinstance(v, str)}
 
 
@@ -96,10 +96,10 @@ def _step_route(path: str, step: Callable[..., Any], done: str, field: str, text
     """POST /scenarios/{id}/<path>: one review step on the revision the form names, its text (`text`
     field) passed on as `comment` or `body` (whichever `step` takes)."""
 
-    async def handler(
-        request: Request, scenario_id: ScenarioId, session: SessionDep, principal: PrincipalDep
+    def handler(
+        request: Request, scenario_id: ScenarioId, session: SessionDep, principal: PrincipalDep, form: FormDep
     ) -> Response:
-        row, values = found(session, scenario_id), await _form(request)
+        row, values = found(session, scenario_id), _texts(form)
         given = {text: values.get(text, "")}
 
         def act(n: int) -> Any:
@@ -124,11 +124,16 @@ def _days(text: str, default: int) -> int:
 
 
 @router.post("/scenarios/{scenario_id}/shares", response_class=HTMLResponse)
-async def create_share(
-    request: Request, scenario_id: ScenarioId, session: SessionDep, principal: PrincipalDep, settings: SettingsDep
+def create_share(
+    request: Request,
+    scenario_id: ScenarioId,
+    session: SessionDep,
+    principal: PrincipalDep,
+    settings: SettingsDep,
+    form: FormDep,
 ) -> Response:
     """A new link to the revision the page shows; the page comes back with the link on it, once."""
-    row, values = found(session, scenario_id), await _form(request)
+    row, values = found(session, scenario_id), _texts(form)
     number = _revision_field(values.get("revision")) or row.latest_revision
     days = _days(values.get("days", ""), settings.share_link_days)
     try:
@@ -143,10 +148,10 @@ async def create_share(
 
 
 @router.post("/scenarios/{scenario_id}/shares/{share_id}/revoke")
-async def revoke_share(
-    request: Request, scenario_id: ScenarioId, share_id: ShareId, session: SessionDep, principal: PrincipalDep
+def revoke_share(
+    scenario_id: ScenarioId, share_id: ShareId, session: SessionDep, principal: PrincipalDep, form: FormDep
 ) -> Response:
-    row, values = found(session, scenario_id), await _form(request)
+    row, values = found(session, scenario_id), _texts(form)
     link = session.get(ShareLinkRow, share_id)
     if link is None or link.scenario_id != scenario_id:
         raise HTTPException(404, f"Scenario {scenario_id} has no share link {share_id}.")

@@ -18,7 +18,7 @@ from sqlmodel import Session
 from app import audit, review, saved
 from app.db import queries
 from app.db.models import RevisionRow, ScenarioRow, utcnow
-from app.deps import PrincipalDep, ScenarioId, SessionDep
+from app.deps import FormDep, PrincipalDep, ScenarioId, SessionDep
 from app.engine import PriceSheet, Scenario
 from app.engine.scenario import STRATEGY_LABELS
 from app.services import ScenarioError
@@ -356,13 +356,12 @@ def edit_form(request: Request, scenario_id: ScenarioId, session: SessionDep) ->
 
 
 @router.post("/scenarios/{scenario_id}/edit", response_class=HTMLResponse)
-async def save_edit(
-    request: Request, scenario_id: ScenarioId, session: SessionDep, principal: PrincipalDep
+def save_edit(
+    request: Request, scenario_id: ScenarioId, session: SessionDep, principal: PrincipalDep, form: FormDep
 ) -> Response:
     """A new revision from the form; 422 with each message beside its field, 409 if someone saved meanwhile."""
     row = found(session, scenario_id)
     assert row.id is not None
-    form = await request.form()
     parsed = forms.parse(form)
     expected = _revision_field(form.get("revision"))
     if expected is None:
@@ -386,11 +385,11 @@ async def save_edit(
 
 
 @router.post("/scenarios/{scenario_id}/duplicate")
-async def duplicate_scenario(
-    request: Request, scenario_id: ScenarioId, session: SessionDep, principal: PrincipalDep
+def duplicate_scenario(
+    scenario_id: ScenarioId, session: SessionDep, principal: PrincipalDep, form: FormDep
 ) -> Response:
     row = found(session, scenario_id)
-    rev = revision_of(session, row, _revision_field((await request.form()).get("revision")))
+    rev = revision_of(session, row, _revision_field(form.get("revision")))
     copy = saved.duplicate(session, revision=rev, name=f"Copy of {row.name}"[:200], author=principal.username)
     return RedirectResponse(f"/scenarios/{copy.id}?copied=1", status_code=303)
 
@@ -408,10 +407,12 @@ def restore(scenario_id: ScenarioId, session: SessionDep, principal: PrincipalDe
 
 
 @router.post("/scenarios/{scenario_id}/reprice", response_class=HTMLResponse)
-async def reprice(request: Request, scenario_id: ScenarioId, session: SessionDep, principal: PrincipalDep) -> Response:
+def reprice(
+    request: Request, scenario_id: ScenarioId, session: SessionDep, principal: PrincipalDep, form: FormDep
+) -> Response:
     """A new revision at today's catalog; refused (409) when the page was not showing the latest revision."""
     row = found(session, scenario_id)
-    expected = _revision_field((await request.form()).get("revision")) or 0
+    expected = _revision_field(form.get("revision")) or 0
     try:
         saved.reprice(session, row=row, expected=expected, author=principal.username)
     except queries.StaleRevision as exc:

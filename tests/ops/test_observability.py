@@ -67,6 +67,25 @@ def test_healthz_and_readyz_on_a_migrated_database(migrated: str) -> None:
         assert ready.headers["cache-control"] == "no-store"
 
 
+@pytest.mark.parametrize("how", ["removed", "replaced"])
+def test_readyz_is_503_when_the_sqlite_file_is_not_the_one_opened(migrated: str, tmp_path: Path, how: str) -> None:
+    """Open connections keep a removed file alive: queries still answer, and every write would go to a
+    file nobody reads again. /readyz compares the file's device and inode with those it opened."""
+    path = tmp_path / "ops.sqlite3"
+    with _client(_settings(migrated)) as client:
+        assert client.get("/readyz").status_code == 200
+        path.unlink()
+        if how == "replaced":
+            path.write_bytes(b"")  # a new file at the same path: another inode
+        ready = client.get("/readyz")
+        assert ready.status_code == 503
+        assert ready.json()["database"] == (
+            f"the SQLite file {path} was {how} after this process opened it: "
+            + ("restore it and restart" if how == "removed" else "restart to open the new one")
+        )
+        assert client.get("/healthz").status_code == 200
+
+
 def test_readyz_is_503_and_says_what_to_run_when_the_schema_is_behind(tmp_path: Path) -> None:
     url = f"sqlite:///{tmp_path / 'unmigrated.sqlite3'}"
     SQLModel.metadata.create_all(get_engine(url))  # tables, but no Alembic version: not at head
