@@ -81,7 +81,10 @@ UncertaintyQuery = Annotated[
 @router.post("/estimate", response_model=Estimate, responses=ERROR_RESPONSES, summary="Estimate one scenario")
 async def estimate(request: Request, scenario: ScenarioBody, uncertainty: UncertaintyQuery = False) -> Response:
     """Monthly TCO of each strategy over the horizon, and the verdict under the 2x rule, at today's catalog."""
-    return json_response(await offload.engine(request.app, estimate_one, scenario, uncertainty=uncertainty))
+    def serialised() -> bytes:  # in the engine's thread, like the estimate: not on the event loop
+        return orjson.dumps(estimate_one(scenario, uncertainty=uncertainty))
+
+    return Response(await offload.engine(request.app, serialised), media_type="application/json")
 
 
 class Validated(BaseModel):
@@ -244,11 +247,10 @@ class Plan:
     def scenarios(self, start: int, stop: int) -> list[Scenario]:
         return [Scenario.model_validate_json(d) for d in self.documents[start:stop]]
 
-    def estimate(self, start: int, stop: int, *, detail: Detail, uncertainty: bool) -> list[dict[str, Any]]:
-        """The Estimate documents of scenarios [start, stop)."""
-        return estimate_all(
-            self.scenarios(start, stop), self.sheets[start:stop], detail=detail, uncertainty=uncertainty
-        )
+    def estimate(self, start: int, stop: int, *, detail: Detail, uncertainty: bool) -> list[bytes]:
+        """The Estimate documents of scenarios [start, stop), serialised here (a thread), not on the loop."""
+        scenarios, sheets = self.scenarios(start, stop), self.sheets[start:stop]
+        return [orjson.dumps(d) for d in estimate_all(scenarios, sheets, detail=detail, uncertainty=uncertainty)]
 
 
 def _plan(request: Request, body: BatchRequest, *, uncertainty: bool) -> Plan:
@@ -330,30 +332,29 @@ async def estimate_batch(
     first = await anext(chunks)  # a timeout here is still a 503 with its message
     if NDJSON in request.headers.get("accept", ""):
         return StreamingResponse(_ndjson(first, chunks), media_type=NDJSON)
+    tail = b"]" + (b',"values":' + orjson.dumps(plan.values) if plan.values is not None else b"") + b"}"
     if len(jobs) == 1:
-        return json_response({"estimates": first} | ({"values": plan.values} if plan.values is not None else {}))
-    return StreamingResponse(_json(first, chunks, plan.values), media_type="application/json")
+        return Response(b'{"estimates":[' + b",".join(first) + tail, media_type="application/json")
+    return StreamingResponse(_json(first, chunks, tail), media_type="application/json")
 
 
-async def _json(
-    first: list[dict[str, Any]], rest: AsyncIterator[list[dict[str, Any]]], values: list[float] | None
-) -> AsyncIterator[bytes]:
+async def _json(first: list[bytes], rest: AsyncIterator[list[bytes]], tail: bytes) -> AsyncIterator[bytes]:
     """`{"estimates": [...], "values": [...]}` a chunk at a time: the bytes of orjson.dumps of the whole."""
-    yield b'{"estimates":[' + b",".join(orjson.dumps(d) for d in first)
+    yield b'{"estimates":[' + b",".join(first)
     try:
         async for docs in rest:
-            yield b"," + b",".join(orjson.dumps(d) for d in docs)
+            yield b"," + b",".join(docs)
     except offload.Disconnected:
         return  # nobody is reading
-    yield b"]" + (b',"values":' + orjson.dumps(values) if values is not None else b"") + b"}"
+    yield tail
 
 
-async def _ndjson(first: list[dict[str, Any]], rest: AsyncIterator[list[dict[str, Any]]]) -> AsyncIterator[bytes]:
+async def _ndjson(first: list[bytes], rest: AsyncIterator[list[bytes]]) -> AsyncIterator[bytes]:
     """One Estimate per line; a timeout after the first line ends the stream with an `{"error": ...}` line."""
-    yield b"".join(orjson.dumps(d) + b"\n" for d in first)
+    yield b"".join(d + b"\n" for d in first)
     try:
         async for docs in rest:
-            yield b"".join(orjson.dumps(d) + b"\n" for d in docs)
+            yield b"".join(d + b"\n" for d in docs)
     except offload.TimedOut as exc:
         yield orjson.dumps({"error": {"status": 503, "detail": exc.detail}}) + b"\n"
     except offload.Disconnected:
