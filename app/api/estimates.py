@@ -81,6 +81,7 @@ UncertaintyQuery = Annotated[
 @router.post("/estimate", response_model=Estimate, responses=ERROR_RESPONSES, summary="Estimate one scenario")
 async def estimate(request: Request, scenario: ScenarioBody, uncertainty: UncertaintyQuery = False) -> Response:
     """Monthly TCO of each strategy over the horizon, and the verdict under the 2x rule, at today's catalog."""
+
     def serialised() -> bytes:  # in the engine's thread, like the estimate: not on the event loop
         return orjson.dumps(estimate_one(scenario, uncertainty=uncertainty))
 

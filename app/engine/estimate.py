@@ -55,17 +55,19 @@ class MonthCost(_Out):
     period: str
     """Its calendar month, "YYYY-MM" (month 1 is the scenario's `start_month`)."""
     total_usd: float
+    """The sum of its categories, to the cent (docs/cost-model.md, section 11: tie-out)."""
     categories: CategoryCosts
 
 
 class StrategyEstimate(_Out):
     total_usd: float
-    """TCO: the sum of the monthly series over the horizon."""
+    """TCO: the sum of the monthly series over the horizon, to the cent (each figure in cents ties out:
+    docs/cost-model.md, section 11)."""
     monthly: list[MonthCost]
     cumulative_usd: list[float]
-    """Cumulative cost at the end of each month."""
+    """Cumulative cost at the end of each month: the running sum of the months' `total_usd`."""
     cost_per_1k_requests_usd: float | None
-    """TCO per 1,000 requests served over the horizon; empty when no request is served."""
+    """`total_usd` per 1,000 requests served over the horizon; empty when no request is served."""
     request_usd: float
     """Token cost of one request on this strategy's own route (0 on dedicated GPUs, paid by the hour)."""
     compute_only_usd: float | None = None
@@ -108,7 +110,8 @@ class Verdict(_Out):
     simpler: Strategy
     """The cheaper feasible of prompting and RAG."""
     tco_ratio: float | None
-    """TCO(simpler) / TCO(fine_tuning); empty when fine-tuning costs nothing."""
+    """TCO(simpler) / TCO(fine_tuning) of the exact totals, before rounding (the verdict's), to 4 decimals;
+    empty when fine-tuning costs nothing."""
     gates: list[Gate]
     break_even_month: int | None
     """First month from which cumulative fine-tuning cost stays at or below simpler's; empty = never."""
@@ -308,55 +311,78 @@ def _cents(a: np.ndarray) -> list[float]:
     return [float(v) for v in np.round(a, 2)]
 
 
+def tied_cents(monthly: np.ndarray) -> np.ndarray:
+    """Integer cents of (N, months, 8) exact costs that tie out (docs/cost-model.md, Tie-out).
+
+    Months first: the running sum of the exact monthly totals is rounded to the cent, and each month
+    is the step between two rounded running sums, so the months add up to the total and the running
+    total is within half a cent of the exact one. Then each month's cents are shared among its
+    categories by largest remainder: each category gets its exact value rounded down, and the cents
+    left go one each to the categories with the largest fractions. So a month's categories add up to
+    the month, and no cell, month or total is a cent or more from its exact value. Costs are never
+    negative: a rounding residue below zero counts as zero (no "-0.00" anywhere).
+    """
+    exact = np.maximum(monthly, 0.0) * 100.0
+    running = np.rint(np.cumsum(exact.sum(axis=2), axis=1))
+    month = np.diff(running, axis=1, prepend=0.0)
+    floor = np.floor(exact)
+    left = (month - floor.sum(axis=2)).astype(np.int64)  # 0 to 8 cents to hand out per month
+    rank = np.argsort(np.argsort(floor - exact, axis=2, kind="stable"), axis=2, kind="stable")
+    return (floor + (rank < left[..., None])).astype(np.int64)
+
+
 @dataclass(frozen=True)
 class _HorizonSums:
     """Per-row sums over each row's horizon, for all rows at once (summary and full documents alike)."""
 
     totals: dict[str, list[float]]
+    """Exact: the verdict's."""
+    cents: dict[str, np.ndarray]
+    """(N, months, 8) tied-out cents of each strategy (`tied_cents`): every figure shown is made of these."""
     served: list[float]
-    compute_only: list[float]
 
 
 def _horizon_sums(costs: Costs, v: Verdicts) -> _HorizonSums:
     shape = costs.in_horizon.shape
-    compute_only = sum(
-        (
-            np.where(costs.in_horizon, np.broadcast_to(c, shape), 0.0)
-            for k, c in enumerate(costs.series["fine_tuning"])
-            if k in COMPUTE_ONLY and c is not None
-        ),
-        np.zeros(shape),
-    )
+    cents: dict[str, np.ndarray] = {}
+    for s in STRATEGIES:
+        cells = np.zeros((*shape, len(CATEGORIES)))
+        for k, c in enumerate(costs.series[s]):
+            if c is not None:
+                cells[:, :, k] = np.where(costs.in_horizon, np.broadcast_to(c, shape), 0.0)
+        cents[s] = tied_cents(cells)
     return _HorizonSums(
         totals={s: v.totals[:, k].tolist() for k, s in enumerate(STRATEGIES)},
+        cents=cents,
         served=np.cumsum(costs.requests, axis=1)[:, -1].tolist(),  # a running sum, as Costs.totals
-        compute_only=np.cumsum(compute_only, axis=1)[:, -1].tolist(),
     )
 
 
-def _strategy_doc(total: float, served: float, request_usd: float) -> dict[str, Any]:
+def _strategy_doc(cents: np.ndarray, served: float, request_usd: float) -> dict[str, Any]:
+    """Total and cost per 1,000 requests from a row's tied-out cents (months, 8): the total is the sum
+    of the cells shown, and the rate is computed from it."""
+    total = int(cents.sum()) / 100
     return {
-        "total_usd": round(total, 2),
+        "total_usd": total,
         "cost_per_1k_requests_usd": round(total / served * 1000, 2) if served > 0 else None,
         "request_usd": round(request_usd, 8),
     }
 
 
-def _monthly(series: np.ndarray, start_month: str) -> dict[str, Any]:
-    """`monthly` and `cumulative_usd` of a (months, 8) series."""
-    monthly_totals = series.sum(axis=1)
-    rounded = np.round(series, 2).tolist()
+def _monthly(cents: np.ndarray, start_month: str) -> dict[str, Any]:
+    """`monthly` and `cumulative_usd` of a row's tied-out cents (months, 8)."""
+    month_cents = cents.sum(axis=1)
     return {
         "monthly": [
             {
                 "month": m + 1,
                 "period": period(start_month, m + 1),
-                "total_usd": t,
-                "categories": dict(zip(CATEGORIES, row, strict=True)),
+                "total_usd": int(t) / 100,
+                "categories": {c: int(v) / 100 for c, v in zip(CATEGORIES, row, strict=True)},
             }
-            for m, (t, row) in enumerate(zip(_cents(monthly_totals), rounded, strict=True))
+            for m, (t, row) in enumerate(zip(month_cents, cents, strict=True))
         ],
-        "cumulative_usd": _cents(np.cumsum(monthly_totals)),
+        "cumulative_usd": [int(v) / 100 for v in np.cumsum(month_cents)],
     }
 
 
@@ -654,11 +680,12 @@ def _document(
     for s in STRATEGIES:
         if s == "rag" and not scenario.rag.enabled:
             continue
-        doc = _strategy_doc(sums.totals[s][i], sums.served[i], float(costs.per_request[s][i]))
+        cents = sums.cents[s][i, :months]
+        doc = _strategy_doc(cents, sums.served[i], float(costs.per_request[s][i]))
         if full:
-            doc |= _monthly(costs.categories(s, i, months), scenario.start_month)
+            doc |= _monthly(cents, scenario.start_month)
         if s == "fine_tuning":
-            doc["compute_only_usd"] = round(sums.compute_only[i], 2)
+            doc["compute_only_usd"] = int(cents[:, list(COMPUTE_ONLY)].sum()) / 100
             doc["not_maintainable_from_month"] = stop
         strategies[s] = doc
     totals: dict[str, float] = {s: sums.totals[s][i] for s in STRATEGIES}

@@ -1,0 +1,168 @@
+"""Issue 16, tie-out: every figure in cents adds up, in every format (docs/cost-model.md, section 11).
+
+Over the presets and random scenarios built on them (Hypothesis), priced by the real catalog:
+- JSON: a month's categories add up to the month, the months to the total, the cumulative series is
+  the running sum of the months, the compute-only figure is its three categories, the cost per
+  1,000 requests is the rounded total over the requests; every cell, month and total is within a
+  cent of the engine's exact value (and the total within half a cent);
+- the long and wide CSVs and the XLSX Summary and Monthly sheets (the CLI prints the same CSV) carry
+  those same cells, and their own sums give the same totals.
+Everything is compared in integer cents, so no float sum hides a cent.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import runpy
+from collections import defaultdict
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from openpyxl import load_workbook
+
+from app import exports
+from app.engine import CATEGORIES, Scenario, build_inputs, run
+from app.presets import presets
+from app.services import estimate_one, price
+
+ROOT = Path(__file__).resolve().parents[2]
+SLUGS = sorted(presets())
+
+
+def cents(x: float) -> int:
+    return round(x * 100)
+
+
+def exact_cells(scenario: Scenario) -> tuple[dict[str, np.ndarray], float]:
+    """The engine's unrounded (months, 8) cells of each strategy, in USD, and the requests served."""
+    costs, _ = run(build_inputs([scenario], [price(scenario)]))
+    months = scenario.horizon_months
+    cells = {s: costs.categories(s, 0, months) for s in ("prompting", "rag", "fine_tuning")}
+    return cells, float(np.cumsum(costs.requests[0, :months])[-1])
+
+
+def check_json(doc: dict[str, Any], scenario: Scenario) -> None:
+    exact, served = exact_cells(scenario)
+    for name, s in doc["strategies"].items():
+        running = 0
+        months = []
+        for m, month in enumerate(s["monthly"]):
+            cells = [cents(month["categories"][c]) for c in CATEGORIES]
+            assert sum(cells) == cents(month["total_usd"]), (name, m + 1)  # the month's categories
+            running += cents(month["total_usd"])
+            assert cents(s["cumulative_usd"][m]) == running, (name, m + 1)  # the running sum of the months
+            months.append(cents(month["total_usd"]))
+            for k, c in enumerate(cells):  # each cell within a cent of its exact value
+                assert abs(c - exact[name][m, k] * 100) < 1 + 1e-6, (name, m + 1, CATEGORIES[k])
+            assert abs(months[-1] - exact[name][m].sum() * 100) < 1 + 1e-6
+        assert sum(months) == cents(s["total_usd"]), name  # the months add up to the total
+        assert abs(cents(s["total_usd"]) - exact[name].sum() * 100) <= 0.5 + 1e-6, name
+        if served > 0:  # from the rounded total, as shown
+            assert s["cost_per_1k_requests_usd"] == round(s["total_usd"] / served * 1000, 2)
+        if name == "fine_tuning":
+            compute = [cents(mo["categories"][c]) for mo in s["monthly"] for c in ("training", "inference", "hosting")]
+            assert cents(s["compute_only_usd"]) == sum(compute)
+        for month in s["monthly"]:
+            assert all(str(v) != "-0.0" for v in [month["total_usd"], *month["categories"].values()])
+
+
+def check_csvs(doc: dict[str, Any]) -> None:
+    totals = {n: cents(s["total_usd"]) for n, s in doc["strategies"].items()}
+    long = list(csv.DictReader(io.StringIO(exports.csv_export(doc, shape="long"))))
+    by_strategy: dict[str, int] = defaultdict(int)
+    by_month: dict[tuple[str, int], int] = defaultdict(int)
+    for row in long:
+        by_strategy[row["strategy"]] += cents(float(row["usd"]))
+        by_month[row["strategy"], int(row["month"])] += cents(float(row["usd"]))
+    assert dict(by_strategy) == totals
+    for n, s in doc["strategies"].items():
+        assert [by_month[n, m["month"]] for m in s["monthly"]] == [cents(m["total_usd"]) for m in s["monthly"]]
+
+    wide = list(csv.DictReader(io.StringIO(exports.csv_export(doc, shape="wide"))))
+    for n in doc["strategies"]:
+        for row in wide:
+            assert cents(float(row[f"{n}_total_usd"])) == sum(cents(float(row[f"{n}_{c}_usd"])) for c in CATEGORIES)
+        assert sum(cents(float(row[f"{n}_total_usd"])) for row in wide) == totals[n]
+
+
+def check_xlsx(doc: dict[str, Any], scenario: Scenario) -> None:
+    book = load_workbook(io.BytesIO(exports.xlsx_export(doc, scenario)), data_only=False)
+    summary = {row[0].value: row[1].value for row in book["Summary"].iter_rows() if row[0].value in doc["strategies"]}
+    monthly = list(book["Monthly"].iter_rows(values_only=True))
+    header = list(monthly[0])
+    for n, s in doc["strategies"].items():
+        column = header.index(f"{n}_total_usd")
+        cells = [cents(r[column]) for r in monthly[1:] if isinstance(r[column], int | float)]
+        assert sum(cells) == cents(s["total_usd"])
+        total = summary[n]
+        assert isinstance(total, int | float), "the Summary total is a number"
+        assert cents(total) == sum(cells)
+
+
+presets_then_random = st.builds(
+    dict,
+    slug=st.sampled_from(SLUGS),
+    horizon_months=st.integers(1, 60),
+    requests_per_month=st.floats(0, 5e7, allow_nan=False),
+    monthly_growth=st.floats(-0.2, 0.2, allow_nan=False),
+    input_tokens=st.integers(0, 8_000),
+    output_tokens=st.integers(0, 1_500),
+    rag=st.booleans(),
+    deployment=st.sampled_from(["hosted", "serverless", "dedicated"]),
+)
+
+
+def build(case: dict[str, Any]) -> Scenario:
+    doc = presets()[case["slug"]].scenario.model_dump(mode="json")
+    doc["horizon_months"] = case["horizon_months"]
+    doc["workload"] |= {
+        "requests_per_month": case["requests_per_month"],
+        "requests_per_day": None,
+        "monthly_growth": case["monthly_growth"],
+        "input_tokens": case["input_tokens"],
+        "output_tokens": case["output_tokens"],
+    }
+    doc["rag"]["enabled"] = case["rag"]
+    doc["fine_tuning"] |= {"deployment": case["deployment"], "model": ""}  # the deployment's default tune
+    return Scenario.model_validate(doc)
+
+
+@pytest.mark.parametrize("slug", SLUGS)
+def test_every_preset_ties_out_in_every_format(slug: str) -> None:
+    scenario = presets()[slug].scenario
+    doc = estimate_one(scenario)
+    check_json(doc, scenario)
+    check_csvs(doc)
+    check_xlsx(doc, scenario)
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(case=presets_then_random)
+def test_random_scenarios_tie_out_in_every_format(case: dict[str, Any]) -> None:
+    scenario = build(case)
+    doc = estimate_one(scenario)
+    check_json(doc, scenario)
+    check_csvs(doc)
+    check_xlsx(doc, scenario)
+
+
+def test_the_tie_out_of_002s_months_by_hand() -> None:
+    """38,020.8333 a month: running totals 38,020.83, 76,041.67, 114,062.50 give the months .83, .84, .83."""
+    from app.engine.estimate import tied_cents
+
+    month = 500_000 * 365 / 12 * 0.0025  # 38,020.8333...
+    cells = np.zeros((1, 12, 8))
+    cells[0, :, CATEGORIES.index("inference")] = month
+    tied = tied_cents(cells)[0].sum(axis=1)
+    assert list(tied[:4]) == [3_802_083, 3_802_084, 3_802_083, 3_802_083]
+    assert tied.sum() == 45_625_000  # 456,250.00 = 1,250 x 365, where 12 x 38,020.83 = 456,249.96
+
+
+def test_the_documented_worked_example_still_holds() -> None:
+    """docs/worked_example.py re-derives every figure of docs/cost-model.md by hand and exits on a mismatch."""
+    runpy.run_path(str(ROOT / "docs" / "worked_example.py"), run_name="__main__")
