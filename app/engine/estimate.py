@@ -700,7 +700,7 @@ def _document(
         "verdict": {
             "recommendation": STRATEGIES[int(v.recommendation[i])],
             "simpler": STRATEGIES[int(v.simpler[i])],
-            "tco_ratio": None if math.isinf(ratio) else round(ratio, 4),
+            "tco_ratio": None if math.isinf(ratio) or sums.totals["fine_tuning"][i] == 0 else round(ratio, 4),
             "gates": gates,
             "break_even_month": int(v.break_even_month[i]) or None,  # type: ignore[index]
             "half_cost_month": int(v.half_cost_month[i]) or None,  # type: ignore[index]

@@ -482,7 +482,10 @@ def compute(x: Inputs) -> Costs:
     # Dedicated GPUs: replicas for the peak rate, billed for the share of the month after launch.
     peak_tps = volume * _col(tokens_per_request * x["workload.peak_to_average"] / SECONDS_PER_MONTH)
     tps_per_replica = _col(np.nan_to_num(x["fine_tuning.tokens_per_second_per_replica"], nan=1.0))
-    replicas = np.maximum(_col(x["fine_tuning.min_replicas"]), np.ceil(peak_tps / tps_per_replica - 1e-9))
+    # ceil of the replicas needed, less a relative 1e-12 so that a float error above a whole number
+    # (4.0000000000001) is not a fifth replica, while any traffic at all needs one (0.0001 requests a
+    # month: ceil(~1e-12) = 1); no traffic and min_replicas 0: no GPU rented (docs/cost-model.md, section 7)
+    replicas = np.maximum(_col(x["fine_tuning.min_replicas"]), np.ceil(peak_tps / tps_per_replica * (1 - 1e-12)))
 
     tune = _tune_segments(x, n)
     not_maintainable_from = None

@@ -1,0 +1,66 @@
+"""Issue 16's smaller corrections, each checked by hand against docs/cost-model.md."""
+
+from __future__ import annotations
+
+import math
+
+from app.engine import estimate
+
+GPU_HOUR = 2.99  # the test sheet's GPU (conftest.py)
+
+
+def test_any_traffic_on_dedicated_gpus_needs_one_replica(quiet, sheet, monthly):
+    """0.0001 requests a month, min_replicas 0: replicas = max(0, ceil(tiny)) = 1, so hosting is
+    1 replica x 1 GPU x 2.99 USD x 730 h = 2,182.70 a month (launch at week 0); never 0 and never -0.0."""
+    s = quiet(
+        horizon_months=3,
+        workload={"requests_per_month": 0.0001},
+        fine_tuning={"deployment": "dedicated", "min_replicas": 0, "gpus_per_replica": 1, "weeks_to_launch": 0},
+    )
+    hosting = monthly(s, "fine_tuning")["hosting"]
+    assert list(hosting) == [GPU_HOUR * 730] * 3  # 2,182.70
+    months = estimate(s, sheet).strategies["fine_tuning"].monthly
+    assert [m.categories.hosting for m in months] == [2_182.70] * 3
+
+
+def test_no_traffic_and_no_minimum_rents_no_gpu(quiet, sheet, monthly):
+    """No request at all and min_replicas 0: 0 replicas, hosting 0 (written 0.0, never -0.0)."""
+    s = quiet(
+        horizon_months=2,
+        workload={"requests_per_month": 0},
+        fine_tuning={"deployment": "dedicated", "min_replicas": 0, "weeks_to_launch": 0},
+    )
+    hosting = monthly(s, "fine_tuning")["hosting"]
+    assert list(hosting) == [0.0, 0.0]
+    for m in estimate(s, sheet).strategies["fine_tuning"].monthly:
+        assert m.categories.hosting == 0.0 and math.copysign(1.0, m.categories.hosting) == 1.0
+
+
+def test_a_whole_number_of_replicas_is_not_rounded_up_by_a_float_error(quiet, monthly):
+    """Exactly 2 replicas' worth of peak traffic stays 2 replicas: V x tokens x peak / (730 x 3,600)
+    = 2 x 10,000 tokens/s with V = 2 x 10,000 x 2,628,000 / 1,000 = 52,560,000 requests (1,000 tokens each,
+    peak 1): hosting 2 x 2.99 x 730 = 4,365.40."""
+    s = quiet(
+        horizon_months=1,
+        workload={"requests_per_month": 52_560_000, "input_tokens": 1_000, "output_tokens": 0, "peak_to_average": 1},
+        fine_tuning={
+            "deployment": "dedicated",
+            "min_replicas": 0,
+            "gpus_per_replica": 1,
+            "weeks_to_launch": 0,
+            "system_prompt_tokens": 0,
+        },
+    )
+    assert list(monthly(s, "fine_tuning")["hosting"]) == [2 * GPU_HOUR * 730]
+
+
+def test_when_everything_costs_nothing_the_ratio_is_empty_and_the_simpler_wins(quiet, sheet):
+    """0 / 0: docs/cost-model.md says the ratio is empty (fine-tuning costs nothing), and neither wins by 2x."""
+    s = quiet(
+        workload={"requests_per_month": 0},
+        fine_tuning={"deployment": "serverless", "runs_per_cycle": 0, "monitoring_usd_per_month": 0},
+    )
+    est = estimate(s, sheet)
+    assert {name: doc.total_usd for name, doc in est.strategies.items()} == dict.fromkeys(est.strategies, 0.0)
+    assert est.verdict.tco_ratio is None
+    assert est.verdict.recommendation == est.verdict.simpler != "fine_tuning"
