@@ -64,3 +64,27 @@ def test_when_everything_costs_nothing_the_ratio_is_empty_and_the_simpler_wins(q
     assert {name: doc.total_usd for name, doc in est.strategies.items()} == dict.fromkeys(est.strategies, 0.0)
     assert est.verdict.tco_ratio is None
     assert est.verdict.recommendation == est.verdict.simpler != "fine_tuning"
+
+
+def test_break_even_volume_of_nearly_parallel_cost_lines_is_exact(quiet, sheet):
+    """Two cost lines a millionth of a dollar apart per request. By hand, over 36 months at a flat volume V:
+    prompting 36 x V x 1,000 x 2.001/1e6 = 0.072036 V; fine-tuning (serverless, 1.00 per 1M) 36 x 1,000 x
+    monitoring + 36 x V x 1,000 x 1.0/1e6 = 36,000 + 0.036 V. 2x when 0.072036 V >= 72,000 + 0.072 V, that is
+    V >= 72,000 / 0.000036 = 2,000,000,000 requests a month. Read off V = 0 and V = 1, the slope loses six
+    digits to the 36,000 of fixed cost (it was 400 requests off)."""
+    s = quiet(
+        horizon_months=36,
+        workload={"requests_per_month": 1_000, "input_tokens": 1_000, "output_tokens": 0},
+        prompting={"prices": {"input": 2.001}, "system_prompt_tokens": 0, "few_shot_examples": 0},
+        rag={"enabled": False},
+        fine_tuning={
+            "deployment": "serverless",
+            "prices": {"input": 1.0},
+            "system_prompt_tokens": 0,
+            "weeks_to_launch": 0,
+            "monitoring_usd_per_month": 1_000,
+        },
+    )
+    volume = estimate(s, sheet).verdict.break_even_requests_per_month
+    assert volume is not None
+    assert abs(volume - 72_000 / 0.000036) <= 1  # 2,000,000,000
