@@ -53,6 +53,7 @@ class Shape(enum.StrEnum):
     long = "long"
     wide = "wide"
     percentiles = "percentiles"
+    annual = "annual"
 
 
 def _fail(lines: list[str]) -> typer.Exit:
@@ -173,8 +174,9 @@ def estimate_command(
         Shape,
         typer.Option(
             "--shape",
-            help="CSV shape: long (strategy x month x category rows), wide (month rows) or percentiles "
-            "(month rows of the cumulative P10/P50/P90 per strategy; implies --uncertainty).",
+            help="CSV shape: long (strategy x month x category rows), wide (month rows), percentiles "
+            "(month rows of the cumulative P10/P50/P90 per strategy; implies --uncertainty) or annual "
+            "(calendar or fiscal year rows).",
         ),
     ] = Shape.long,
     uncertainty: Annotated[

@@ -34,7 +34,7 @@ from app.engine import CATEGORIES, STRATEGIES, Estimate, Scenario
 
 LONG_COLUMNS = ("scenario", "revision", "strategy", "month", "period", "category", "usd")
 """The long CSV shape's columns: a contract spreadsheets bind to (add columns, never rename or remove)."""
-Shape = Literal["long", "wide", "percentiles"]
+Shape = Literal["long", "wide", "percentiles", "annual"]
 SHAPES: tuple[Shape, ...] = ("long", "wide", "percentiles")
 BANDS = ("p10", "p50", "p90")
 """The percentiles of the fan chart, as the keys of `uncertainty.strategies.<strategy>.cumulative_usd`."""
@@ -236,6 +236,41 @@ def percentiles_rows(estimate: EstimateLike) -> Iterator[tuple[object, ...]]:
         yield (month, period, *(f"{x:.2f}" for x in usd))
 
 
+def annual_columns(estimate: EstimateLike) -> tuple[str, ...]:
+    """`year` (its label), `first_period`, `last_period`, `months`, then per strategy its total and its
+    categories: the wide shape's columns, by year."""
+    strategies = strategies_of(estimate)
+    return (
+        "year",
+        "first_period",
+        "last_period",
+        "months",
+        *(f"{s}_total_usd" for s in strategies),
+        *(f"{s}_{c}_usd" for s in strategies for c in CATEGORIES),
+    )
+
+
+def annual_table(estimate: EstimateLike) -> list[tuple[str, str, str, int, list[float]]]:
+    """One row per calendar or fiscal year: its label, first and last month, months, then the numbers in
+    `annual_columns` order (the JSON's `strategies.<s>.annual`)."""
+    doc = _document(estimate)
+    strategies = [doc["strategies"][s] for s in strategies_of(doc)]
+    if not strategies or "annual" not in strategies[0]:
+        return []
+    rows = []
+    for k, year in enumerate(strategies[0]["annual"]):
+        years = [s["annual"][k] for s in strategies]
+        numbers = [*(y["total_usd"] for y in years), *(y["categories"][c] for y in years for c in CATEGORIES)]
+        rows.append((year["label"], year["first_period"], year["last_period"], year["months"], numbers))
+    return rows
+
+
+def annual_rows(estimate: EstimateLike) -> Iterator[tuple[object, ...]]:
+    """The annual CSV shape: one row per year, money to the cent."""
+    for label, first, last, months, usd in annual_table(estimate):
+        yield (label, first, last, months, *(f"{x:.2f}" for x in usd))
+
+
 def csv_export(estimate: EstimateLike, *, shape: Shape = "long", revision: int | None = None) -> str:
     """The CSV text of an estimate in any shape (`revision` fills the long shape's column);
     `percentiles` needs the estimate's `uncertainty` with its monthly bands (NoUncertainty otherwise)."""
@@ -243,6 +278,8 @@ def csv_export(estimate: EstimateLike, *, shape: Shape = "long", revision: int |
         return to_csv(wide_rows(estimate), wide_columns(estimate))
     if shape == "percentiles":
         return to_csv(percentiles_rows(estimate), percentiles_columns(estimate))
+    if shape == "annual":
+        return to_csv(annual_rows(estimate), annual_columns(estimate))
     return to_csv(long_rows(estimate, revision=revision), LONG_COLUMNS)
 
 
@@ -395,6 +432,16 @@ def _monthly_sheet(ws: Worksheet, doc: Mapping[str, Any]) -> None:
     formats = (INTEGER_FORMAT, None, COUNT_FORMAT, *([USD_FORMAT] * (len(columns) - 3)))
     for month, period, numbers in wide_table(doc):
         _append(ws, (month, period, *numbers), formats)
+    _fit_columns(ws, maximum=40)
+
+
+def _annual_sheet(ws: Worksheet, doc: Mapping[str, Any]) -> None:
+    columns = annual_columns(doc)
+    _append(ws, columns, bold=True)
+    ws.freeze_panes = "B2"
+    formats = (None, None, None, INTEGER_FORMAT, *([USD_FORMAT] * (len(columns) - 4)))
+    for label, first, last, months, numbers in annual_table(doc):
+        _append(ws, (label, first, last, months, *numbers), formats)
     _fit_columns(ws, maximum=40)
 
 
@@ -557,6 +604,7 @@ def xlsx_export(
     summary.title = "Summary"
     _summary_sheet(summary, doc, revision)
     _monthly_sheet(wb.create_sheet("Monthly"), doc)
+    _annual_sheet(wb.create_sheet("Annual"), doc)
     _inputs_sheet(wb.create_sheet("Inputs"), _scenario_document(scenario))
     _prices_sheet(wb.create_sheet("Prices"), doc)
     _lifecycle_sheet(wb.create_sheet("Lifecycle events"), doc)

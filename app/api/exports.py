@@ -32,7 +32,8 @@ ShapeQuery = Annotated[
     Query(
         description="long: one row per strategy, month and category. wide: one row per month. "
         "percentiles: one row per month with each strategy's cumulative cost at the point estimate and "
-        "at P10, P50 and P90 of the Monte Carlo draws over the scenario's ranges (the fan chart)."
+        "at P10, P50 and P90 of the Monte Carlo draws over the scenario's ranges (the fan chart). "
+        "annual: one row per calendar year, or fiscal year (finance.fiscal_year_start_month)."
     ),
 ]
 

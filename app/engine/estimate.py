@@ -25,6 +25,7 @@ from .scenario import (
     TCO_RULE,
     Scenario,
     Strategy,
+    fiscal_year,
     month_of,
     period,
 )
@@ -59,6 +60,22 @@ class MonthCost(_Out):
     categories: CategoryCosts
 
 
+class YearCost(_Out):
+    """One calendar or fiscal year of a strategy: the sum of its months inside the horizon."""
+
+    label: str
+    """"2027", or "FY2027" with a fiscal year (`finance.fiscal_year_start_month` > 1): the year it ends in."""
+    first_period: str
+    """Its first month inside the horizon, "YYYY-MM"."""
+    last_period: str
+    """Its last month inside the horizon: a first or last year may be partial."""
+    months: int
+    total_usd: float
+    """The sum of its months' `total_usd`, to the cent."""
+    categories: CategoryCosts
+    """The sum of its months' categories, to the cent."""
+
+
 class StrategyEstimate(_Out):
     total_usd: float
     """TCO: the sum of the monthly series over the horizon, to the cent (each figure in cents ties out:
@@ -66,6 +83,9 @@ class StrategyEstimate(_Out):
     monthly: list[MonthCost]
     cumulative_usd: list[float]
     """Cumulative cost at the end of each month: the running sum of the months' `total_usd`."""
+    annual: list[YearCost]
+    """The months by calendar year, or fiscal year (`finance.fiscal_year_start_month`); they add up to
+    `total_usd`."""
     cost_per_1k_requests_usd: float | None
     """`total_usd` per 1,000 requests served over the horizon; empty when no request is served."""
     request_usd: float
@@ -367,6 +387,24 @@ def _strategy_doc(cents: np.ndarray, served: float, request_usd: float) -> dict[
         "cost_per_1k_requests_usd": round(total / served * 1000, 2) if served > 0 else None,
         "request_usd": round(request_usd, 8),
     }
+
+
+def _annual(cents: np.ndarray, start_month: str, fiscal_start: int) -> list[dict[str, Any]]:
+    """The tied-out cents (months, 8) of a row summed by calendar or fiscal year, in order."""
+    years: list[dict[str, Any]] = []
+    sums: list[np.ndarray] = []
+    for m in range(cents.shape[0]):
+        _, label = fiscal_year(start_month, m + 1, fiscal_start)
+        if not years or years[-1]["label"] != label:
+            years.append({"label": label, "first_period": period(start_month, m + 1), "months": 0})
+            sums.append(np.zeros(len(CATEGORIES), dtype=np.int64))
+        years[-1]["last_period"] = period(start_month, m + 1)
+        years[-1]["months"] += 1
+        sums[-1] += cents[m]
+    for year, c in zip(years, sums, strict=True):
+        year["total_usd"] = int(c.sum()) / 100
+        year["categories"] = {k: int(v) / 100 for k, v in zip(CATEGORIES, c, strict=True)}
+    return years
 
 
 def _monthly(cents: np.ndarray, start_month: str) -> dict[str, Any]:
@@ -684,6 +722,7 @@ def _document(
         doc = _strategy_doc(cents, sums.served[i], float(costs.per_request[s][i]))
         if full:
             doc |= _monthly(cents, scenario.start_month)
+            doc["annual"] = _annual(cents, scenario.start_month, scenario.finance.fiscal_year_start_month)
         if s == "fine_tuning":
             doc["compute_only_usd"] = int(cents[:, list(COMPUTE_ONLY)].sum()) / 100
             doc["not_maintainable_from_month"] = stop

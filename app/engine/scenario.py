@@ -395,6 +395,24 @@ class Range(_Section):
         return self
 
 
+class Finance(_Section):
+    """How finance reads the figures: its fiscal year (docs/cost-model.md, Finance)."""
+
+    fiscal_year_start_month: Annotated[int, Field(ge=1, le=12)] = 1
+    """Calendar month (1-12) in which the fiscal year starts: 1 gives calendar years ("2027"); 7 gives
+    fiscal years from July, named by the year they end in (July 2026 to June 2027 is "FY2027")."""
+
+
+def fiscal_year(start_month: str, month: int, fiscal_start: int) -> tuple[int, str]:
+    """(year, label) of month `month` (1-based): the calendar year ("2027"), or with a fiscal year
+    starting in `fiscal_start` > 1 the year it ends in ("FY2027")."""
+    day = month_start(start_month, month)
+    if fiscal_start == 1:
+        return day.year, str(day.year)
+    year = day.year + 1 if day.month >= fiscal_start else day.year
+    return year, f"FY{year}"
+
+
 class UncertaintySettings(_Section):
     """How many Monte Carlo draws, and the seed that makes them reproduce."""
 
@@ -442,12 +460,16 @@ def field_bounds(info: FieldInfo) -> tuple[float | None, float | None, bool]:
     return low, high, exclusive
 
 
+NOT_RANGEABLE = frozenset({"horizon_months", "finance.fiscal_year_start_month"})
+"""Numbers of a scenario that are not costs: the months counted, and how finance reads them."""
+
+
 @functools.cache
 def rangeable() -> dict[str, tuple[float | None, float | None, bool]]:
     """Every input that may carry a range, by dotted path, with its bounds (low, high, low exclusive).
 
-    The numeric leaves of the scenario, less the horizon (it sets the months counted, not a cost)
-    and the Monte Carlo settings themselves.
+    The numeric leaves of the scenario, less the horizon (it sets the months counted, not a cost),
+    the Monte Carlo settings themselves and the fiscal year (a way of reading, not a cost).
     """
     out: dict[str, tuple[float | None, float | None, bool]] = {}
 
@@ -456,7 +478,7 @@ def rangeable() -> dict[str, tuple[float | None, float | None, bool]]:
             if isinstance(info.annotation, type) and issubclass(info.annotation, BaseModel):
                 if info.annotation is not UncertaintySettings:
                     walk(info.annotation, f"{prefix}{name}.")
-            elif _is_number(info.annotation) and f"{prefix}{name}" != "horizon_months":
+            elif _is_number(info.annotation) and f"{prefix}{name}" not in NOT_RANGEABLE:
                 out[f"{prefix}{name}"] = field_bounds(info)
 
     walk(Scenario, "")
@@ -562,6 +584,8 @@ class Scenario(_Section):
     Monte Carlo draws each from a triangle around its value. Empty: the point estimate only."""
     uncertainty: UncertaintySettings = Field(default_factory=UncertaintySettings)
     """Monte Carlo draws and their seed, stored with the scenario so its results reproduce."""
+    finance: Finance = Field(default_factory=Finance)
+    """How finance reads the figures: the fiscal year of the annual totals."""
 
     @field_validator("ranges")
     @classmethod

@@ -30,6 +30,7 @@ GROUPS: tuple[tuple[str, str, tuple[str, ...]], ...] = (
     ("rag", "RAG", ("rag",)),
     ("fine_tuning", "Fine-tuning", ("fine_tuning",)),
     ("horizon", "Horizon", ("start_month", "horizon_months")),
+    ("finance", "Finance", ("finance",)),
     ("uncertainty", "Monte Carlo", ("uncertainty",)),
 )
 """(id, legend, the top-level fields it holds), in the order of the form. `ranges` has no group: each
@@ -91,6 +92,7 @@ _UNITS_BY_PATH = {
     "rag.vector_db_monthly_usd": "USD / month",
     "rag.corpus_churn_share": "fraction / month",
     "horizon_months": "months",
+    "finance.fiscal_year_start_month": "month, 1 to 12",
     "uncertainty.draws": "draws",
     "uncertainty.seed": "whole number",
 }

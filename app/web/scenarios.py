@@ -68,6 +68,7 @@ EXPORTS: tuple[tuple[str, str, dict[str, str]], ...] = (
     ("CSV, long", "export.csv", {"shape": "long"}),
     ("CSV, wide", "export.csv", {"shape": "wide"}),
     ("CSV, percentiles", "export.csv", {"shape": "percentiles"}),
+    ("CSV, annual", "export.csv", {"shape": "annual"}),
     ("XLSX", "export.xlsx", {"uncertainty": "true"}),
     ("JSON", "export.json", {"uncertainty": "true"}),
 )

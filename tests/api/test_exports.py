@@ -139,7 +139,7 @@ def blank_text_as_none(document: dict[str, Any]) -> dict[str, Any]:
 
 def check_xlsx(data: bytes, doc: dict[str, Any], inputs: dict[str, Any], revision: int | None) -> None:
     wb = workbook(data)
-    assert wb.sheetnames == ["Summary", "Monthly", "Inputs", "Prices", "Lifecycle events"]
+    assert wb.sheetnames == ["Summary", "Monthly", "Annual", "Inputs", "Prices", "Lifecycle events"]
     about, strategies, verdict, gates = sections(wb["Summary"])
 
     items = {row[0]: row[1] for row in about[1:]}

@@ -1,7 +1,7 @@
 """Issue 16, tie-out: every figure in cents adds up, in every format (docs/cost-model.md, section 11).
 
 Over the presets and random scenarios built on them (Hypothesis), priced by the real catalog:
-- JSON: a month's categories add up to the month, the months to the total, the cumulative series is
+- JSON: a month's categories add up to the month, the months (and the years) to the total, the cumulative series is
   the running sum of the months, the compute-only figure is its three categories, the cost per
   1,000 requests is the rounded total over the requests; every cell, month and total is within a
   cent of the engine's exact value (and the total within half a cent);
@@ -61,6 +61,9 @@ def check_json(doc: dict[str, Any], scenario: Scenario) -> None:
                 assert abs(c - exact[name][m, k] * 100) < 1 + 1e-6, (name, m + 1, CATEGORIES[k])
             assert abs(months[-1] - exact[name][m].sum() * 100) < 1 + 1e-6
         assert sum(months) == cents(s["total_usd"]), name  # the months add up to the total
+        assert sum(cents(y["total_usd"]) for y in s["annual"]) == cents(s["total_usd"])  # and the years
+        for y in s["annual"]:
+            assert sum(cents(v) for v in y["categories"].values()) == cents(y["total_usd"])
         assert abs(cents(s["total_usd"]) - exact[name].sum() * 100) <= 0.5 + 1e-6, name
         if served > 0:  # from the rounded total, as shown
             assert s["cost_per_1k_requests_usd"] == round(s["total_usd"] / served * 1000, 2)
@@ -89,11 +92,16 @@ def check_csvs(doc: dict[str, Any]) -> None:
             assert cents(float(row[f"{n}_total_usd"])) == sum(cents(float(row[f"{n}_{c}_usd"])) for c in CATEGORIES)
         assert sum(cents(float(row[f"{n}_total_usd"])) for row in wide) == totals[n]
 
+    annual = list(csv.DictReader(io.StringIO(exports.csv_export(doc, shape="annual"))))
+    for n in doc["strategies"]:
+        assert sum(cents(float(row[f"{n}_total_usd"])) for row in annual) == totals[n]
+
 
 def check_xlsx(doc: dict[str, Any], scenario: Scenario) -> None:
     book = load_workbook(io.BytesIO(exports.xlsx_export(doc, scenario)), data_only=False)
     summary = {row[0].value: row[1].value for row in book["Summary"].iter_rows() if row[0].value in doc["strategies"]}
     monthly = list(book["Monthly"].iter_rows(values_only=True))
+    annual = list(book["Annual"].iter_rows(values_only=True))
     header = list(monthly[0])
     for n, s in doc["strategies"].items():
         column = header.index(f"{n}_total_usd")
@@ -102,6 +110,8 @@ def check_xlsx(doc: dict[str, Any], scenario: Scenario) -> None:
         total = summary[n]
         assert isinstance(total, int | float), "the Summary total is a number"
         assert cents(total) == sum(cells)
+        column = list(annual[0]).index(f"{n}_total_usd")
+        assert sum(cents(r[column]) for r in annual[1:]) == cents(s["total_usd"])
 
 
 presets_then_random = st.builds(
@@ -166,3 +176,16 @@ def test_the_tie_out_of_002s_months_by_hand() -> None:
 def test_the_documented_worked_example_still_holds() -> None:
     """docs/worked_example.py re-derives every figure of docs/cost-model.md by hand and exits on a mismatch."""
     runpy.run_path(str(ROOT / "docs" / "worked_example.py"), run_name="__main__")
+
+
+@pytest.mark.parametrize("month", [0, 13, 6.5])
+def test_a_fiscal_year_start_outside_1_to_12_is_refused_at_its_path(month: float) -> None:
+    from fastapi.testclient import TestClient
+
+    from app.main import create_app
+    from app.settings import Settings
+
+    with TestClient(create_app(Settings(database_url="sqlite://", seed_presets=False))) as client:
+        response = client.post("/api/v1/estimate", json={"finance": {"fiscal_year_start_month": month}})
+    assert response.status_code == 422
+    assert [e["loc"] for e in response.json()["detail"]] == ["finance.fiscal_year_start_month"]

@@ -463,7 +463,7 @@ def trim(row: tuple[Any, ...], n: int) -> tuple[Any, ...]:
 
 def check_percentiles_sheet(data: bytes, doc: dict[str, Any]) -> None:
     wb = openpyxl.load_workbook(io.BytesIO(data))
-    assert wb.sheetnames == ["Summary", "Monthly", "Inputs", "Prices", "Lifecycle events", "Percentiles"]
+    assert wb.sheetnames == ["Summary", "Monthly", "Annual", "Inputs", "Prices", "Lifecycle events", "Percentiles"]
     ws = wb["Percentiles"]
     unc = doc["uncertainty"]
     items, strategies, ranges, tornado, months = sections(ws)

@@ -88,3 +88,23 @@ def test_break_even_volume_of_nearly_parallel_cost_lines_is_exact(quiet, sheet):
     volume = estimate(s, sheet).verdict.break_even_requests_per_month
     assert volume is not None
     assert abs(volume - 72_000 / 0.000036) <= 1  # 2,000,000,000
+
+
+def test_annual_totals_by_calendar_and_fiscal_year(quiet, sheet):
+    """14 months from 2026-12 at 100,000 requests a month of 1,000 input tokens on prompting's 2.50 per 1M:
+    250.00 a month. Calendar years: 2026 holds 1 month (250.00), 2027 twelve (3,000.00), 2028 one (250.00).
+    Fiscal years from July, named by the year they end in: FY2027 is 2026-12 to 2027-06, 7 months (1,750.00);
+    FY2028 is 2027-07 to 2028-01, 7 months (1,750.00). Either way they add up to 14 x 250 = 3,500.00."""
+    base = {"start_month": "2026-12", "horizon_months": 14, "workload": {"requests_per_month": 100_000}}
+    calendar = estimate(quiet(**base), sheet).strategies["prompting"]
+    assert [(y.label, y.first_period, y.last_period, y.months, y.total_usd) for y in calendar.annual] == [
+        ("2026", "2026-12", "2026-12", 1, 250.00),
+        ("2027", "2027-01", "2027-12", 12, 3_000.00),
+        ("2028", "2028-01", "2028-01", 1, 250.00),
+    ]
+    assert calendar.annual[1].categories.inference == 3_000.00 and calendar.total_usd == 3_500.00
+    fiscal = estimate(quiet(**base, finance={"fiscal_year_start_month": 7}), sheet).strategies["prompting"]
+    assert [(y.label, y.first_period, y.last_period, y.months, y.total_usd) for y in fiscal.annual] == [
+        ("FY2027", "2026-12", "2027-06", 7, 1_750.00),
+        ("FY2028", "2027-07", "2028-01", 7, 1_750.00),
+    ]

@@ -103,6 +103,7 @@ def test_the_form_has_the_groups_of_the_issue_in_order(client: TestClient) -> No
         "RAG",
         "Fine-tuning",
         "Horizon",
+        "Finance",
         "Monte Carlo",
     ]
 

@@ -206,3 +206,20 @@ def test_a_model_the_user_chose_stays_and_gets_the_catalogs_message(client: Test
     message = fragment.find("p", id="err-fine_tuning__model").text()
     assert "does not support deployment 'dedicated'" in message
     assert not fragment.find_all("input", id="f-fine_tuning__model")  # what was typed is not touched
+
+
+def test_the_annual_table_adds_up_to_the_tco(client: TestClient) -> None:
+    """14 months from 2026-12 with fiscal years from July: FY2027 (7 months) and FY2028 (7 months), whose
+    cells add up to each strategy's TCO to the cent."""
+    query = {"start_month": "2026-12", "horizon_months": "14", "finance.fiscal_year_start_month": "7"}
+    page = dom(client.get("/", params=query).text)
+    table = page.find("table", class_="annual")
+    head = [th.text() for th in table.find("thead").find_all("th")]
+    assert head == ["Strategy", "FY2027 (7 months)", "FY2028 (7 months)"]
+    assert "fiscal year" in table.find("caption").text()
+    doc = client.post("/api/v1/estimate", json={k: v for k, v in query.items() if "." not in k} | {
+        "horizon_months": 14, "finance": {"fiscal_year_start_month": 7}}).json()  # fmt: skip
+    for row in table.find("tbody").find_all("tr"):
+        cells = [float(td.text().replace(" USD", "").replace(",", "")) for td in row.find_all("td")]
+        total = doc["strategies"][row.attrs["data-strategy"]]["total_usd"]
+        assert round(sum(cells) * 100) == round(total * 100)

@@ -139,11 +139,12 @@ def test_scenario_page_shows_inputs_results_history_and_exports(client: TestClie
     assert [td.text() for td in history[0].find_all("td")][:3] == ["1", "created", "local"]
     # exports of the shown revision
     links = {a.text(): a.attrs["href"] for a in root.find("p", class_="exports").find_all("a")}
-    assert set(links) == {"CSV, long", "CSV, wide", "CSV, percentiles", "XLSX", "JSON"}
+    assert set(links) == {"CSV, long", "CSV, wide", "CSV, percentiles", "CSV, annual", "XLSX", "JSON"}
     expected = {
         "CSV, long": "text/csv",
         "CSV, wide": "text/csv",
         "CSV, percentiles": "text/csv",
+        "CSV, annual": "text/csv",
         "XLSX": "spreadsheetml",
         "JSON": "application/json",
     }
@@ -154,6 +155,7 @@ def test_scenario_page_shows_inputs_results_history_and_exports(client: TestClie
         assert expected[text] in response.headers["content-type"]
     assert client.get(links["CSV, wide"]).text.splitlines()[0].startswith("month")
     assert "prompting_cumulative_p90_usd" in client.get(links["CSV, percentiles"]).text.splitlines()[0]
+    assert client.get(links["CSV, annual"]).text.splitlines()[0].startswith("year,first_period,last_period,months")
     assert "uncertainty" in client.get(links["JSON"]).json()  # finance gets the draws too
     # no diff form with one revision
     assert not root.find_all("form", class_="diff-form")
