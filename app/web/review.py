@@ -180,6 +180,7 @@ def shared(request: Request, token: str, session: SessionDep) -> Response:
         return _gone(request, found_)
     row, rev = found_
     scenario = Scenario.model_validate(rev.inputs)
+    shown = results_of(row, rev)
     ctx: dict[str, Any] = {
         "reason": "",
         "name": scenario.name,  # the revision's own name and description, not a later edit's
@@ -188,9 +189,9 @@ def shared(request: Request, token: str, session: SessionDep) -> Response:
         "token": token,
         "status": shared_status(row, rev),
         "approved": row.approved_revision == rev.number,
-        "groups": saved_views.input_groups(scenario),
+        "groups": saved_views.input_groups(scenario, shown["doc"]["prices_used"]),
         "utc": saved_views.utc,
-        **results_of(row, rev),
+        **shown,
         "uncertainty_url": None,  # its panel route needs an account; the figures here are the point estimate
     }
     return templates.TemplateResponse(request, "shared.html", ctx, headers=SHARED_HEADERS)

@@ -32,6 +32,8 @@ class InputLine:
     range: str = ""
     """Its range in words ("5 to 20 USD / example"), empty when it has none."""
     source: str = ""
+    catalog: str = ""
+    """Where a price left to the catalog came from: "catalog openai:gpt-4o, as of 2026-11-23"."""
 
 
 @dataclass(frozen=True)
@@ -78,9 +80,24 @@ def range_text(spec: fields.Field, r: Range) -> str:
     return f"{low} to {high} {spec.unit}".rstrip()
 
 
-def input_groups(scenario: Scenario) -> list[InputGroup]:
+def _catalog_value(spec: fields.Field, prices_used: dict[str, Any]) -> tuple[str, str]:
+    """(the form's text of the catalog's number, where it came from) of a price left empty; ("", "")
+    when the estimate did not use that price."""
+    if spec.catalog_price is None:
+        return "", ""
+    item, key = spec.catalog_price
+    used = prices_used.get(item)
+    if not used or key not in used.get("values", {}):
+        return "", ""
+    as_of = f", as of {used['as_of']}" if used.get("as_of") else ""
+    return forms.display(used["values"][key]), f"catalog {used['id']}{as_of}"
+
+
+def input_groups(scenario: Scenario, prices_used: dict[str, Any] | None = None) -> list[InputGroup]:
     """The inputs of a scenario grouped like the calculator's form, each with its range if it has one,
-    and marked when it is not the default (a range is never the default)."""
+    and marked when it is not the default (a range is never the default). With the estimate's
+    `prices_used`, a price left to the catalog shows the number used and where it came from, not the
+    words "catalog price"."""
     values, defaults = forms.values_of(scenario), default_values()
     out = []
     for group in fields.groups():
@@ -88,15 +105,20 @@ def input_groups(scenario: Scenario) -> list[InputGroup]:
         lines = []
         for f in members:
             r = scenario.ranges.get(f.path)
+            text = values.get(f.path, "")
+            catalog = ""
+            if text == "" and prices_used is not None:
+                text, catalog = _catalog_value(f, prices_used)
             lines.append(
                 InputLine(
                     path=f.path,
                     label=f.label,
-                    value=readable(f, values.get(f.path, "")),
-                    unit=f.unit if values.get(f.path, "") != "" and f.kind != "bool" else "",
+                    value=readable(f, text),
+                    unit=f.unit if text != "" and f.kind != "bool" else "",
                     changed=values.get(f.path, "") != defaults.get(f.path, "") or r is not None,
                     range=range_text(f, r) if r is not None else "",
                     source=r.source if r is not None else "",
+                    catalog=catalog,
                 )
             )
         out.append(InputGroup(group.legend, tuple(lines)))

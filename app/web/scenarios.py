@@ -200,19 +200,20 @@ def scenario_context(request: Request, session: Session, row: ScenarioRow, rev: 
     assert row.id is not None
     history = list(queries.list_revisions(session, scenario_id=row.id))
     notices = [text for flag, text in NOTICES.items() if request.query_params.get(flag)]
+    shown = results_of(row, rev)
     return {
         "nav": "scenarios",
         "row": row,
         "rev": rev,
         "history": history,
-        "groups": saved_views.input_groups(Scenario.model_validate(rev.inputs)),
+        "groups": saved_views.input_groups(Scenario.model_validate(rev.inputs), shown["doc"]["prices_used"]),
         "exports": exports_of(row, rev),
         "diff_pair": diff_pair(rev.number, row.latest_revision),
         "notices": notices,
         "problem": "",
         "utc": saved_views.utc,
         **review_context(session, row),
-        **results_of(row, rev),
+        **shown,
     }
 
 

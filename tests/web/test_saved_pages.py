@@ -465,3 +465,15 @@ def test_names_are_escaped_everywhere(client: TestClient) -> None:
         root = dom(response.text)
         assert_safe(root)
         assert any(n.text() == EVIL for n in root.find_all("a") + root.find_all("h1"))
+
+
+def test_the_scenario_page_shows_the_prices_used_not_the_words_catalog_price(client: TestClient) -> None:
+    """A price left to the catalog reads as the number the estimate used, with the entry and its date."""
+    sid = create(client, **preset(name="Priced"))["id"]
+    used = client.get(f"{API}/{sid}/estimate").json()["prices_used"]["prompting"]
+    root = page(client, f"/scenarios/{sid}")
+    line = root.find("div", data_path="prompting.prices.input")
+    text = " ".join(line.find("dd").text().split())
+    number = f"{used['values']['input']:g}"
+    assert text.startswith(number) and f"(catalog {used['id']}, as of {used['as_of']})" in text, text
+    assert "catalog price" not in " ".join(root.find("dl", class_="inputs-list").text().split())
