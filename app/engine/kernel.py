@@ -369,7 +369,7 @@ def compute(x: Inputs) -> Costs:
     if prompting_segments is not None:
         migration_usd["prompting"] = [_moved(start, prompt_revalidation) for start in prompting_segments.starts[1:]]
     prompting: Series = (
-        once(x["prompting.prompt_weeks"] * week)
+        once(x["prompting.prompt_weeks"] * (1.0 - x["prompting.prompt_weeks_sunk"]) * week)
         + _revalidations(x, "prompting", prompting_segments, months) * _col(prompt_revalidation),
         None,
         evaluation,

@@ -233,6 +233,9 @@ class Prompting(_Section):
     """Share of traffic sent through the provider's batch API (at its batch discount)."""
     prompt_weeks: Weeks = 4.0
     """Engineering to build and iterate the prompt (003: at least four weeks of iteration)."""
+    prompt_weeks_sunk: bool = False
+    """The prompt weeks are already spent (as they usually are when the task says prompting was
+    tried): a forward-looking TCO leaves a sunk cost out, so prompting is not charged for them."""
     maintenance_hours: Hours = 8.0
     """Engineering hours per month to watch and fix the prompt (assumption)."""
     model_upgrade_months: Months = 12

@@ -108,3 +108,17 @@ def test_annual_totals_by_calendar_and_fiscal_year(quiet, sheet):
         ("FY2027", "2026-12", "2027-06", 7, 1_750.00),
         ("FY2028", "2027-07", "2028-01", 7, 1_750.00),
     ]
+
+
+def test_prompt_weeks_already_spent_are_left_out(quiet, sheet, monthly):
+    """4 prompt weeks at 4,000 USD a week: prompting's month-1 engineering is 16,000 while they are to be
+    spent, and 0 once `prompting.prompt_weeks_sunk` says they are spent (a sunk cost is not a future one)."""
+    to_spend = quiet(prompting={"prompt_weeks": 4}, team={"engineer_week_usd": 4_000})
+    spent = quiet(prompting={"prompt_weeks": 4, "prompt_weeks_sunk": True}, team={"engineer_week_usd": 4_000})
+    assert monthly(to_spend, "prompting")["engineering"][0] == 4 * 4_000
+    assert monthly(spent, "prompting")["engineering"][0] == 0.0
+    gap = (
+        estimate(to_spend, sheet).strategies["prompting"].total_usd
+        - estimate(spent, sheet).strategies["prompting"].total_usd
+    )
+    assert gap == 16_000.00  # nothing else moves

@@ -1,5 +1,5 @@
 """Issue 15 on a real team server (`llm-tco serve`, sign-in required, real Argon2, 1 worker, SQLite):
-while 20 concurrent wrong sign-ins and a full-detail batch streaming 1,000 scenarios of 120 months
+while 20 concurrent wrong sign-ins and a full-detail batch streaming 500 scenarios of 120 months
 hit it, /healthz keeps answering. Before issue 15 it stopped answering for a minute.
 
 Every probe must answer 200 (a probe waits at most FREEZE_S: that is a freeze, not a slow answer);
@@ -39,7 +39,7 @@ def test_healthz_answers_through_a_sign_in_burst_and_a_big_batch(tmp_path: Path)
     token = kit.team_account(url)  # migrates, makes an editor and a write token
     server = Server(url, tmp_path, workers=1, **kit.TEAM_ENV).start()
     try:
-        body = kit.batch_body(1_000, 120)
+        body = kit.batch_body(500, 120)  # about 10 s of work here: the burst lands inside it
         done: dict[str, Any] = {}
         with kit.Probe(server.url, timeout=FREEZE_S) as probe:
             batch = threading.Thread(target=lambda: done.update(batch=kit.stream_batch(server.url, token, body)))
@@ -48,7 +48,7 @@ def test_healthz_answers_through_a_sign_in_burst_and_a_big_batch(tmp_path: Path)
             batch.join()
         assert sorted(set(statuses)) <= [401, 429] and len(statuses) == 20  # wrong passwords, some throttled
         streamed = done["batch"]
-        assert streamed.status == 200 and streamed.bytes > 1_000 * 50_000  # 1,000 estimates of ~60 KB each
+        assert streamed.status == 200 and streamed.bytes > 500 * 50_000  # 500 estimates of ~60 KB each
         assert probe.failures == [], probe.failures  # every probe answered, 200
         assert len(probe.latencies) >= 10
     finally:
