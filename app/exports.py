@@ -382,13 +382,15 @@ def _summary_sheet(ws: Worksheet, doc: Mapping[str, Any], revision: int | None) 
     _append(ws, ("Currency", doc.get("currency", "USD")))
     _blank(ws)
 
-    _append(ws, ("Strategy", "Total USD", "Cost per 1k requests USD", "Compute-only USD"), bold=True)
+    _append(
+        ws, ("Strategy", "Total USD", "Cost per 1k requests USD", "Compute-only USD", "Present value USD"), bold=True
+    )
     for name in strategies_of(doc):
         s = doc["strategies"][name]
         _append(
             ws,
-            (name, s["total_usd"], s["cost_per_1k_requests_usd"], s.get("compute_only_usd")),
-            (None, USD_FORMAT, USD_FORMAT, USD_FORMAT),
+            (name, s["total_usd"], s["cost_per_1k_requests_usd"], s.get("compute_only_usd"), s.get("npv_usd")),
+            (None, USD_FORMAT, USD_FORMAT, USD_FORMAT, USD_FORMAT),
         )
     _blank(ws)
 

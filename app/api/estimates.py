@@ -159,6 +159,7 @@ class StrategySummary(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     total_usd: float = Field(description=_same("total_usd"))
+    npv_usd: float = Field(description=_same("npv_usd"))
     cost_per_1k_requests_usd: float | None = Field(description=_same("cost_per_1k_requests_usd"))
     request_usd: float = Field(description=_same("request_usd"))
     compute_only_usd: float | None = Field(None, description=_same("compute_only_usd"))

@@ -83,6 +83,9 @@ class StrategyEstimate(_Out):
     monthly: list[MonthCost]
     cumulative_usd: list[float]
     """Cumulative cost at the end of each month: the running sum of the months' `total_usd`."""
+    npv_usd: float
+    """Present value of the months at `finance.discount_rate`, each discounted from its end to the
+    start month: sum of month_m / (1 + rate)^(m / 12), to the cent (the TCO when the rate is 0)."""
     annual: list[YearCost]
     """The months by calendar year, or fiscal year (`finance.fiscal_year_start_month`); they add up to
     `total_usd`."""
@@ -378,12 +381,19 @@ def _horizon_sums(costs: Costs, v: Verdicts) -> _HorizonSums:
     )
 
 
-def _strategy_doc(cents: np.ndarray, served: float, request_usd: float) -> dict[str, Any]:
+def present_value(month_cents: np.ndarray, rate: float) -> float:
+    """USD today of the months' cents, month m discounted by (1 + rate)^(m / 12) (end of month)."""
+    months = np.arange(1, month_cents.shape[0] + 1)
+    return round(float((month_cents / (1.0 + rate) ** (months / 12.0)).sum()) / 100, 2)
+
+
+def _strategy_doc(cents: np.ndarray, served: float, request_usd: float, rate: float) -> dict[str, Any]:
     """Total and cost per 1,000 requests from a row's tied-out cents (months, 8): the total is the sum
     of the cells shown, and the rate is computed from it."""
     total = int(cents.sum()) / 100
     return {
         "total_usd": total,
+        "npv_usd": total if rate == 0 else present_value(cents.sum(axis=1), rate),
         "cost_per_1k_requests_usd": round(total / served * 1000, 2) if served > 0 else None,
         "request_usd": round(request_usd, 8),
     }
@@ -719,7 +729,7 @@ def _document(
         if s == "rag" and not scenario.rag.enabled:
             continue
         cents = sums.cents[s][i, :months]
-        doc = _strategy_doc(cents, sums.served[i], float(costs.per_request[s][i]))
+        doc = _strategy_doc(cents, sums.served[i], float(costs.per_request[s][i]), scenario.finance.discount_rate)
         if full:
             doc |= _monthly(cents, scenario.start_month)
             doc["annual"] = _annual(cents, scenario.start_month, scenario.finance.fiscal_year_start_month)

@@ -404,6 +404,10 @@ class Finance(_Section):
     fiscal_year_start_month: Annotated[int, Field(ge=1, le=12)] = 1
     """Calendar month (1-12) in which the fiscal year starts: 1 gives calendar years ("2027"); 7 gives
     fiscal years from July, named by the year they end in (July 2026 to June 2027 is "FY2027")."""
+    discount_rate: Annotated[float, Field(gt=-1, le=9.99)] = 0.0
+    """Yearly discount rate for the present value (`npv_usd`), e.g. 0.08 for 8% (above -100%, at most
+    999%); applied monthly, each month discounted from the end of that month to the start month.
+    0: the present value is the TCO."""
 
 
 def fiscal_year(start_month: str, month: int, fiscal_start: int) -> tuple[int, str]:
@@ -463,8 +467,9 @@ def field_bounds(info: FieldInfo) -> tuple[float | None, float | None, bool]:
     return low, high, exclusive
 
 
-NOT_RANGEABLE = frozenset({"horizon_months", "finance.fiscal_year_start_month"})
-"""Numbers of a scenario that are not costs: the months counted, and how finance reads them."""
+NOT_RANGEABLE = frozenset({"horizon_months", "finance.fiscal_year_start_month", "finance.discount_rate"})
+"""Numbers of a scenario that are not costs: the months counted, and how finance reads them (the
+discount rate changes the present value, never the TCO the verdict weighs)."""
 
 
 @functools.cache

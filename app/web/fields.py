@@ -93,6 +93,7 @@ _UNITS_BY_PATH = {
     "rag.corpus_churn_share": "fraction / month",
     "horizon_months": "months",
     "finance.fiscal_year_start_month": "month, 1 to 12",
+    "finance.discount_rate": "fraction / year",
     "uncertainty.draws": "draws",
     "uncertainty.seed": "whole number",
 }

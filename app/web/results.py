@@ -84,4 +84,5 @@ def context(doc: dict[str, Any], scenario: Scenario, sheet: PriceSheet, *, uncer
         "config": figures.CONFIG,
         "uncertainty_url": uncertainty_url,
         "running": running_text(scenario),
+        "discount_rate": scenario.finance.discount_rate,
     }

@@ -108,14 +108,19 @@ def workbook(data: bytes) -> openpyxl.Workbook:
 
 
 def sections(ws: Worksheet) -> list[list[tuple[Any, ...]]]:
-    """The Summary sheet's blocks, split on blank rows; each starts with its header row."""
+    """The Summary sheet's blocks, split on blank rows; each starts with its header row, and each row is
+    as wide as its block's header (the sheet is as wide as its widest block)."""
     blocks: list[list[tuple[Any, ...]]] = [[]]
     for row in ws.iter_rows(values_only=True):
         if all(v is None for v in row):
             blocks.append([])
         else:
             blocks[-1].append(row)
-    return [b for b in blocks if b]
+    out = []
+    for block in (b for b in blocks if b):
+        width = max(i + 1 for i, v in enumerate(block[0]) if v is not None)
+        out.append([row[:width] for row in block])
+    return out
 
 
 def unflatten(pairs: Iterator[tuple[str, Any]]) -> dict[str, Any]:
@@ -150,9 +155,10 @@ def check_xlsx(data: bytes, doc: dict[str, Any], inputs: dict[str, Any], revisio
     assert items["Start month"] == doc["start_month"]
     assert items["Horizon months"] == doc["horizon_months"]
 
-    assert strategies[0] == ("Strategy", "Total USD", "Cost per 1k requests USD", "Compute-only USD")
+    header = ("Strategy", "Total USD", "Cost per 1k requests USD", "Compute-only USD", "Present value USD")
+    assert strategies[0] == header
     assert {row[0]: row[1:] for row in strategies[1:]} == {
-        name: (s["total_usd"], s["cost_per_1k_requests_usd"], s.get("compute_only_usd"))
+        name: (s["total_usd"], s["cost_per_1k_requests_usd"], s.get("compute_only_usd"), s["npv_usd"])
         for name, s in doc["strategies"].items()
     }
 

@@ -122,3 +122,16 @@ def test_prompt_weeks_already_spent_are_left_out(quiet, sheet, monthly):
         - estimate(spent, sheet).strategies["prompting"].total_usd
     )
     assert gap == 16_000.00  # nothing else moves
+
+
+def test_present_value_discounts_each_month_from_its_end(quiet, sheet):
+    """250.00 a month for 12 months at 12% a year: month m is worth 250 / 1.12^(m/12) today, so the present
+    value is 250 x (1.12^(-1/12) + ... + 1.12^(-12/12)) = 250 x 11.29152 = 2,822.88, against a TCO of
+    3,000.00; with no rate, the present value is the TCO."""
+    base = {"horizon_months": 12, "workload": {"requests_per_month": 100_000}}
+    by_hand = 250 * sum(1.12 ** (-m / 12) for m in range(1, 13))
+    assert round(by_hand, 2) == 2_822.88
+    discounted = estimate(quiet(**base, finance={"discount_rate": 0.12}), sheet).strategies["prompting"]
+    assert (discounted.total_usd, discounted.npv_usd) == (3_000.00, 2_822.88)
+    nominal = estimate(quiet(**base), sheet).strategies["prompting"]
+    assert nominal.npv_usd == nominal.total_usd == 3_000.00

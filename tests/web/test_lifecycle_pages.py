@@ -223,3 +223,14 @@ def test_the_annual_table_adds_up_to_the_tco(client: TestClient) -> None:
         cells = [float(td.text().replace(" USD", "").replace(",", "")) for td in row.find_all("td")]
         total = doc["strategies"][row.attrs["data-strategy"]]["total_usd"]
         assert round(sum(cells) * 100) == round(total * 100)
+
+
+def test_the_totals_show_the_present_value_when_a_discount_rate_is_set(client: TestClient) -> None:
+    plain = dom(client.get("/").text).find("table", class_="totals")
+    assert "Present value" not in plain.find("thead").text()
+    page = dom(client.get("/", params={"finance.discount_rate": "0.08"}).text)
+    table = page.find("table", class_="totals")
+    assert "Present value at 8% a year" in table.find("thead").text()
+    doc = client.post("/api/v1/estimate", json={"finance": {"discount_rate": 0.08}}).json()
+    shown = [td.text() for td in table.find("tbody").find_all("td", class_="npv")]
+    assert shown == [f"{s['npv_usd']:,.0f} USD" for s in doc["strategies"].values()]
