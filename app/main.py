@@ -82,7 +82,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.add_exception_handler(HTTPException, _by_face(errors.http_error, error_pages.http_error))
     app.add_exception_handler(RequestValidationError, _by_face(errors.validation_error, error_pages.validation_error))
     app.add_middleware(BudgetScope)  # inside the guard: the budget of whoever it found asking
-    app.add_middleware(Guard, routes=app.router.routes)  # innermost: after the body limit, before any route
+    # after the body limit, before any route; it renders its page refusals with the pages' own renderer
+    app.add_middleware(Guard, routes=app.router.routes, page=error_pages.page)
     app.add_middleware(error_pages.DatabaseOutage)  # 503 for the guard's lookups and the routes' alike
     app.add_middleware(errors.BodyLimit, limit=settings.max_body_bytes)
     app.add_middleware(GZipMiddleware, minimum_size=1_000, compresslevel=6)  # static files come gzipped already

@@ -34,6 +34,27 @@ def test_a_face_never_imports_the_other(face: str, other: str) -> None:
     assert not crossing, f"app/{face} imports app/{other}; move what both need to a neutral module: {sorted(crossing)}"
 
 
+COMPOSITION_ROOT = APP / "main.py"
+"""The one module that assembles the app from both faces (and hands the guard its page renderer)."""
+
+
+def test_shared_code_imports_neither_face() -> None:
+    """app/auth, app/db, app/engine and the modules beside them sit below both faces: a face imports
+    them, never the other way round (the guard gets the pages' renderer from app/main.py)."""
+    shared = [
+        path
+        for path in sorted(APP.rglob("*.py"))
+        if path != COMPOSITION_ROOT and path.relative_to(APP).parts[0] not in ("web", "api")
+    ]
+    upward = {
+        f"{path.relative_to(APP.parent)}: {module}"
+        for path in shared
+        for module in imported_modules(path)
+        if module.startswith(("app.web", "app.api"))
+    }
+    assert len(shared) > 20 and not upward, sorted(upward)
+
+
 def test_the_check_sees_an_import(tmp_path: Path) -> None:
     probe = tmp_path / "probe.py"
     probe.write_text("def f():\n    from app.api import deps\n", encoding="utf-8")

@@ -18,6 +18,7 @@ from __future__ import annotations
 import ipaddress
 import re
 import secrets
+from collections.abc import Callable
 from typing import Any
 from urllib.parse import parse_qs, quote, urlsplit
 
@@ -32,6 +33,10 @@ from app.auth import accounts, keys
 from app.auth.accounts import Principal
 from app.auth.policy import rule
 from app.auth.roles import ROLE_PERMISSIONS, Permission
+
+PageRenderer = Callable[[Request, int, str], Response]
+"""Renders a refusal as a browser page (status, sentence): app/web/error_pages.page, handed to the guard
+by app/main.py, so this module never imports the web layer."""
 
 SESSION_COOKIE = "tco_session"
 PRE_COOKIE = "tco_pre"
@@ -96,9 +101,10 @@ def route_table(routes: list[BaseRoute]) -> list[tuple[re.Pattern[str], str, str
 
 
 class Guard:
-    def __init__(self, app: ASGIApp, routes: list[BaseRoute]) -> None:
+    def __init__(self, app: ASGIApp, routes: list[BaseRoute], page: PageRenderer) -> None:
         self.app = app
         self.routes = routes
+        self.page = page
         self.table = route_table(routes)
         self.seen = len(routes)
 
@@ -118,7 +124,7 @@ class Guard:
             try:
                 self.table, self.seen = route_table(self.routes), len(self.routes)
             except NoRule as exc:
-                await _error(Request(scope), 500, str(exc))(scope, receive, send)
+                await _error(Request(scope), 500, str(exc), page=self.page)(scope, receive, send)
                 return
         path_template = self._route_path(scope)
         scope.setdefault("state", {})["route"] = path_template  # for the request log and metrics
@@ -130,14 +136,16 @@ class Guard:
         permission = rule(method, path_template)
         if permission is None:
             detail = f"no access rule for {method} {path_template}: refused"
-            await _error(request, 500, detail)(scope, receive, send)
+            await _error(request, 500, detail, page=self.page)(scope, receive, send)
             return
         fastapi_app = scope["app"]
         settings = fastapi_app.state.settings
         key = keys.secret(settings.secret_key)
         required = settings.auth_on or served_beyond_loopback(scope)
         api = request.url.path.startswith("/api/") or request.url.path == "/openapi.json"  # where tokens count
-        found = await run_in_threadpool(_identify, fastapi_app, request, required=required, api=api, key=key)
+        found = await run_in_threadpool(
+            _identify, fastapi_app, request, required=required, api=api, key=key, page=self.page
+        )
         if isinstance(found, Response):
             await found(scope, receive, send)
             return
@@ -157,13 +165,13 @@ class Guard:
         refusal: Response | None = None
         if permission is not Permission.PUBLIC:
             if principal is None:
-                refusal = _sign_in_needed(request, api)
+                refusal = _sign_in_needed(request, api, self.page)
             elif not principal.can(permission):
-                refusal = _forbidden(request, principal, permission)
+                refusal = _forbidden(request, principal, permission, self.page)
         if refusal is None and method not in SAFE and (principal is None or principal.via != "token"):
             receive, problem = await _csrf(request, receive, key, binding, api, principal)
             if problem:
-                refusal = _error(request, 403, problem)
+                refusal = _error(request, 403, problem, page=self.page)
         if refusal is not None:
             await refusal(scope, receive, send)
             return
@@ -184,7 +192,7 @@ class Guard:
 
 
 def _identify(
-    fastapi_app: Any, request: Request, *, required: bool, api: bool, key: bytes
+    fastapi_app: Any, request: Request, *, required: bool, api: bool, key: bytes, page: PageRenderer
 ) -> tuple[Principal | None, bool] | Response:
     """(who, whether the session cookie is stale and should be cleared), or a 401 for a bad bearer token."""
     settings = fastapi_app.state.settings
@@ -194,11 +202,13 @@ def _identify(
     if api and authorization:
         scheme, _, secret = authorization.partition(" ")
         if scheme.lower() != "bearer" or not secret.strip():
-            return _error(request, 401, "send `Authorization: Bearer <token>`", bearer_error="invalid_request")
+            return _error(
+                request, 401, "send `Authorization: Bearer <token>`", page=page, bearer_error="invalid_request"
+            )
         with fastapi_app.state.session_factory() as session:
             found = accounts.token_user(session, secret=secret.strip())
         if isinstance(found, str):
-            return _error(request, 401, found, bearer_error="invalid_token")
+            return _error(request, 401, found, page=page, bearer_error="invalid_token")
         user, token = found
         principal = Principal(user.username, user.role, "token", user.id, scope=token.scope)  # type: ignore[arg-type]
         return principal, False
@@ -253,22 +263,21 @@ async def _csrf(
     return receive, ""
 
 
-def _error(request: Request, status: int, detail: str, *, bearer_error: str = "") -> Response:
+def _error(request: Request, status: int, detail: str, *, page: PageRenderer, bearer_error: str = "") -> Response:
+    """JSON under /api (and /openapi.json), else the page `page` renders."""
     headers = {}
     if status == 401:
         headers["www-authenticate"] = f'Bearer error="{bearer_error}"' if bearer_error else "Bearer"
     if request.url.path.startswith("/api/") or request.url.path == "/openapi.json":
         return JSONResponse({"detail": detail}, status_code=status, headers=headers)
-    from app.web.error_pages import page  # the web layer sits above this module
-
     response = page(request, status, detail[0].upper() + detail[1:] + ".")
     response.headers.update(headers)
     return response
 
 
-def _sign_in_needed(request: Request, api: bool) -> Response:
+def _sign_in_needed(request: Request, api: bool, page: PageRenderer) -> Response:
     if api or request.url.path == "/openapi.json":
-        return _error(request, 401, "sign-in required: send `Authorization: Bearer <token>` (an API token)")
+        return _error(request, 401, "sign-in required: send `Authorization: Bearer <token>` (an API token)", page=page)
     here = request.url.path + (f"?{request.url.query}" if request.url.query else "")
     if request.headers.get("hx-request"):  # back to the page the fragment was for, not the fragment
         current = urlsplit(request.headers.get("hx-current-url", ""))
@@ -277,12 +286,12 @@ def _sign_in_needed(request: Request, api: bool) -> Response:
     return RedirectResponse("/sign-in?next=" + quote(here, safe=""), status_code=303)
 
 
-def _forbidden(request: Request, principal: Principal, permission: Permission) -> Response:
+def _forbidden(request: Request, principal: Principal, permission: Permission, page: PageRenderer) -> Response:
     what = DENIED.get(permission, str(permission))
     if (
         principal.via == "token"
         and principal.scope == "read"
         and permission in ROLE_PERMISSIONS.get(principal.role, ())
     ):
-        return _error(request, 403, f"this token is read-only: it may not {what} (make a write token)")
-    return _error(request, 403, f"a {principal.role} may not {what}; ask an admin for another role")
+        return _error(request, 403, f"this token is read-only: it may not {what} (make a write token)", page=page)
+    return _error(request, 403, f"a {principal.role} may not {what}; ask an admin for another role", page=page)
