@@ -114,16 +114,21 @@ def long_rows(estimate: EstimateLike, *, revision: int | None = None) -> Iterato
                 yield (name, revision or "", strategy, month["month"], month["period"], category, f"{usd:.2f}")
 
 
+def _money_columns(estimate: EstimateLike) -> tuple[str, ...]:
+    """`<strategy>_total_usd` per strategy, then `<strategy>_<category>_usd`: the money of a wide or
+    annual row, in the order of `_money`."""
+    strategies = strategies_of(estimate)
+    return (*(f"{s}_total_usd" for s in strategies), *(f"{s}_{c}_usd" for s in strategies for c in CATEGORIES))
+
+
+def _money(parts: list[Mapping[str, Any]]) -> list[float]:
+    """The totals, then the categories, of one month or year of each strategy (`parts`, in order)."""
+    return [*(p["total_usd"] for p in parts), *(p["categories"][c] for p in parts for c in CATEGORIES)]
+
+
 def wide_columns(estimate: EstimateLike) -> tuple[str, ...]:
     """`month`, `period`, `requests`, `<strategy>_total_usd` per strategy, then `<strategy>_<category>_usd`."""
-    strategies = strategies_of(estimate)
-    return (
-        "month",
-        "period",
-        "requests",
-        *(f"{s}_total_usd" for s in strategies),
-        *(f"{s}_{c}_usd" for s in strategies for c in CATEGORIES),
-    )
+    return ("month", "period", "requests", *_money_columns(estimate))
 
 
 MonthRow = tuple[int, str, list[float]]
@@ -136,13 +141,7 @@ def wide_table(estimate: EstimateLike) -> list[MonthRow]:
     strategies = [doc["strategies"][s] for s in strategies_of(doc)]
     rows: list[MonthRow] = []
     for m, (requests, period) in enumerate(zip(doc["monthly_requests"], periods_of(doc), strict=True)):
-        months = [s["monthly"][m] for s in strategies]
-        numbers = [
-            requests,
-            *(month["total_usd"] for month in months),
-            *(month["categories"][c] for month in months for c in CATEGORIES),
-        ]
-        rows.append((m + 1, period, numbers))
+        rows.append((m + 1, period, [requests, *_money([s["monthly"][m] for s in strategies])]))
     return rows
 
 
@@ -239,15 +238,7 @@ def percentiles_rows(estimate: EstimateLike) -> Iterator[tuple[object, ...]]:
 def annual_columns(estimate: EstimateLike) -> tuple[str, ...]:
     """`year` (its label), `first_period`, `last_period`, `months`, then per strategy its total and its
     categories: the wide shape's columns, by year."""
-    strategies = strategies_of(estimate)
-    return (
-        "year",
-        "first_period",
-        "last_period",
-        "months",
-        *(f"{s}_total_usd" for s in strategies),
-        *(f"{s}_{c}_usd" for s in strategies for c in CATEGORIES),
-    )
+    return ("year", "first_period", "last_period", "months", *_money_columns(estimate))
 
 
 def annual_table(estimate: EstimateLike) -> list[tuple[str, str, str, int, list[float]]]:
@@ -259,8 +250,7 @@ def annual_table(estimate: EstimateLike) -> list[tuple[str, str, str, int, list[
         return []
     rows = []
     for k, year in enumerate(strategies[0]["annual"]):
-        years = [s["annual"][k] for s in strategies]
-        numbers = [*(y["total_usd"] for y in years), *(y["categories"][c] for y in years for c in CATEGORIES)]
+        numbers = _money([s["annual"][k] for s in strategies])
         rows.append((year["label"], year["first_period"], year["last_period"], year["months"], numbers))
     return rows
 

@@ -30,7 +30,9 @@ _HASHING = threading.BoundedSemaphore(CORES)
 
 
 def _limiter(app: FastAPI, name: str, tokens: int) -> anyio.CapacityLimiter:
-    limiters: dict[str, anyio.CapacityLimiter] = app.state.__dict__.setdefault("_limiters", {})
+    limiters: dict[str, anyio.CapacityLimiter] | None = getattr(app.state, "limiters", None)
+    if limiters is None:
+        limiters = app.state.limiters = {}
     if name not in limiters:
         limiters[name] = anyio.CapacityLimiter(tokens)
     return limiters[name]

@@ -28,6 +28,18 @@ def _dotted(loc: Sequence[object]) -> str:
     return ".".join(str(part) for part in loc)
 
 
+def _missing_price(exc: MissingPrice) -> ScenarioError:
+    """The engine's "path: message" for a price a strategy needs and the sheet lacks, at its field."""
+    path, _, msg = str(exc).partition(": ")
+    return ScenarioError([{"loc": path, "msg": msg}])
+
+
+def _range_error(exc: RangeError, index: int, prefix: str) -> dict[str, str]:
+    """A range that misses a catalog price, at `ranges.<path>` of its scenario (by index under a prefix)."""
+    where = f"{prefix}{index}." if prefix else ""
+    return {"loc": f"{where}ranges.{exc.path}", "msg": exc.msg}
+
+
 def price(scenario: Scenario, *, prefix: str = "") -> PriceSheet:
     """The scenario's catalog prices; every unknown or unsuitable id at once."""
     try:
@@ -76,11 +88,9 @@ def estimate_all(
     try:
         documents = estimate_documents(scenarios, sheets, detail=detail, uncertainty=uncertainty)
     except RangeError as exc:
-        where = f"{prefix}{exc.index}." if prefix else ""
-        raise ScenarioError([{"loc": f"{where}ranges.{exc.path}", "msg": exc.msg}]) from exc
+        raise ScenarioError([_range_error(exc, exc.index, prefix)]) from exc
     except MissingPrice as exc:
-        path, _, msg = str(exc).partition(": ")
-        raise ScenarioError([{"loc": path, "msg": msg}]) from exc
+        raise _missing_price(exc) from exc
     count_estimates(len(documents), monte_carlo=uncertainty)
     return documents
 
@@ -92,16 +102,14 @@ def preflight(scenarios: Sequence[Scenario], sheets: Sequence[PriceSheet], *, pr
     try:
         inputs = build_inputs(scenarios, sheets)
     except MissingPrice as exc:
-        path, _, msg = str(exc).partition(": ")
-        raise ScenarioError([{"loc": path, "msg": msg}]) from exc
+        raise _missing_price(exc) from exc
     errors = []
     for i, scenario in enumerate(scenarios):
         if scenario.ranges:
             try:
                 triangles(scenario, {k: v[i : i + 1] for k, v in inputs.items()})
             except RangeError as exc:
-                where = f"{prefix}{first + i}." if prefix else ""
-                errors.append({"loc": f"{where}ranges.{exc.path}", "msg": exc.msg})
+                errors.append(_range_error(exc, first + i, prefix))
     if errors:
         raise ScenarioError(errors)
 
@@ -138,8 +146,7 @@ def with_seed_ranges(scenario: Scenario, sheet: PriceSheet | None = None) -> tup
     try:
         applied, skipped = seed_ranges(scenario, build_inputs([scenario], [sheet]))
     except MissingPrice as exc:
-        path, _, msg = str(exc).partition(": ")
-        raise ScenarioError([{"loc": path, "msg": msg}]) from exc
+        raise _missing_price(exc) from exc
     document = scenario.model_dump()
     document["ranges"] = {**document["ranges"], **applied}
     return Scenario.model_validate(document), skipped

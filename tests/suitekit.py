@@ -1,10 +1,28 @@
-"""Rules the test suite keeps about itself, so that it can run in parallel (used by tests/conftest.py)."""
+"""Rules the test suite keeps about itself, so that it can run in parallel (used by tests/conftest.py),
+and how one test file reaches another's helpers (tests/ has no packages)."""
 
 from __future__ import annotations
 
+import importlib.util
+import sys
 from collections import Counter
 from collections.abc import Iterable
+from pathlib import Path
+from types import ModuleType
 from typing import Any
+
+TESTS = Path(__file__).resolve().parent
+
+
+def load(name: str, path: Path) -> ModuleType:
+    """The module at `path`, loaded once under `name` (later calls return the same module, so fixtures
+    re-exported from it by several conftests are one and the same)."""
+    if name not in sys.modules:
+        spec = importlib.util.spec_from_file_location(name, path)
+        assert spec is not None and spec.loader is not None
+        sys.modules[name] = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(sys.modules[name])
+    return sys.modules[name]
 
 
 def duplicate_node_ids(nodeids: Iterable[str]) -> list[str]:

@@ -10,9 +10,7 @@ has no packages, so that module is loaded by its path and its fixture re-exporte
 
 from __future__ import annotations
 
-import importlib.util
 import re
-import sys
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -24,17 +22,13 @@ from sqlalchemy import create_engine, text
 from sqlalchemy.engine import Connection, make_url
 from sqlalchemy.exc import DBAPIError
 from sqlmodel import Session, SQLModel, func, select
+from suitekit import TESTS, load
 
 from app.db.migrate import at_head, downgrade, upgrade
 from app.db.models import AuditRow, ScenarioRow, utcnow
 from app.db.session import get_engine
 
-_PATH = Path(__file__).resolve().parent / "test_migrations.py"
-_spec = importlib.util.spec_from_file_location("tests_migrations_fixtures", _PATH)
-assert _spec is not None and _spec.loader is not None
-_migrations = importlib.util.module_from_spec(_spec)
-sys.modules[_spec.name] = _migrations
-_spec.loader.exec_module(_migrations)
+_migrations = load("tests_migrations_fixtures", TESTS / "test_migrations.py")
 
 empty_db = _migrations.empty_db
 POSTGRES_URL: str = _migrations.POSTGRES_URL

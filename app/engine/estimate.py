@@ -25,9 +25,9 @@ from .scenario import (
     TCO_RULE,
     Scenario,
     Strategy,
-    fiscal_year,
     month_of,
     period,
+    year_label,
 )
 from .uncertainty import RangeError, triangles, uncertainty_document
 from .verdict import FINE_TUNING, GATE_NAMES, Verdicts, break_even_volume, decide, totals_at
@@ -399,36 +399,52 @@ def _strategy_doc(cents: np.ndarray, served: float, request_usd: float, rate: fl
     }
 
 
-def _annual(cents: np.ndarray, start_month: str, fiscal_start: int) -> list[dict[str, Any]]:
+@dataclass(frozen=True)
+class _Calendar:
+    """The calendar months of a document and its years, worked out once for all its strategies."""
+
+    periods: list[str]
+    """"YYYY-MM" of months 1 .. H."""
+    years: list[tuple[str, int, int]]
+    """(label, first month index, stop index) of each calendar or fiscal year, in order."""
+
+    @classmethod
+    def of(cls, scenario: Scenario) -> _Calendar:
+        periods = [period(scenario.start_month, m) for m in range(1, scenario.horizon_months + 1)]
+        labels = [year_label(p, scenario.finance.fiscal_year_start_month) for p in periods]
+        starts = [m for m, label in enumerate(labels) if m == 0 or label != labels[m - 1]]
+        stops = [*starts[1:], len(labels)]
+        return cls(periods, [(labels[a], a, b) for a, b in zip(starts, stops, strict=True)])
+
+
+def _annual(cents: np.ndarray, calendar: _Calendar) -> list[dict[str, Any]]:
     """The tied-out cents (months, 8) of a row summed by calendar or fiscal year, in order."""
-    years: list[dict[str, Any]] = []
-    sums: list[np.ndarray] = []
-    for m in range(cents.shape[0]):
-        _, label = fiscal_year(start_month, m + 1, fiscal_start)
-        if not years or years[-1]["label"] != label:
-            years.append({"label": label, "first_period": period(start_month, m + 1), "months": 0})
-            sums.append(np.zeros(len(CATEGORIES), dtype=np.int64))
-        years[-1]["last_period"] = period(start_month, m + 1)
-        years[-1]["months"] += 1
-        sums[-1] += cents[m]
-    for year, c in zip(years, sums, strict=True):
-        year["total_usd"] = int(c.sum()) / 100
-        year["categories"] = {k: int(v) / 100 for k, v in zip(CATEGORIES, c, strict=True)}
-    return years
+    sums = np.add.reduceat(cents, [a for _, a, _ in calendar.years], axis=0)
+    return [
+        {
+            "label": label,
+            "first_period": calendar.periods[a],
+            "last_period": calendar.periods[b - 1],
+            "months": b - a,
+            "total_usd": int(c.sum()) / 100,
+            "categories": {k: int(v) / 100 for k, v in zip(CATEGORIES, c, strict=True)},
+        }
+        for (label, a, b), c in zip(calendar.years, sums, strict=True)
+    ]
 
 
-def _monthly(cents: np.ndarray, start_month: str) -> dict[str, Any]:
+def _monthly(cents: np.ndarray, periods: list[str]) -> dict[str, Any]:
     """`monthly` and `cumulative_usd` of a row's tied-out cents (months, 8)."""
     month_cents = cents.sum(axis=1)
     return {
         "monthly": [
             {
                 "month": m + 1,
-                "period": period(start_month, m + 1),
+                "period": p,
                 "total_usd": int(t) / 100,
                 "categories": {c: int(v) / 100 for c, v in zip(CATEGORIES, row, strict=True)},
             }
-            for m, (t, row) in enumerate(zip(month_cents, cents, strict=True))
+            for m, (p, t, row) in enumerate(zip(periods, month_cents, cents, strict=True))
         ],
         "cumulative_usd": [int(v) / 100 for v in np.cumsum(month_cents)],
     }
@@ -725,14 +741,15 @@ def _document(
     stop = _not_maintainable_month(costs, i, months)
     requests = costs.requests[i, :months] if full else costs.requests[i, :1]
     strategies: dict[str, dict[str, Any]] = {}
+    calendar = _Calendar.of(scenario) if full else None
     for s in STRATEGIES:
         if s == "rag" and not scenario.rag.enabled:
             continue
         cents = sums.cents[s][i, :months]
         doc = _strategy_doc(cents, sums.served[i], float(costs.per_request[s][i]), scenario.finance.discount_rate)
-        if full:
-            doc |= _monthly(cents, scenario.start_month)
-            doc["annual"] = _annual(cents, scenario.start_month, scenario.finance.fiscal_year_start_month)
+        if calendar is not None:  # full detail
+            doc |= _monthly(cents, calendar.periods)
+            doc["annual"] = _annual(cents, calendar)
         if s == "fine_tuning":
             doc["compute_only_usd"] = int(cents[:, list(COMPUTE_ONLY)].sum()) / 100
             doc["not_maintainable_from_month"] = stop

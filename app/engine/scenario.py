@@ -410,14 +410,13 @@ class Finance(_Section):
     0: the present value is the TCO."""
 
 
-def fiscal_year(start_month: str, month: int, fiscal_start: int) -> tuple[int, str]:
-    """(year, label) of month `month` (1-based): the calendar year ("2027"), or with a fiscal year
-    starting in `fiscal_start` > 1 the year it ends in ("FY2027")."""
-    day = month_start(start_month, month)
+def year_label(month: str, fiscal_start: int) -> str:
+    """The year of a calendar month "YYYY-MM": "2027", or with a fiscal year starting in month
+    `fiscal_start` > 1 the year it ends in ("FY2027" for 2026-07 .. 2027-06 when it starts in July)."""
+    year, mon = int(month[:4]), int(month[5:7])
     if fiscal_start == 1:
-        return day.year, str(day.year)
-    year = day.year + 1 if day.month >= fiscal_start else day.year
-    return year, f"FY{year}"
+        return str(year)
+    return f"FY{year + 1 if mon >= fiscal_start else year}"
 
 
 class UncertaintySettings(_Section):

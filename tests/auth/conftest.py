@@ -7,11 +7,8 @@ through `accounts.sign_in`, the same function the sign-in form calls.
 
 from __future__ import annotations
 
-import importlib.util
-import sys
 from collections.abc import Callable, Iterator
 from contextlib import ExitStack
-from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
@@ -19,6 +16,7 @@ from pwdlib import PasswordHash
 from pwdlib.hashers.argon2 import Argon2Hasher
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
+from suitekit import TESTS, load
 from teamkit import PASSWORD, Team
 
 from app.auth import accounts
@@ -26,14 +24,7 @@ from app.db.models import ROLES
 from app.main import create_app
 from app.settings import Settings
 
-_PATH = Path(__file__).resolve().parent.parent / "api" / "conftest.py"
-_api = sys.modules.get("tests_api_fixtures")
-if _api is None:
-    _spec = importlib.util.spec_from_file_location("tests_api_fixtures", _PATH)
-    assert _spec is not None and _spec.loader is not None
-    _api = importlib.util.module_from_spec(_spec)
-    sys.modules[_spec.name] = _api
-    _spec.loader.exec_module(_api)
+_api = load("tests_api_fixtures", TESTS / "api" / "conftest.py")
 
 client = _api.client
 client_on = _api.client_on

@@ -2,34 +2,20 @@
 
 from __future__ import annotations
 
-import importlib.util
-import sys
 from contextlib import ExitStack
 from dataclasses import dataclass
-from pathlib import Path
-from types import ModuleType
 
 from fastapi.testclient import TestClient
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
+from suitekit import TESTS, load
 
 from app.auth import accounts, keys
 from app.auth.guard import SESSION_COOKIE
 from app.settings import Settings
 
-
-def _htmlkit() -> ModuleType:
-    """tests/web/htmlkit.py, loaded once by its path (tests/ has no packages) for every test here."""
-    name = "htmlkit_for_auth"
-    if name not in sys.modules:
-        spec = importlib.util.spec_from_file_location(name, Path(__file__).resolve().parents[1] / "web" / "htmlkit.py")
-        assert spec is not None and spec.loader is not None
-        sys.modules[name] = importlib.util.module_from_spec(spec)
-        spec.loader.exec_module(sys.modules[name])
-    return sys.modules[name]
-
-
-htmlkit = _htmlkit()
+htmlkit = load("htmlkit_for_auth", TESTS / "web" / "htmlkit.py")
+"""tests/web/htmlkit.py, for every test here."""
 
 PASSWORD = "correct horse battery"
 """Every test account's password."""

@@ -9,32 +9,20 @@ against an idle baseline, never asserted. The same kit (bench/stresskit.py) driv
 
 from __future__ import annotations
 
-import importlib.util
-import sys
 import threading
 from pathlib import Path
-from types import ModuleType
 from typing import Any
 
 from serverkit import Server
+from suitekit import load
 
 ROOT = Path(__file__).resolve().parents[2]
 FREEZE_S = 10.0
 """A probe that has no answer after this long counts as a freeze (the bug was 64 s)."""
 
 
-def _stresskit() -> ModuleType:
-    name = "stresskit_for_tests"
-    if name not in sys.modules:
-        spec = importlib.util.spec_from_file_location(name, ROOT / "bench" / "stresskit.py")
-        assert spec is not None and spec.loader is not None
-        sys.modules[name] = importlib.util.module_from_spec(spec)
-        spec.loader.exec_module(sys.modules[name])
-    return sys.modules[name]
-
-
 def test_healthz_answers_through_a_sign_in_burst_and_a_big_batch(tmp_path: Path) -> None:
-    kit = _stresskit()
+    kit = load("stresskit_for_tests", ROOT / "bench" / "stresskit.py")
     url = f"sqlite:///{tmp_path / 'stress.sqlite3'}"
     token = kit.team_account(url)  # migrates, makes an editor and a write token
     server = Server(url, tmp_path, workers=1, **kit.TEAM_ENV).start()

@@ -7,16 +7,9 @@ name, and its fixtures are re-exported; nothing is copied.
 
 from __future__ import annotations
 
-import importlib.util
-import sys
-from pathlib import Path
+from suitekit import TESTS, load
 
-_PATH = Path(__file__).resolve().parent.parent / "api" / "conftest.py"
-_spec = importlib.util.spec_from_file_location("tests_api_fixtures", _PATH)
-assert _spec is not None and _spec.loader is not None
-_api = importlib.util.module_from_spec(_spec)
-sys.modules[_spec.name] = _api
-_spec.loader.exec_module(_api)
+_api = load("tests_api_fixtures", TESTS / "api" / "conftest.py")
 
 client = _api.client
 client_on = _api.client_on
