@@ -31,12 +31,14 @@ run: $(STAMP)
 ## Lint, type-check, then every test, on every core (pytest-xdist), with the ten slowest named at the
 ## end: the database tests on SQLite and on a throwaway PostgreSQL that scripts/with-postgres.sh
 ## installs (Debian's package, as root) and starts on 127.0.0.1, a database per worker; the browser
-## tests (tests/browser) in Debian's Chromium, which scripts/with-chromium.sh installs (as root).
+## tests (tests/browser) in Debian's Chromium, which scripts/with-chromium.sh installs (as root); the
+## workbook recalculation tests (tests/api/test_xlsx_recalc.py) in Debian's LibreOffice Calc, headless,
+## which scripts/with-libreoffice.sh installs (as root).
 test: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
-	bash scripts/with-postgres.sh bash scripts/with-chromium.sh $(BIN)/pytest -q -n auto --durations=10 $(PYTEST_ARGS)
+	bash scripts/with-postgres.sh bash scripts/with-chromium.sh bash scripts/with-libreoffice.sh $(BIN)/pytest -q -n auto --durations=10 $(PYTEST_ARGS)
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

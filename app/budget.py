@@ -15,7 +15,6 @@ from __future__ import annotations
 from collections.abc import Sequence
 from contextvars import ContextVar
 from dataclasses import dataclass
-from functools import cache
 from typing import TYPE_CHECKING
 
 from starlette.types import ASGIApp, Receive, Scope, Send
@@ -26,10 +25,11 @@ if TYPE_CHECKING:
     from app.engine import Scenario
 
 
-@cache
-def tornado_rows() -> int:
-    """Kernel rows of one scenario's tornado, at most: two per input that may move, and the point."""
-    return 2 * len(rangeable()) + 1
+def tornado_rows(scenario: Scenario) -> int:
+    """Kernel rows of one scenario's tornado: two per input that may move (every numeric input, and the
+    ranged amounts of its extra cost lines), and the point."""
+    known = rangeable()
+    return 2 * (len(known) + sum(path not in known for path in scenario.ranges)) + 1
 
 
 def units(scenario: Scenario, *, uncertainty: bool) -> int:
@@ -37,7 +37,7 @@ def units(scenario: Scenario, *, uncertainty: bool) -> int:
     if not uncertainty:
         return scenario.horizon_months
     draws = scenario.uncertainty.draws if scenario.ranges else 0
-    return scenario.horizon_months * (1 + draws + tornado_rows())
+    return scenario.horizon_months * (1 + draws + tornado_rows(scenario))
 
 
 @dataclass

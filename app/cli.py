@@ -90,7 +90,7 @@ def _money(x: float | None) -> str:
 
 
 def print_table(result: Estimate) -> None:
-    out.print(f"[bold]{result.scenario_name}[/bold]  ({result.horizon_months} months, USD)")
+    out.print(f"[bold]{result.scenario_name}[/bold]  ({result.horizon_months} months, {result.currency})")
     table = Table(show_edge=False)
     table.add_column("Strategy")
     table.add_column("TCO", justify="right")
@@ -106,7 +106,8 @@ def print_table(result: Estimate) -> None:
     out.print(table)
     verdict = result.verdict
     ratio = "-" if verdict.tco_ratio is None else f"{verdict.tco_ratio:.2f}x"
-    out.print(f"[bold]Verdict:[/bold] {LABELS[verdict.recommendation]}  (TCO ratio {ratio}; 2x needed)")
+    basis = "; on present values" if verdict.basis == "npv" else ""
+    out.print(f"[bold]Verdict:[/bold] {LABELS[verdict.recommendation]}  (TCO ratio {ratio}; 2x needed{basis})")
     out.print(verdict.summary, markup=False)
     for gate in verdict.gates:
         mark = "[green]PASS[/green]" if gate.passed else "[red]FAIL[/red]"

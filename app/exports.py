@@ -31,9 +31,12 @@ from openpyxl.worksheet.worksheet import Worksheet
 from openpyxl.writer.excel import ExcelWriter
 
 from app.engine import CATEGORIES, STRATEGIES, Estimate, Scenario
+from app.engine.kernel import COMPUTE_ONLY
 
-LONG_COLUMNS = ("scenario", "revision", "strategy", "month", "period", "category", "usd")
-"""The long CSV shape's columns: a contract spreadsheets bind to (add columns, never rename or remove)."""
+LONG_COLUMNS = ("scenario", "revision", "strategy", "month", "period", "category", "usd", "currency")
+"""The long CSV shape's columns: a contract spreadsheets bind to (add columns, never rename or remove).
+`usd` holds the amount in `currency` (the estimate's `finance.currency`, USD unless it says otherwise):
+every shape ends with that `currency` column."""
 Shape = Literal["long", "wide", "percentiles", "annual"]
 SHAPES: tuple[Shape, ...] = ("long", "wide", "percentiles")
 BANDS = ("p10", "p50", "p90")
@@ -103,15 +106,21 @@ def periods_of(estimate: EstimateLike) -> list[str]:
 # --- CSV ---
 
 
+def currency_of(estimate: EstimateLike) -> str:
+    """The ISO 4217 code of an estimate's amounts (documents from before currencies: USD)."""
+    return str(_document(estimate).get("currency") or "USD")
+
+
 def long_rows(estimate: EstimateLike, *, revision: int | None = None) -> Iterator[tuple[object, ...]]:
     """One row per strategy x month x category (the long CSV shape)."""
     doc = _document(estimate)
     name = neutralise(doc["scenario_name"])
+    cur = currency_of(doc)
     for strategy in strategies_of(doc):
         for month in doc["strategies"][strategy]["monthly"]:
             for category in CATEGORIES:
                 usd = month["categories"][category]
-                yield (name, revision or "", strategy, month["month"], month["period"], category, f"{usd:.2f}")
+                yield (name, revision or "", strategy, month["month"], month["period"], category, f"{usd:.2f}", cur)
 
 
 def _money_columns(estimate: EstimateLike) -> tuple[str, ...]:
@@ -127,8 +136,9 @@ def _money(parts: list[Mapping[str, Any]]) -> list[float]:
 
 
 def wide_columns(estimate: EstimateLike) -> tuple[str, ...]:
-    """`month`, `period`, `requests`, `<strategy>_total_usd` per strategy, then `<strategy>_<category>_usd`."""
-    return ("month", "period", "requests", *_money_columns(estimate))
+    """`month`, `period`, `requests`, `<strategy>_total_usd` per strategy, then `<strategy>_<category>_usd`,
+    then `currency` (the unit of the money columns)."""
+    return ("month", "period", "requests", *_money_columns(estimate), "currency")
 
 
 MonthRow = tuple[int, str, list[float]]
@@ -152,8 +162,9 @@ def _count(x: float) -> str:
 
 def wide_rows(estimate: EstimateLike) -> Iterator[tuple[object, ...]]:
     """The wide CSV shape: one row per month, money to the cent."""
+    cur = currency_of(estimate)
     for month, period, (requests, *usd) in wide_table(estimate):
-        yield (month, period, _count(requests), *(f"{x:.2f}" for x in usd))
+        yield (month, period, _count(requests), *(f"{x:.2f}" for x in usd), cur)
 
 
 class _LfRows:
@@ -195,7 +206,8 @@ def _fan(doc: Mapping[str, Any]) -> Mapping[str, Any]:
 
 def percentiles_columns(estimate: EstimateLike) -> tuple[str, ...]:
     """`month`, `period`, then per strategy its point `<strategy>_cumulative_usd` and the band
-    `<strategy>_cumulative_p10_usd`, `_p50_usd`, `_p90_usd` (`cumulative_usd.p10` of the JSON)."""
+    `<strategy>_cumulative_p10_usd`, `_p50_usd`, `_p90_usd` (`cumulative_usd.p10` of the JSON), then
+    `currency`."""
     return (
         "month",
         "period",
@@ -204,6 +216,7 @@ def percentiles_columns(estimate: EstimateLike) -> tuple[str, ...]:
             for s in strategies_of(estimate)
             for column in (f"{s}_cumulative_usd", *(f"{s}_cumulative_{b}_usd" for b in BANDS))
         ),
+        "currency",
     )
 
 
@@ -231,14 +244,15 @@ def percentiles_table(estimate: EstimateLike) -> list[MonthRow]:
 
 def percentiles_rows(estimate: EstimateLike) -> Iterator[tuple[object, ...]]:
     """The percentiles CSV shape: one row per month, money to the cent."""
+    cur = currency_of(estimate)
     for month, period, usd in percentiles_table(estimate):
-        yield (month, period, *(f"{x:.2f}" for x in usd))
+        yield (month, period, *(f"{x:.2f}" for x in usd), cur)
 
 
 def annual_columns(estimate: EstimateLike) -> tuple[str, ...]:
     """`year` (its label), `first_period`, `last_period`, `months`, then per strategy its total and its
-    categories: the wide shape's columns, by year."""
-    return ("year", "first_period", "last_period", "months", *_money_columns(estimate))
+    categories, then `currency`: the wide shape's columns, by year."""
+    return ("year", "first_period", "last_period", "months", *_money_columns(estimate), "currency")
 
 
 def annual_table(estimate: EstimateLike) -> list[tuple[str, str, str, int, list[float]]]:
@@ -257,8 +271,9 @@ def annual_table(estimate: EstimateLike) -> list[tuple[str, str, str, int, list[
 
 def annual_rows(estimate: EstimateLike) -> Iterator[tuple[object, ...]]:
     """The annual CSV shape: one row per year, money to the cent."""
+    cur = currency_of(estimate)
     for label, first, last, months, usd in annual_table(estimate):
-        yield (label, first, last, months, *(f"{x:.2f}" for x in usd))
+        yield (label, first, last, months, *(f"{x:.2f}" for x in usd), cur)
 
 
 def csv_export(estimate: EstimateLike, *, shape: Shape = "long", revision: int | None = None) -> str:
@@ -361,7 +376,8 @@ def _fit_columns(ws: Worksheet, *, minimum: int = 8, maximum: int = 60) -> None:
         ws.column_dimensions[get_column_letter(col)].width = max(minimum, min(maximum, width + 2))
 
 
-def _summary_sheet(ws: Worksheet, doc: Mapping[str, Any], revision: int | None) -> None:
+def _summary_sheet(ws: Worksheet, doc: Mapping[str, Any], revision: int | None) -> Cached:
+    """The Summary sheet; returns its formula cells' cached values (see `_formulas`)."""
     verdict = doc["verdict"]
     _header(ws, ("Item", "Value", "Note"))
     _append(ws, ("Scenario", doc["scenario_name"]))
@@ -372,9 +388,13 @@ def _summary_sheet(ws: Worksheet, doc: Mapping[str, Any], revision: int | None) 
     _append(ws, ("Currency", doc.get("currency", "USD")))
     _blank(ws)
 
+    cur = currency_of(doc)
     _append(
-        ws, ("Strategy", "Total USD", "Cost per 1k requests USD", "Compute-only USD", "Present value USD"), bold=True
+        ws,
+        ("Strategy", f"Total {cur}", f"Cost per 1k requests {cur}", f"Compute-only {cur}", f"Present value {cur}"),
+        bold=True,
     )
+    sums: list[tuple[int, str, list[tuple[str, str | None]]]] = []  # (row, column, Monthly money keys)
     for name in strategies_of(doc):
         s = doc["strategies"][name]
         _append(
@@ -382,6 +402,9 @@ def _summary_sheet(ws: Worksheet, doc: Mapping[str, Any], revision: int | None) 
             (name, s["total_usd"], s["cost_per_1k_requests_usd"], s.get("compute_only_usd"), s.get("npv_usd")),
             (None, USD_FORMAT, USD_FORMAT, USD_FORMAT, USD_FORMAT),
         )
+        sums.append((ws.max_row, "B", [(name, None)]))
+        if s.get("compute_only_usd") is not None:
+            sums.append((ws.max_row, "D", [(name, CATEGORIES[k]) for k in COMPUTE_ONLY]))
     _blank(ws)
 
     never = "Empty: never within the horizon."
@@ -415,26 +438,102 @@ def _summary_sheet(ws: Worksheet, doc: Mapping[str, Any], revision: int | None) 
     for row in ws.iter_rows(min_col=4, max_col=4):
         row[0].alignment = _WRAP
     ws.column_dimensions["D"].width = 90
+    # The totals become sums over the whole horizon of the Monthly sheet, after the widths were fitted
+    # to the numbers they show.
+    monthly = _MonthlyCells(doc)
+    rows = monthly.rows()
+    if rows is None:
+        return {}
+    return _formulas(ws, [(f"{column}{row}", monthly.sum(keys, *rows)) for row, column, keys in sums])
 
 
 def _monthly_sheet(ws: Worksheet, doc: Mapping[str, Any]) -> None:
     columns = wide_columns(doc)
     _append(ws, columns, bold=True)
     ws.freeze_panes = "B2"
-    formats = (INTEGER_FORMAT, None, COUNT_FORMAT, *([USD_FORMAT] * (len(columns) - 3)))
+    formats = (INTEGER_FORMAT, None, COUNT_FORMAT, *([USD_FORMAT] * (len(columns) - 4)), None)
+    cur = currency_of(doc)
     for month, period, numbers in wide_table(doc):
-        _append(ws, (month, period, *numbers), formats)
+        _append(ws, (month, period, *numbers, cur), formats)
     _fit_columns(ws, maximum=40)
 
 
-def _annual_sheet(ws: Worksheet, doc: Mapping[str, Any]) -> None:
+def _annual_sheet(ws: Worksheet, doc: Mapping[str, Any]) -> Cached:
+    """The Annual sheet: every money cell is the sum of its year's rows of the Monthly sheet (a formula
+    with the engine's number as its cached value); returns those cached values (see `_formulas`)."""
     columns = annual_columns(doc)
     _append(ws, columns, bold=True)
     ws.freeze_panes = "B2"
-    formats = (None, None, None, INTEGER_FORMAT, *([USD_FORMAT] * (len(columns) - 4)))
+    formats = (None, None, None, INTEGER_FORMAT, *([USD_FORMAT] * (len(columns) - 5)), None)
+    monthly = _MonthlyCells(doc)
+    keys = _money_keys(doc)
+    cells: list[tuple[str, str]] = []
+    cur = currency_of(doc)
     for label, first, last, months, numbers in annual_table(doc):
-        _append(ws, (label, first, last, months, *numbers), formats)
-    _fit_columns(ws, maximum=40)
+        _append(ws, (label, first, last, months, *numbers, cur), formats)
+        rows = monthly.rows(first, last, months)
+        if rows is None:
+            continue
+        for k, key in enumerate(keys):
+            cells.append((f"{get_column_letter(5 + k)}{ws.max_row}", monthly.sum([key], *rows)))
+    _fit_columns(ws, maximum=40)  # fitted to the numbers, before they become formulas
+    return _formulas(ws, cells)
+
+
+Cached = dict[str, float]
+"""A sheet's formula cells ("B10") and the numbers they hold (the engine's, to the cent): the cached
+values that `_with_cached_values` writes into the file."""
+
+
+def _money_keys(estimate: EstimateLike) -> list[tuple[str, str | None]]:
+    """(strategy, None) for each total, then (strategy, category): what each of `_money_columns` holds,
+    in its order (the order of `_money`)."""
+    strategies = strategies_of(estimate)
+    return [*((s, None) for s in strategies), *((s, c) for s in strategies for c in CATEGORIES)]
+
+
+class _MonthlyCells:
+    """Where the Monthly sheet (`_monthly_sheet`: a header row, then a row per month in order) holds each
+    number: a column found by its header in `wide_columns`, a row per month."""
+
+    def __init__(self, doc: Mapping[str, Any]) -> None:
+        header = wide_columns(doc)
+        names = dict(zip(_money_keys(doc), _money_columns(doc), strict=True))
+        self.columns = {key: get_column_letter(header.index(name) + 1) for key, name in names.items()}
+        self.periods = periods_of(doc) if doc["strategies"] else []
+
+    def rows(
+        self, first: str | None = None, last: str | None = None, months: int | None = None
+    ) -> tuple[int, int] | None:
+        """The sheet rows of the months `first` to `last` (`months` of them; default: every month), or
+        None when the sheet does not hold them as one block."""
+        if not self.periods or (first is not None and first not in self.periods):
+            return None
+        start = 0 if first is None else self.periods.index(first)
+        count = len(self.periods) if months is None else months
+        if count < 1 or start + count > len(self.periods):
+            return None
+        if last is not None and self.periods[start + count - 1] != last:
+            return None
+        return start + 2, start + count + 1
+
+    def sum(self, keys: Sequence[tuple[str, str | None]], top: int, bottom: int) -> str:
+        """`=SUM(...)` of the rows `top` to `bottom` of the columns of `keys`."""
+        ranges = ",".join(f"Monthly!{self.columns[k]}{top}:{self.columns[k]}{bottom}" for k in keys)
+        return f"=SUM({ranges})"
+
+
+def _formulas(ws: Worksheet, cells: Sequence[tuple[str, str]]) -> Cached:
+    """Turn each cell (coordinate, formula) into that formula, keeping its format; returns the numbers
+    the cells held, which the file keeps as the formulas' cached values."""
+    cached: Cached = {}
+    for coordinate, formula in cells:
+        cell = ws[coordinate]
+        if not isinstance(cell.value, int | float) or isinstance(cell.value, bool):
+            continue  # nothing to cache (an empty figure stays empty)
+        cached[coordinate] = float(cell.value)
+        cell.value = formula  # openpyxl stores a string starting with "=" as a formula
+    return cached
 
 
 LIFECYCLE_COLUMNS = ("month", "period", "strategy", "model", "event", "successor", "cost_usd", "note")
@@ -531,9 +630,9 @@ def _percentiles_sheet(ws: Worksheet, doc: Mapping[str, Any]) -> None:
     if any(s.get("cumulative_usd") is not None for s in unc["strategies"].values()):
         columns = percentiles_columns(doc)
         _append(ws, columns, bold=True)
-        formats = (INTEGER_FORMAT, None, *([USD_FORMAT] * (len(columns) - 2)))
+        formats = (INTEGER_FORMAT, None, *([USD_FORMAT] * (len(columns) - 3)), None)
         for month, period, numbers in percentiles_table(doc):
-            _append(ws, (month, period, *numbers), formats)
+            _append(ws, (month, period, *numbers, currency_of(doc)), formats)
     _fit_columns(ws, maximum=50)
 
 
@@ -547,6 +646,32 @@ def flatten(document: Mapping[str, Any], prefix: str = "") -> Iterator[tuple[str
             yield from flatten({str(i): v for i, v in enumerate(value)}, f"{path}.")
         else:
             yield path, (None if isinstance(value, Mapping | list) else value)
+
+
+EXTRA_COST_COLUMNS = ("name", "strategies", "category", "from_month", "one_time_usd", "monthly_usd")
+"""The Own cost lines sheet's columns: the scenario's `extra_costs`, as typed (in USD)."""
+
+
+def _extra_costs_sheet(ws: Worksheet, scenario: Mapping[str, Any], doc: Mapping[str, Any]) -> None:
+    """Each of the scenario's own cost lines by its name, as typed, and what it adds to each strategy
+    that pays it over the horizon, in the estimate's currency (part of the Monthly and Annual figures)."""
+    cur = currency_of(doc)
+    rate = float(scenario.get("finance", {}).get("usd_to_currency", 1.0))
+    horizon = int(doc["horizon_months"])
+    _header(ws, (*EXTRA_COST_COLUMNS, f"total per strategy {cur}"))
+    for line in scenario.get("extra_costs") or []:
+        months = max(0, horizon - int(line["from_month"]) + 1)
+        total = round((line["one_time_usd"] + line["monthly_usd"] * months) * rate, 2)
+        values = (_text(line["name"]), ", ".join(line["strategies"]), line["category"], line["from_month"])
+        _append(
+            ws,
+            (*values, line["one_time_usd"], line["monthly_usd"], total),
+            (None, None, None, INTEGER_FORMAT, USD_FORMAT, USD_FORMAT, USD_FORMAT),
+        )
+    _blank(ws)
+    _append(ws, ("Each line is booked in its category, in every strategy it names, from its month: its amounts are",))
+    _append(ws, (f"part of the Monthly and Annual figures. Amounts as typed are USD; the totals are {cur}.",))
+    _fit_columns(ws, maximum=50)
 
 
 def _inputs_sheet(ws: Worksheet, scenario: Mapping[str, Any]) -> None:
@@ -582,8 +707,10 @@ def xlsx_export(
     revision: int | None = None,
     created: dt.datetime | None = None,
 ) -> bytes:
-    """The workbook: Summary, Monthly (the wide table), Inputs (dotted paths), Prices (prices_used),
-    Lifecycle events (lifecycle_events), and Percentiles when the estimate carries its `uncertainty`.
+    """The workbook: Summary, Monthly (the wide table), Annual, Inputs (dotted paths), Prices
+    (prices_used), Lifecycle events (lifecycle_events), Own cost lines when the scenario has some, and
+    Percentiles when the estimate carries its `uncertainty`. The Summary and Annual totals are SUM
+    formulas over the Monthly cells, with the engine's numbers as their cached values.
 
     The same estimate, revision and `created` give the same bytes: the document
     properties and every zip entry carry `created` (default: a constant).
@@ -594,12 +721,16 @@ def xlsx_export(
     summary = wb.active
     assert summary is not None
     summary.title = "Summary"
-    _summary_sheet(summary, doc, revision)
+    cached = {summary: _summary_sheet(summary, doc, revision)}
     _monthly_sheet(wb.create_sheet("Monthly"), doc)
-    _annual_sheet(wb.create_sheet("Annual"), doc)
-    _inputs_sheet(wb.create_sheet("Inputs"), _scenario_document(scenario))
+    annual = wb.create_sheet("Annual")
+    cached[annual] = _annual_sheet(annual, doc)
+    scenario_doc = _scenario_document(scenario)
+    _inputs_sheet(wb.create_sheet("Inputs"), scenario_doc)
     _prices_sheet(wb.create_sheet("Prices"), doc)
     _lifecycle_sheet(wb.create_sheet("Lifecycle events"), doc)
+    if scenario_doc.get("extra_costs"):
+        _extra_costs_sheet(wb.create_sheet("Own cost lines"), scenario_doc, doc)
     if doc.get("uncertainty"):
         _percentiles_sheet(wb.create_sheet("Percentiles"), doc)
 
@@ -613,16 +744,46 @@ def xlsx_export(
     raw = io.BytesIO()
     with zipfile.ZipFile(raw, "w", zipfile.ZIP_DEFLATED) as archive:
         ExcelWriter(wb, archive).save()  # openpyxl's save_workbook would stamp `modified` with now
-    return _fixed_zip_times(raw.getvalue(), when)
+    # Each sheet's part in the archive is known once it is written (`ws.path`, "/xl/worksheets/sheetN.xml").
+    values = {ws.path.lstrip("/"): cells for ws, cells in cached.items() if cells}
+    return _fixed_zip_times(raw.getvalue(), when, values)
 
 
-def _fixed_zip_times(data: bytes, when: dt.datetime) -> bytes:
-    """The same archive with every entry dated `when` (zip dates start in 1980)."""
+def _fixed_zip_times(data: bytes, when: dt.datetime, cached: Mapping[str, Cached] | None = None) -> bytes:
+    """The same archive with every entry dated `when` (zip dates start in 1980), and each formula cell
+    named in `cached` (part name -> cell -> number) given its cached value (`_with_cached_values`)."""
     stamp = max(when, dt.datetime(1980, 1, 1)).timetuple()[:6]
+    cached = cached or {}
     out = io.BytesIO()
     with zipfile.ZipFile(io.BytesIO(data)) as source, zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as target:
         for info in source.infolist():
             entry = zipfile.ZipInfo(info.filename, date_time=stamp)
             entry.compress_type = zipfile.ZIP_DEFLATED
-            target.writestr(entry, source.read(info.filename))
+            content = source.read(info.filename)
+            if info.filename in cached:
+                content = _with_cached_values(content, cached[info.filename])
+            target.writestr(entry, content)
     return out.getvalue()
+
+
+_FORMULA_CELL = re.compile(rb'(<c r="([A-Z]+[0-9]+)"[^>]*><f>[^<]*</f>)<v ?/>')
+"""A formula cell as openpyxl writes it: `<c r="B10" s="1"><f>SUM(...)</f><v />`, its value empty."""
+
+
+def _with_cached_values(xml: bytes, values: Cached) -> bytes:
+    """A worksheet's XML with each formula cell of `values` holding its number (`<v>1234.56</v>`), as a
+    spreadsheet program writes it after calculating: readers that do not calculate (pandas, openpyxl's
+    data_only, previewers) see the number, and Excel, LibreOffice and Google Sheets recalculate the
+    formula. openpyxl itself never writes a formula's value."""
+    done: set[str] = set()
+
+    def fill(match: re.Match[bytes]) -> bytes:
+        coordinate = match[2].decode()
+        if coordinate not in values:
+            return match[0]
+        done.add(coordinate)
+        return match[1] + b"<v>" + repr(values[coordinate]).encode() + b"</v>"
+
+    out = _FORMULA_CELL.sub(fill, xml)
+    assert done == set(values), sorted(set(values) - done)  # every formula we wrote got its value
+    return out

@@ -78,13 +78,14 @@ def hand(strategy: str, m: int) -> dict[str, str]:
     out: dict[str, str] = {}
     if strategy == "prompting":
         out["engineering"] = {1: "4 * 4000", 13: "1 * 4000"}.get(m, "0")
-        out["evaluation"] = "300 * 10 + 2 * 4000" if m == 1 else "0"
+        # the harness in month 1; the 300 golden examples scored at each re-validation (correction 6)
+        out["evaluation"] = {1: "300 * 10 + 2 * 4000", 13: f"300 * {P}"}.get(m, "0")
         out["inference"] = f"{v} * {P}"
         out["maintenance"] = "8 * 4000/40"
     elif strategy == "rag":
         served = "4/13" if m == 1 else "1"
         out["engineering"] = {1: "3 * 4000", 13: "1 * 4000"}.get(m, "0")
-        out["evaluation"] = "300 * 10 + 2 * 4000" if m == 1 else "0"
+        out["evaluation"] = {1: "300 * 10 + 2 * 4000", 13: f"300 * {R}"}.get(m, "0")
         out["inference"] = f"{v} * (9/13 * {P} + 4/13 * {R})" if m == 1 else f"{v} * {R}"
         corpus = "5e6 * 0.02/1e6" if m == 1 else "5e6 * 0.02/1e6 * 0.1"
         out["retrieval"] = f"{corpus} + 50 + {v} * {served} * 1000 * 0.02/1e6"
@@ -98,7 +99,7 @@ def hand(strategy: str, m: int) -> dict[str, str]:
             out["engineering"] = "(2 + 6*0.2) * 4000"
             out["training"] = "3 * 2000 * (50 + 1000 + 200) * 3 * 3.00/1e6"
         out["labeling"] = "(2000 - 1500) * 10" if m == 1 else "0.2 * 2000 * 10" if (full or retrain) else "0"
-        out["evaluation"] = "300 * 10 + 2 * 4000" if m == 1 else "0"
+        out["evaluation"] = "300 * 10 + 2 * 4000" if m == 1 else f"300 * {F}" if (full or retrain) else "0"
         out["inference"] = {1: f"{v} * {P}", 2: f"{v} * (11/13 * {P} + 2/13 * {F})"}.get(m, f"{v} * {F}")
         out["maintenance"] = "200 + 16 * 4000/40"
     return out
@@ -164,13 +165,13 @@ def sum_v(first: int, last: int) -> str:
 TOTALS = {
     "prompting": {
         "engineering": "4*4000 + 2 * 1*4000",
-        "evaluation": "300*10 + 2*4000",
+        "evaluation": f"300*10 + 2*4000 + 2 * 300*{P}",
         "inference": f"{P} * {sum_v(1, 36)}",
         "maintenance": "36 * 8*4000/40",
     },
     "rag": {
         "engineering": "3*4000 + 2 * 1*4000",
-        "evaluation": "300*10 + 2*4000",
+        "evaluation": f"300*10 + 2*4000 + 2 * 300*{R}",
         "inference": f"{V1} * (9/13*{P} + 4/13*{R}) + {R} * {sum_v(2, 36)}",
         "retrieval": f"5e6*0.02/1e6 * (1 + 35*0.1) + 36*50 + 0.02/1e6*1000 * (4/13*{V1} + {sum_v(2, 36)})",
         "maintenance": "36 * 16*4000/40",
@@ -178,7 +179,7 @@ TOTALS = {
     "fine_tuning": {
         "engineering": "3 * (6+6)*4000 + 9 * (2 + 6*0.2)*4000",
         "labeling": "(2000-1500)*10 + (2 + 9) * 0.2*2000*10",
-        "evaluation": "300*10 + 2*4000",
+        "evaluation": f"300*10 + 2*4000 + (2 + 9) * 300*{F}",
         "training": "(3*10 + 9*3) * 2000*(50+1000+200)*3*3.00/1e6",
         "inference": f"{P} * ({V1} + 11/13*{V1}*1.02) + {F} * (2/13*{V1}*1.02 + {sum_v(3, 36)})",
         "maintenance": "36 * (200 + 16*4000/40)",

@@ -22,23 +22,12 @@ if [[ $# -eq 0 ]]; then
     exit 2
 fi
 
-say() { echo "with-chromium: $*" >&2; }
+NAME=with-chromium WHAT="browser tests" SKIP_VAR=TEST_BROWSER_SKIPPED
+# shellcheck source=scripts/testdeps.sh
+source "$(dirname "$0")/testdeps.sh"
+before_skip() { unset TEST_CHROMIUM; }
 
 VERIFIED=156.0.8078.114-1~deb12u1
-
-skip() {
-    local reason=$1
-    shift
-    echo "" >&2
-    echo "!!!!! with-chromium: browser tests SKIPPED: $reason !!!!!" >&2
-    echo "" >&2
-    unset TEST_CHROMIUM
-    export TEST_BROWSER_SKIPPED="$reason"
-    exec "$@"
-}
-
-now() { date +%s.%N; }
-elapsed() { awk -v a="$1" -v b="$(now)" 'BEGIN { printf "%.1f", b - a }'; }
 
 if [[ -n "${TEST_CHROMIUM:-}" ]]; then
     if [[ -x "$TEST_CHROMIUM" ]]; then
@@ -48,8 +37,6 @@ if [[ -n "${TEST_CHROMIUM:-}" ]]; then
     skip "TEST_CHROMIUM=$TEST_CHROMIUM is not an executable file" "$@"
 fi
 
-export DEBIAN_FRONTEND=noninteractive
-apt_opts=(-q -y -o DPkg::Lock::Timeout=300 -o Dpkg::Options::=--force-confdef -o Dpkg::Options::=--force-confold)
 installed() { dpkg-query -W -f '${Version}' chromium 2>/dev/null; }
 available() {  # is VERIFIED in the package lists (refreshed once when it is not)?
     apt-cache madison chromium 2>/dev/null | awk '{print $3}' | grep -qxF "$VERIFIED" && return 0
@@ -75,21 +62,14 @@ if [[ ! -x "$CHROMIUM" ]]; then
     fi
     say "installing chromium from Debian's packages (apt-get)..."
     started=$(now)
-    apt_log=$(mktemp /tmp/llm-tco-apt.XXXXXX)
-    (
+    install() {
         if available; then
             apt-get "${apt_opts[@]}" install --no-install-recommends "chromium=$VERIFIED" "chromium-common=$VERIFIED"
         else
             apt-get "${apt_opts[@]}" install --no-install-recommends chromium
         fi
-    ) </dev/null >"$apt_log" 2>&1
-    status=$?
-    if [[ $status -ne 0 ]]; then
-        tail -n 30 "$apt_log" >&2
-        rm -f "$apt_log"
-        skip "apt-get install chromium failed (its last lines above)" "$@"
-    fi
-    rm -f "$apt_log"
+    }
+    logged install || skip "apt-get install chromium failed (its last lines above)" "$@"
     [[ -x "$CHROMIUM" ]] || skip "chromium installed but no $CHROMIUM" "$@"
     say "installed chromium in $(elapsed "$started") s"
 fi

@@ -18,7 +18,9 @@ if [[ $# -eq 0 ]]; then
     exit 2
 fi
 
-say() { echo "with-postgres: $*" >&2; }
+NAME=with-postgres WHAT="PostgreSQL tests" SKIP_VAR=TEST_POSTGRES_SKIPPED
+# shellcheck source=scripts/testdeps.sh
+source "$(dirname "$0")/testdeps.sh"
 
 if [[ -n "${TEST_POSTGRES_URL:-}" ]]; then
     say "TEST_POSTGRES_URL is set: using that server"
@@ -35,20 +37,10 @@ cleanup() {
     TMP=""
 }
 
-skip() {
-    local reason=$1
-    shift
+before_skip() {
     cleanup
     trap - EXIT
-    echo "" >&2
-    echo "!!!!! with-postgres: PostgreSQL tests SKIPPED: $reason !!!!!" >&2
-    echo "" >&2
-    export TEST_POSTGRES_SKIPPED="$reason"
-    exec "$@"
 }
-
-now() { date +%s.%N; }
-elapsed() { awk -v a="$1" -v b="$(now)" 'BEGIN { printf "%.1f", b - a }'; }
 
 find_bin() {
     local dir
@@ -67,16 +59,8 @@ if [[ -z "$PGBIN" ]]; then
     fi
     say "installing postgresql from Debian's packages (apt-get)..."
     started=$(now)
-    export DEBIAN_FRONTEND=noninteractive
-    apt_opts=(-q -y -o DPkg::Lock::Timeout=300 -o Dpkg::Options::=--force-confdef -o Dpkg::Options::=--force-confold)
-    apt_log=$(mktemp /tmp/llm-tco-apt.XXXXXX)
-    if ! { apt-get "${apt_opts[@]}" update && apt-get "${apt_opts[@]}" install --no-install-recommends postgresql; } \
-        </dev/null >"$apt_log" 2>&1; then
-        tail -n 30 "$apt_log" >&2
-        rm -f "$apt_log"
-        skip "apt-get install postgresql failed (its last lines above)" "$@"
-    fi
-    rm -f "$apt_log"
+    install() { apt-get "${apt_opts[@]}" update && apt-get "${apt_opts[@]}" install --no-install-recommends postgresql; }
+    logged install || skip "apt-get install postgresql failed (its last lines above)" "$@"
     say "installed postgresql in $(elapsed "$started") s"
     PGBIN=$(find_bin)
     [[ -n "$PGBIN" ]] || skip "postgresql installed but no binaries in /usr/lib/postgresql/*/bin" "$@"

@@ -4,7 +4,10 @@ and how one test file reaches another's helpers (tests/ has no packages)."""
 from __future__ import annotations
 
 import importlib.util
+import io
+import re
 import sys
+import zipfile
 from collections import Counter
 from collections.abc import Iterable
 from pathlib import Path
@@ -36,3 +39,14 @@ def ungrouped(items: Iterable[Any]) -> list[str]:
     """Node ids of tests marked `xdist_group` that pytest-xdist's `--dist loadgroup` did not name
     `<id>@<group>`: it schedules them one by one then, on any worker."""
     return [item.nodeid for item in items if item.get_closest_marker("xdist_group") and "@" not in item.nodeid]
+
+
+OWN_FORMULA = re.compile(rb"<f>SUM\((Monthly![A-Z]+\d+:[A-Z]+\d+,?)+\)</f>")
+"""The only formulas a workbook we export may hold: its Summary and Annual totals, SUMs over Monthly."""
+
+
+def xlsx_formulas(data: bytes) -> list[bytes]:
+    """Every `<f>` element of an XLSX's worksheets, as written."""
+    with zipfile.ZipFile(io.BytesIO(data)) as archive:
+        sheets = [n for n in archive.namelist() if n.startswith("xl/worksheets/")]
+        return [f for n in sheets for f in re.findall(rb"<f[ >][^<]*</f>", archive.read(n))]

@@ -171,3 +171,49 @@ def test_revisions_saved_before_the_calendar_get_the_month_after_they_were_saved
             Scenario.model_validate(r.inputs)  # today's code reads every one of them
     downgrade(empty_db, "a8cc9c0496a9")
     assert months() == [None, None, None]  # the code before the calendar refuses fields it does not know
+
+
+def test_finance_inputs_leave_the_revisions_on_a_downgrade_and_read_at_their_defaults(empty_db: str) -> None:
+    """7b2d4f6a8c10: a revision saved before issue 16 (no finance, no own cost lines) reads at today's
+    defaults; one saved with them loses them on a downgrade, as the older code refuses unknown inputs."""
+    upgrade(empty_db, "5d7f9b1c3e42")
+    old = Scenario().model_dump(mode="json")
+    del old["finance"], old["extra_costs"], old["prompting"]["prompt_weeks_sunk"]  # as the code before saved it
+    new = Scenario.model_validate(
+        {
+            "finance": {"currency": "EUR", "usd_to_currency": 0.9},
+            "extra_costs": [{"name": "Audit", "strategies": ["rag"], "monthly_usd": 10}],
+            "ranges": {
+                "extra_costs.0.monthly_usd": {"low": 5, "high": 20},
+                "team.label_cost_usd": {"low": 5, "high": 20},
+            },
+        }
+    ).model_dump(mode="json")
+    at = dt.datetime(2026, 12, 1, tzinfo=dt.UTC)
+    with Session(get_engine(empty_db)) as session:
+        row = ScenarioRow(name="Both", created_at=at, updated_at=at, latest_revision=2)
+        session.add(row)
+        session.flush()
+        for number, inputs in enumerate((old, new), 1):
+            session.add(
+                RevisionRow(
+                    scenario_id=row.id, number=number, action="edited", author="t", created_at=at, inputs=inputs,
+                    prices={}, catalog_version="v", totals={}, recommendation="prompting",
+                )
+            )  # fmt: skip
+        session.commit()
+
+    def revisions() -> list[dict[str, Any]]:
+        with Session(get_engine(empty_db)) as session:
+            return [r.inputs for r in session.exec(select(RevisionRow).order_by(RevisionRow.number)).all()]
+
+    upgrade(empty_db)
+    before, after = revisions()
+    assert Scenario.model_validate(before) == Scenario.model_validate(old)  # at today's defaults
+    assert Scenario.model_validate(before).finance.currency == "USD"
+    assert after == new
+    downgrade(empty_db, "5d7f9b1c3e42")
+    for inputs in revisions():
+        assert "finance" not in inputs and "extra_costs" not in inputs
+        assert "prompt_weeks_sunk" not in inputs["prompting"]
+    assert revisions()[1]["ranges"] == {"team.label_cost_usd": {"low": 5.0, "high": 20.0, "source": ""}}

@@ -6,9 +6,8 @@ Imports numpy and pydantic only, never a web, database or chart library
 
 from .estimate import Estimate, estimate, estimate_many, run
 from .inputs import MissingPrice, build_inputs
-from .kernel import CATEGORIES
 from .prices import PriceSheet
-from .scenario import STRATEGIES, Scenario
+from .scenario import CATEGORIES, STRATEGIES, Scenario
 
 __all__ = [
     "CATEGORIES",

@@ -16,9 +16,10 @@ import numpy as np
 from pydantic import BaseModel, ConfigDict, Field
 
 from .inputs import Inputs, build_inputs, slot_chain
-from .kernel import CATEGORIES, COMPUTE_ONLY, Costs, compute
+from .kernel import COMPUTE_ONLY, Costs, compute
 from .prices import PriceSheet
 from .scenario import (
+    CATEGORIES,
     MIN_LABELED_EXAMPLES,
     STRATEGIES,
     STRATEGY_LABELS,
@@ -30,7 +31,7 @@ from .scenario import (
     year_label,
 )
 from .uncertainty import RangeError, triangles, uncertainty_document
-from .verdict import FINE_TUNING, GATE_NAMES, Verdicts, break_even_volume, decide, totals_at
+from .verdict import FINE_TUNING, GATE_NAMES, NPV, Verdicts, break_even_volume, decide, totals_at
 
 
 class _Out(BaseModel):
@@ -63,6 +64,8 @@ class MonthCost(_Out):
 class YearCost(_Out):
     """One calendar or fiscal year of a strategy: the sum of its months inside the horizon."""
 
+    year: int
+    """The calendar year, or the calendar year a fiscal year ends in (FY2027: 2027)."""
     label: str
     """"2027", or "FY2027" with a fiscal year (`finance.fiscal_year_start_month` > 1): the year it ends in."""
     first_period: str
@@ -128,6 +131,16 @@ class Gate(_Out):
     reason: str
 
 
+class OtherBasis(_Out):
+    """What the 2x rule gives on the basis the verdict does not use (present with a discount rate)."""
+
+    basis: Literal["nominal", "npv"]
+    recommendation: Strategy
+    simpler: Strategy
+    tco_ratio: float | None
+    """TCO(simpler) / TCO(fine_tuning) on this basis, to 4 decimals; empty when fine-tuning costs nothing."""
+
+
 class Verdict(_Out):
     recommendation: Strategy
     simpler: Strategy
@@ -145,6 +158,11 @@ class Verdict(_Out):
     latency_rules_out_apis: bool
     """A hard latency budget that neither prompting nor RAG meets."""
     summary: str
+    basis: Literal["nominal", "npv"] = "nominal"
+    """The totals the 2x rule weighed: nominal TCO, or present values (`finance.verdict_basis`)."""
+    other_basis: OtherBasis | None = None
+    """With a discount rate other than 0: the verdict on the other basis (the summary says when they
+    disagree); empty otherwise."""
 
 
 class PriceUsed(_Out):
@@ -241,6 +259,8 @@ class Estimate(_Out):
     """The calendar month of month 1, "YYYY-MM"."""
     horizon_months: int
     currency: str = "USD"
+    """ISO 4217 code of every amount below (`finance.currency`): amounts are converted from USD at
+    `finance.usd_to_currency` at the edge; the names keep their `_usd` suffix so that bindings hold."""
     monthly_requests: list[float]
     """Requests served in each month, whatever the strategy."""
     strategies: dict[Strategy, StrategyEstimate]
@@ -291,10 +311,11 @@ def estimate_documents(
     """
     inputs = build_inputs(scenarios, sheets)
     costs, verdicts = run(inputs)
+    other = _other_basis(inputs, costs)
     volumes = break_even_volume(inputs)
-    sums = _horizon_sums(costs, verdicts)
+    sums = _horizon_sums(costs, verdicts, inputs["finance.usd_to_currency"])
     docs = [
-        _document(i, scenario, sheet, costs, verdicts, sums, volumes[i], full=detail == "full")
+        _document(i, scenario, sheet, costs, verdicts, other, sums, volumes[i], full=detail == "full")
         for i, (scenario, sheet) in enumerate(zip(scenarios, sheets, strict=True))
     ]
     for i, (scenario, doc) in enumerate(zip(scenarios, docs, strict=True)):
@@ -314,10 +335,22 @@ def estimate_documents(
     return docs
 
 
+def _other_basis(inputs: Inputs, costs: Costs) -> Verdicts | None:
+    """The verdicts on the basis each row does not use, when some row has a discount rate (else None)."""
+    if not np.any(inputs["finance.discount_rate"]):
+        return None
+    flipped = dict(inputs)
+    flipped["finance.verdict_basis"] = NPV - np.asarray(inputs["finance.verdict_basis"])
+    return decide(flipped, costs, crossings=False)
+
+
 def tco_by_volume(scenario: Scenario, sheet: PriceSheet, volumes: Sequence[float]) -> dict[str, list[float | None]]:
     """TCO of each strategy over the horizon if month 1 served each of `volumes` requests (growth
-    kept): the curve of the volume chart, in cents; None where rag is not an option."""
-    totals = totals_at(build_inputs([scenario], [sheet]), np.asarray(volumes, dtype=np.float64)[None, :])[0]
+    kept): the curve of the volume chart, in cents of the scenario's currency; None where rag is not an
+    option."""
+    inputs = build_inputs([scenario], [sheet])
+    volume_rows = np.asarray(volumes, dtype=np.float64)[None, :]
+    totals = totals_at(inputs, volume_rows)[0] * scenario.finance.usd_to_currency
     return {
         s: [None if math.isnan(v) else round(v, 2) for v in totals[:, k].tolist()] for k, s in enumerate(STRATEGIES)
     }
@@ -326,8 +359,14 @@ def tco_by_volume(scenario: Scenario, sheet: PriceSheet, volumes: Sequence[float
 # --- documents ---
 
 
-def _usd(x: float) -> str:
-    return f"{x:,.0f} USD"
+def money(x: float, currency: str) -> str:
+    """An amount as sentences say it: "1,234 EUR"."""
+    return f"{x:,.0f} {currency}"
+
+
+def percent(rate: float) -> str:
+    """A yearly rate as sentences say it: 0.08 -> "8%", 0.075 -> "7.5%"."""
+    return f"{rate * 100:.4g}%"
 
 
 def _cents(a: np.ndarray) -> list[float]:
@@ -359,23 +398,25 @@ class _HorizonSums:
     """Per-row sums over each row's horizon, for all rows at once (summary and full documents alike)."""
 
     totals: dict[str, list[float]]
-    """Exact: the verdict's."""
+    """Exact: the verdict's (present values on the npv basis), in the row's currency."""
     cents: dict[str, np.ndarray]
     """(N, months, 8) tied-out cents of each strategy (`tied_cents`): every figure shown is made of these."""
     served: list[float]
 
 
-def _horizon_sums(costs: Costs, v: Verdicts) -> _HorizonSums:
+def _horizon_sums(costs: Costs, v: Verdicts, usd_to_currency: np.ndarray) -> _HorizonSums:
+    """The sums of every row, converted from USD to each row's currency before the cents are tied out."""
     shape = costs.in_horizon.shape
+    rate = np.broadcast_to(usd_to_currency, shape[:1])
     cents: dict[str, np.ndarray] = {}
     for s in STRATEGIES:
         cells = np.zeros((*shape, len(CATEGORIES)))
         for k, c in enumerate(costs.series[s]):
             if c is not None:
                 cells[:, :, k] = np.where(costs.in_horizon, np.broadcast_to(c, shape), 0.0)
-        cents[s] = tied_cents(cells)
+        cents[s] = tied_cents(cells * rate[:, None, None])
     return _HorizonSums(
-        totals={s: v.totals[:, k].tolist() for k, s in enumerate(STRATEGIES)},
+        totals={s: (v.totals[:, k] * rate).tolist() for k, s in enumerate(STRATEGIES)},
         cents=cents,
         served=np.cumsum(costs.requests, axis=1)[:, -1].tolist(),  # a running sum, as Costs.totals
     )
@@ -422,6 +463,7 @@ def _annual(cents: np.ndarray, calendar: _Calendar) -> list[dict[str, Any]]:
     sums = np.add.reduceat(cents, [a for _, a, _ in calendar.years], axis=0)
     return [
         {
+            "year": int(label.removeprefix("FY")),
             "label": label,
             "first_period": calendar.periods[a],
             "last_period": calendar.periods[b - 1],
@@ -497,7 +539,7 @@ def _events(i: int, scenario: Scenario, sheet: PriceSheet, costs: Costs) -> list
             month = int(at)
             before = models[k - 1]
             after = models[k] if k < len(models) else None
-            cost = round(_at(costs.migration_usd[slot][k - 1], i), 2)
+            cost = round(_at(costs.migration_usd[slot][k - 1], i) * scenario.finance.usd_to_currency, 2)
             life = before.lifecycle
             if slot == "fine_tuning":
                 reason = _tune_stop_reason(before, month, start)
@@ -516,13 +558,16 @@ def _events(i: int, scenario: Scenario, sheet: PriceSheet, costs: Costs) -> list
                 else:
                     weeks = (scenario.prompting if slot == "prompting" else scenario.rag).revalidation_weeks
                     what = f"costed as a move to {target}, {weeks:g} week{'s' if weeks != 1 else ''} of re-validation"
+                    if scenario.team.golden_examples:
+                        what += " and the golden set scored"
             if month == 1:
                 serves = _short(after.id) if after else "its replacement"
                 note = (
                     f"{reason}, during month 1 ({period(start, 1)}): {serves} serves from the start, at no extra cost."
                 )
             else:
-                note = f"{reason} (month {month}, {period(start, month)}): {what} ({cost:,.2f} USD)."
+                amount = f"{cost:,.2f} {scenario.finance.currency}"
+                note = f"{reason} (month {month}, {period(start, month)}): {what} ({amount})."
             out.append(
                 {
                     "month": month,
@@ -677,13 +722,18 @@ def _gate5_reason(
     volume: float,
 ) -> str:
     label = STRATEGY_LABELS[simpler] if simpler == "rag" else simpler
+    finance = scenario.finance
+    cur = finance.currency
+    over = f"over {months} months" + (
+        f", in present value at {percent(finance.discount_rate)} a year," if finance.verdict_basis == "npv" else ""
+    )
     if math.isinf(ratio):
-        text = f"Fine-tuning costs nothing over {months} months against {_usd(simpler_total)} for {label}."
+        text = f"Fine-tuning costs nothing {over} against {money(simpler_total, cur)} for {label}."
     else:
         verb = "at least" if ratio >= TCO_RULE else "short of"
         text = (
-            f"Over {months} months fine-tuning costs {_usd(ft_total)} against {_usd(simpler_total)} "
-            f"for {label}: a ratio of {ratio:.2f}x, {verb} {TCO_RULE:g}x."
+            f"{over[0].upper()}{over[1:]} fine-tuning costs {money(ft_total, cur)} against "
+            f"{money(simpler_total, cur)} for {label}: a ratio of {ratio:.2f}x, {verb} {TCO_RULE:g}x."
         )
     if ratio < TCO_RULE:
         if math.isnan(volume):
@@ -706,6 +756,21 @@ def _gate5_reason(
                 f"that {label} meets."
             )
     return text
+
+
+def _basis_sentence(scenario: Scenario, v: Verdicts, other: Verdicts | None, i: int) -> str:
+    """With a discount rate, what the other basis gives: the same answer, or a different one."""
+    finance = scenario.finance
+    if other is None or finance.discount_rate == 0:
+        return ""
+    rate = percent(finance.discount_rate)
+    other_name = "nominal TCO" if finance.verdict_basis == "npv" else f"present value at {rate} a year"
+    ratio = float(other.ratio[i])
+    shown = "" if math.isinf(ratio) else f", a ratio of {ratio:.2f}x"
+    if other.recommendation[i] == v.recommendation[i]:
+        return f" On {other_name} the answer is the same{shown}."
+    answer = STRATEGY_LABELS[STRATEGIES[int(other.recommendation[i])]]
+    return f" On {other_name} the answer differs: {answer}{shown}."
 
 
 def _summary(v: Verdicts, i: int, gates: list[dict[str, Any]], stop: int | None, start_month: str) -> str:
@@ -732,6 +797,7 @@ def _document(
     sheet: PriceSheet,
     costs: Costs,
     v: Verdicts,
+    other: Verdicts | None,
     sums: _HorizonSums,
     volume: float,
     *,
@@ -746,7 +812,8 @@ def _document(
         if s == "rag" and not scenario.rag.enabled:
             continue
         cents = sums.cents[s][i, :months]
-        doc = _strategy_doc(cents, sums.served[i], float(costs.per_request[s][i]), scenario.finance.discount_rate)
+        request = float(costs.per_request[s][i]) * scenario.finance.usd_to_currency
+        doc = _strategy_doc(cents, sums.served[i], request, scenario.finance.discount_rate)
         if calendar is not None:  # full detail
             doc |= _monthly(cents, calendar.periods)
             doc["annual"] = _annual(cents, calendar)
@@ -757,10 +824,22 @@ def _document(
     totals: dict[str, float] = {s: sums.totals[s][i] for s in STRATEGIES}
     gates = _gate_reasons(scenario, v, i, totals, volume)
     ratio = float(v.ratio[i])
+    other_basis = None
+    if other is not None and scenario.finance.discount_rate != 0:
+        other_ratio = float(other.ratio[i])
+        other_basis = {
+            "basis": "nominal" if scenario.finance.verdict_basis == "npv" else "npv",
+            "recommendation": STRATEGIES[int(other.recommendation[i])],
+            "simpler": STRATEGIES[int(other.simpler[i])],
+            "tco_ratio": None
+            if math.isinf(other_ratio) or other.totals[i, FINE_TUNING] == 0
+            else round(other_ratio, 4),
+        }
     return {
         "scenario_name": scenario.name,
         "start_month": scenario.start_month,
         "horizon_months": months,
+        "currency": scenario.finance.currency,
         "monthly_requests": _cents(requests),
         "strategies": strategies,
         "verdict": {
@@ -772,7 +851,9 @@ def _document(
             "half_cost_month": int(v.half_cost_month[i]) or None,  # type: ignore[index]
             "break_even_requests_per_month": None if math.isnan(volume) else round(float(volume), 0),
             "latency_rules_out_apis": bool(v.apis_ruled_out[i]),
-            "summary": _summary(v, i, gates, stop, scenario.start_month),
+            "summary": _summary(v, i, gates, stop, scenario.start_month) + _basis_sentence(scenario, v, other, i),
+            "basis": scenario.finance.verdict_basis,
+            "other_basis": other_basis,
         },
         "lifecycle_events": _events(i, scenario, sheet, costs),
         "prices_used": _prices_used(scenario, sheet),

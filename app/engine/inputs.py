@@ -21,7 +21,7 @@ import numpy as np
 from pydantic import BaseModel
 
 from .prices import EmbeddingPrices, PriceSheet, TokenPrices, chain
-from .scenario import Scenario, month_of
+from .scenario import CATEGORIES, STRATEGIES, Scenario, month_of
 
 Inputs = dict[str, np.ndarray]
 
@@ -153,11 +153,6 @@ def lifecycle_key(slot: str, k: int, name: str) -> str:
     return f"lifecycle.{slot}.{k}.{name}"
 
 
-def _lifecycle_fill(key: str) -> float:
-    """What a row without model k of a chain holds: no shutdown, no training end, not present."""
-    return math.inf if key.endswith("_month") else 0.0
-
-
 def slot_chain(sheet: PriceSheet, slot: str) -> list[TokenPrices | EmbeddingPrices]:
     """The chain of models of a slot in a sheet: the scenario's own, then its successors."""
     item = {"prompting": sheet.prompting, "rag": sheet.rag, "embedding": sheet.embedding}.get(slot, sheet.fine_tuning)
@@ -217,20 +212,46 @@ def scenario_row(scenario: Scenario, sheet: PriceSheet) -> dict[str, float]:
     return row
 
 
+def extra_cost_key(i: int, name: str) -> str:
+    """The kernel input of line i of `extra_costs`: its scenario path (`extra_costs.0.monthly_usd`),
+    `category` as an index into CATEGORIES, and `applies.<strategy>` as 1 or 0."""
+    return f"extra_costs.{i}.{name}"
+
+
+def _extra_costs_row(scenario: Scenario) -> dict[str, float]:
+    row: dict[str, float] = {}
+    for i, line in enumerate(scenario.extra_costs):
+        row[extra_cost_key(i, "one_time_usd")] = line.one_time_usd
+        row[extra_cost_key(i, "monthly_usd")] = line.monthly_usd
+        row[extra_cost_key(i, "from_month")] = float(line.from_month)
+        row[extra_cost_key(i, "category")] = float(CATEGORIES.index(line.category))
+        for strategy in STRATEGIES:
+            row[extra_cost_key(i, f"applies.{strategy}")] = 1.0 if strategy in line.strategies else 0.0
+    return row
+
+
+def _fill(key: str) -> float:
+    """What a row without a lifecycle model k, or without an extra cost line i, holds: no shutdown, no
+    training end, not present; no amount, booked to no strategy."""
+    return math.inf if key.endswith("_month") and key.startswith("lifecycle.") else 0.0
+
+
 def build_inputs(scenarios: Sequence[Scenario], sheets: Sequence[PriceSheet]) -> Inputs:
     """Arrays of shape (N,), one row per scenario.
 
-    Rows share the scenario's keys; lifecycle keys exist only where some row has a lifecycle, and a
-    row without one holds "never" there.
+    Rows share the scenario's keys; lifecycle and extra cost keys exist only where some row has one,
+    and a row without one holds "never" or nothing there (`_fill`).
     """
     if len(scenarios) != len(sheets):
         raise ValueError("one price sheet per scenario")
     rows = [scenario_row(s, p) for s, p in zip(scenarios, sheets, strict=True)]
-    lives = [_lifecycle_row(s, p, row) for s, p, row in zip(scenarios, sheets, rows, strict=True)]
+    extras = [
+        _lifecycle_row(s, p, row) | _extra_costs_row(s) for s, p, row in zip(scenarios, sheets, rows, strict=True)
+    ]
     out = {key: np.array([row[key] for row in rows], dtype=np.float64) for key in rows[0]}
-    for key in dict.fromkeys(k for life in lives for k in life):
-        fill = _lifecycle_fill(key)
-        out[key] = np.array([life.get(key, fill) for life in lives], dtype=np.float64)
+    for key in dict.fromkeys(k for extra in extras for k in extra):
+        fill = _fill(key)
+        out[key] = np.array([extra.get(key, fill) for extra in extras], dtype=np.float64)
     return out
 
 

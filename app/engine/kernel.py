@@ -12,19 +12,9 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from .inputs import Inputs, lifecycle_key
-from .scenario import MONTH_HOURS, MONTH_WEEKS
+from .inputs import Inputs, extra_cost_key, lifecycle_key
+from .scenario import CATEGORIES, MONTH_HOURS, MONTH_WEEKS, STRATEGIES
 
-CATEGORIES = (
-    "engineering",
-    "labeling",
-    "evaluation",
-    "training",
-    "inference",
-    "hosting",
-    "retrieval",
-    "maintenance",
-)
 ENGINEERING, LABELING, EVALUATION, TRAINING, INFERENCE, HOSTING, RETRIEVAL, MAINTENANCE = range(8)
 COMPUTE_ONLY = (TRAINING, INFERENCE, HOSTING)
 """Fine-tuning's naive compute estimate: training runs, inference and hosting (002)."""
@@ -105,6 +95,29 @@ def _col(x: np.ndarray) -> np.ndarray:
     return np.asarray(x, dtype=np.float64)[:, None]
 
 
+def _series(x: np.ndarray) -> np.ndarray:
+    """(N,) as a column; an (N, months) series as it is."""
+    return x if np.ndim(x) == 2 else _col(x)
+
+
+def price_trend(change_per_year: np.ndarray, months: np.ndarray) -> np.ndarray | float:
+    """(N, months) factor on a price in each month: (1 + change)^((m - 1) / 12), compounded monthly
+    from today's price in month 1 (docs/cost-model.md, Prices move); 1.0 when nothing changes."""
+    if not np.any(change_per_year):
+        return 1.0
+    return _col(1.0 + change_per_year) ** ((months - 1.0) / 12.0)
+
+
+def _trend_at(trend: np.ndarray | float, start: np.ndarray) -> np.ndarray | float:
+    """(N,) the trend factor in month `start` (N, 1) (month 1's where the month is never reached)."""
+    if isinstance(trend, float):
+        return trend
+    n = max(start.shape[0], trend.shape[0])
+    month = np.broadcast_to(np.where(np.isfinite(start[:, 0]), start[:, 0], 1.0), (n,)).astype(np.int64)
+    full = np.broadcast_to(trend, (n, trend.shape[1]))
+    return full[np.arange(n), np.clip(month, 1, trend.shape[1]) - 1]
+
+
 def request_cost(
     *,
     variable_tokens: np.ndarray,
@@ -161,10 +174,11 @@ class Segments:
     """(N, 1) bool: the model's vendor has announced its shutdown (its generic cadence is off)."""
 
     def pick(self, months: np.ndarray, values: list[np.ndarray]) -> np.ndarray:
-        """(N, months) the value of whichever model serves each month."""
-        out = _col(values[0])
+        """(N, months) the value of whichever model serves each month: values (N,) per model, or
+        (N, months) series."""
+        out = _series(values[0])
         for start, value in zip(self.starts[1:], values[1:], strict=True):
-            out = np.where(months >= start, _col(value), out)
+            out = np.where(months >= start, _series(value), out)
         return out
 
     def cadence(self, months: np.ndarray, period: np.ndarray) -> np.ndarray:
@@ -282,15 +296,19 @@ def _prompting_request(x: Inputs, section: str, prices: dict[str, np.ndarray] | 
     )
 
 
-def _api_route(x: Inputs, section: str, segments: Segments | None, months: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Prompting's or RAG's route: (N,) USD per request in month 1, and (N, 1 or months) USD per
-    request in each month."""
+def _api_route(
+    x: Inputs, section: str, segments: Segments | None, months: np.ndarray, trend: np.ndarray | float
+) -> tuple[np.ndarray, np.ndarray, list[np.ndarray]]:
+    """Prompting's or RAG's route: (N,) USD per request in month 1, (N, 1 or months) USD per request
+    in each month with the API price trend applied, and (N,) per request on each model of the chain at
+    today's prices."""
     if segments is None:
         request = _prompting_request(x, section)
-        return request, _col(request)
+        return request, _col(request) * trend, [request]
     chain = _chain_prices(x, section, len(segments.starts), f"{section}.prices.", _TOKEN_NAMES)
-    by_month = segments.pick(months, [_prompting_request(x, section, prices) for prices in chain])
-    return by_month[:, 0], by_month
+    requests = [_prompting_request(x, section, prices) for prices in chain]
+    by_month = segments.pick(months, requests)
+    return by_month[:, 0], by_month * trend, requests
 
 
 def _revalidations(x: Inputs, section: str, segments: Segments | None, months: np.ndarray) -> np.ndarray:
@@ -340,6 +358,9 @@ def compute(x: Inputs) -> Costs:
     )
     week = x["team.engineer_week_usd"]
     hour = _col(week) / HOURS_PER_WEEK
+    api = price_trend(x["finance.api_price_change_per_year"], months)
+    gpu = price_trend(x["finance.gpu_price_change_per_year"], months)
+    golden = x["team.golden_examples"]
     lifecycle = {
         slot: seg
         for slot, seg in (
@@ -363,16 +384,21 @@ def compute(x: Inputs) -> Costs:
     evaluation = once(eval_usd)
 
     # --- prompting: the baseline, serving from month 1 ---
+    # Each re-validation re-runs the golden set through the model, at its token price (correction 6).
     prompting_segments = lifecycle.get("prompting")
-    prompt_request, prompt_by_month = _api_route(x, "prompting", prompting_segments, months)
+    prompt_request, prompt_by_month, prompt_models = _api_route(x, "prompting", prompting_segments, months, api)
     prompt_revalidation = x["prompting.revalidation_weeks"] * week
     if prompting_segments is not None:
-        migration_usd["prompting"] = [_moved(start, prompt_revalidation) for start in prompting_segments.starts[1:]]
+        migration_usd["prompting"] = [
+            _moved(start, prompt_revalidation + golden * request * _trend_at(api, start))
+            for start, request in zip(prompting_segments.starts[1:], prompt_models[1:], strict=True)
+        ]
+    prompt_revalidations = _revalidations(x, "prompting", prompting_segments, months)
     prompting: Series = (
         once(x["prompting.prompt_weeks"] * (1.0 - x["prompting.prompt_weeks_sunk"]) * week)
-        + _revalidations(x, "prompting", prompting_segments, months) * _col(prompt_revalidation),
+        + prompt_revalidations * _col(prompt_revalidation),
         None,
-        evaluation,
+        evaluation + prompt_revalidations * _col(golden) * prompt_by_month,
         None,
         volume * prompt_by_month,
         None,
@@ -382,23 +408,26 @@ def compute(x: Inputs) -> Costs:
 
     # --- rag: retrieval + frontier model; prompting serves until it launches ---
     rag_segments = lifecycle.get("rag")
-    rag_request, rag_by_month = _api_route(x, "rag", rag_segments, months)
+    rag_request, rag_by_month, rag_models = _api_route(x, "rag", rag_segments, months, api)
     rag_revalidation = x["rag.revalidation_weeks"] * week
     if rag_segments is not None:
-        migration_usd["rag"] = [_moved(start, rag_revalidation) for start in rag_segments.starts[1:]]
+        migration_usd["rag"] = [
+            _moved(start, rag_revalidation + golden * request * _trend_at(api, start))
+            for start, request in zip(rag_segments.starts[1:], rag_models[1:], strict=True)
+        ]
     rag_pre = _pre_launch_share(months, x["rag.weeks_to_launch"])
     rag_served = volume * (1.0 - rag_pre)
     embedding_segments = lifecycle.get("embedding")
     if embedding_segments is None:
         embed_per_token = x["rag.embedding_prices.input"] / 1e6
         corpus_usd = x["rag.corpus_tokens"] * embed_per_token
-        per_query = x["workload.input_tokens"] * embed_per_token + x["rag.rerank_usd_per_1k_requests"] / 1000.0
+        rerank = x["rag.rerank_usd_per_1k_requests"] / 1000.0
         # corpus embedded in month 1, its churn re-embedded every later month, the plan fee, and per query
         retrieval = (
             once(corpus_usd)
-            + _col(corpus_usd * x["rag.corpus_churn_share"]) * later
+            + _col(corpus_usd * x["rag.corpus_churn_share"]) * later * api
             + _col(x["rag.vector_db_monthly_usd"])
-            + rag_served * _col(per_query)
+            + rag_served * (_col(x["workload.input_tokens"] * embed_per_token) * api + _col(rerank))
         )
     else:
         # each embedding model's price while it serves; the whole corpus again at each move
@@ -408,15 +437,16 @@ def compute(x: Inputs) -> Costs:
         ]
         corpus = [x["rag.corpus_tokens"] * price for price in embed_prices]
         migration_usd["embedding"] = [
-            _moved(start, c) for start, c in zip(embedding_segments.starts[1:], corpus[1:], strict=True)
+            _moved(start, c * _trend_at(api, start))
+            for start, c in zip(embedding_segments.starts[1:], corpus[1:], strict=True)
         ]
-        corpus_by_month = embedding_segments.pick(months, corpus)
-        per_token_by_month = embedding_segments.pick(months, embed_prices)
+        corpus_by_month = embedding_segments.pick(months, corpus) * api
+        per_token_by_month = embedding_segments.pick(months, embed_prices) * api
         moves = embedding_segments.moves(months)
         retrieval = (
             corpus_by_month * first
             + corpus_by_month * _col(x["rag.corpus_churn_share"]) * later
-            + sum((move * _col(c) for move, c in zip(moves, corpus[1:], strict=True)), np.zeros((1, 1)))
+            + sum((move * _col(c) for move, c in zip(moves, corpus[1:], strict=True)), np.zeros((1, 1))) * api
             + _col(x["rag.vector_db_monthly_usd"])
             + rag_served
             * (
@@ -424,10 +454,11 @@ def compute(x: Inputs) -> Costs:
                 + _col(x["rag.rerank_usd_per_1k_requests"] / 1000.0)
             )
         )
+    rag_revalidations = _revalidations(x, "rag", rag_segments, months)
     rag: Series = (
-        once(x["rag.build_weeks"] * week) + _revalidations(x, "rag", rag_segments, months) * _col(rag_revalidation),
+        once(x["rag.build_weeks"] * week) + rag_revalidations * _col(rag_revalidation),
         None,
-        evaluation,
+        evaluation + rag_revalidations * _col(golden) * rag_by_month,
         None,
         volume * rag_pre * prompt_by_month + rag_served * rag_by_month,
         None,
@@ -469,6 +500,12 @@ def compute(x: Inputs) -> Costs:
             x["fine_tuning.cost_per_run_usd"],
         )
 
+    def run_trend(dedicated: np.ndarray) -> np.ndarray:
+        """(N, 1 or months) the price trend of a run: GPU hours on dedicated GPUs, the API's per-token
+        training price otherwise; none on a cost per run entered directly."""
+        own = _col(np.isnan(x["fine_tuning.cost_per_run_usd"]))
+        return np.where(own, np.where(_col(dedicated), gpu, api), 1.0)
+
     dedicated = x["fine_tuning.deployment"] == DEDICATED
     replica_month_of = x["fine_tuning.gpus_per_replica"] * gpu_hour * MONTH_HOURS
     ft_prices = {name: x[f"fine_tuning.prices.{name}"] for name in (*_TOKEN_NAMES, "training")}
@@ -492,13 +529,13 @@ def compute(x: Inputs) -> Costs:
     if tune is None:
         # The schedule of cycles: the first (full) in month 1, a full one again at each base-model
         # deprecation, a lighter retraining cycle every retrain_every_months otherwise.
-        per_run = _col(run_cost(ft_prices["training"], dedicated))
+        per_run = _col(run_cost(ft_prices["training"], dedicated)) * run_trend(dedicated)
         redo = _every(months, x["fine_tuning.base_model_deprecation_months"])
         full = first + redo
         relabel = redo
         alive: np.ndarray | float = 1.0
-        ft_by_month = _col(ft_request)
-        replica_month = _col(np.where(dedicated, replica_month_of, 0.0))
+        ft_by_month = _col(ft_request) * api
+        replica_month = _col(np.where(dedicated, replica_month_of, 0.0)) * gpu
     else:
         segments, end = tune
         lifecycle["fine_tuning"] = segments
@@ -507,31 +544,40 @@ def compute(x: Inputs) -> Costs:
         chain = _chain_prices(x, "fine_tuning", count, "fine_tuning.prices.", (*_TOKEN_NAMES, "training"))
         deployed = [dedicated] + [x[lifecycle_key("fine_tuning", k, "dedicated")] > 0 for k in range(1, count)]
         runs = [run_cost(p["training"], d) for p, d in zip(chain, deployed, strict=True)]
+        run_trends = [run_trend(d) for d in deployed]
+        tune_requests = [tune_request(p, d) for p, d in zip(chain, deployed, strict=True)]
         live = months < _col(end)
         alive = live.astype(np.float64)
         moves = [move * alive for move in segments.moves(months)]
         migration_usd["fine_tuning"] = [
-            _moved(start, full_cycle_people + new_labels + x["fine_tuning.runs_per_cycle"] * run) * (start < end)
-            for start, run in zip(segments.starts[1:], runs[1:], strict=True)
+            _moved(
+                start,
+                full_cycle_people
+                + new_labels
+                + x["fine_tuning.runs_per_cycle"] * run * _trend_at(trend, start)
+                + golden * request * _trend_at(api, start),
+            )
+            * (start < end)
+            for start, run, trend, request in zip(
+                segments.starts[1:], runs[1:], run_trends[1:], tune_requests[1:], strict=True
+            )
         ]
-        per_run = segments.pick(months, runs)
+        per_run = segments.pick(months, [_col(run) * trend for run, trend in zip(runs, run_trends, strict=True)])
         redo = segments.cadence(months, x["fine_tuning.base_model_deprecation_months"]) * alive
         moved = sum(moves, np.zeros((1, 1)))
         full = first * alive + redo + moved
         relabel = redo + moved
-        ft_by_month = np.where(
-            live,
-            segments.pick(months, [tune_request(p, d) for p, d in zip(chain, deployed, strict=True)]),
-            prompt_by_month,
-        )
-        replica_month = segments.pick(months, [np.where(d, replica_month_of, 0.0) for d in deployed]) * alive
-        ft_request = ft_by_month[:, 0]
+        ft_by_month = np.where(live, segments.pick(months, tune_requests) * api, prompt_by_month)
+        replica_month = segments.pick(months, [np.where(d, replica_month_of, 0.0) for d in deployed]) * alive * gpu
+        ft_request = ft_by_month[:, 0]  # month 1: the trend's factor is 1
     retrain = _every(months, x["fine_tuning.retrain_every_months"]) * (1.0 - full) * alive
+    reruns = full - first * alive + retrain
+    """Evaluations after the first: each retraining, each full redo, each move to a successor."""
 
     fine_tuning: Series = (
         full * _col(full_cycle_people) + retrain * _col((x["fine_tuning.retrain_weeks"] + curation * new_share) * week),
         once(bought) + (relabel + retrain) * _col(new_labels),
-        evaluation,
+        evaluation + reruns * _col(golden) * ft_by_month,
         full * _col(x["fine_tuning.runs_per_cycle"]) * per_run
         + retrain * _col(x["fine_tuning.retrain_runs"]) * per_run,
         volume * (ft_pre * prompt_by_month + (1.0 - ft_pre) * ft_by_month),
@@ -540,7 +586,7 @@ def compute(x: Inputs) -> Costs:
         (_col(x["fine_tuning.monitoring_usd_per_month"]) + _col(x["fine_tuning.maintenance_hours"]) * hour) * alive,
     )
 
-    series = {"prompting": prompting, "rag": rag, "fine_tuning": fine_tuning}
+    series = _with_extra_costs(x, months, {"prompting": prompting, "rag": rag, "fine_tuning": fine_tuning})
     monthly_totals = {name: _monthly_total(cats, in_horizon) for name, cats in series.items()}
 
     def per_row(a: np.ndarray) -> np.ndarray:
@@ -561,6 +607,32 @@ def compute(x: Inputs) -> Costs:
         migration_usd=migration_usd,
         not_maintainable_from=not_maintainable_from,
     )
+
+
+def _with_extra_costs(x: Inputs, months: np.ndarray, series: dict[str, Series]) -> dict[str, Series]:
+    """The strategies' categories plus the scenario's own cost lines (`extra_costs`): line i adds its
+    one-time amount in month `from_month` and its monthly amount in every month from it on, to the
+    category it names, in each strategy it names (docs/cost-model.md, Own cost lines)."""
+    lines = 0
+    while extra_cost_key(lines, "one_time_usd") in x:
+        lines += 1
+    if lines == 0:
+        return series
+    out = {name: list(cats) for name, cats in series.items()}
+    for i in range(lines):
+        start = _col(x[extra_cost_key(i, "from_month")])
+        one_time = _col(x[extra_cost_key(i, "one_time_usd")]) * (months == start)
+        amount = one_time + _col(x[extra_cost_key(i, "monthly_usd")]) * (months >= start)
+        category = np.asarray(x[extra_cost_key(i, "category")])
+        for name in STRATEGIES:
+            applies = _col(x[extra_cost_key(i, f"applies.{name}")])
+            if not applies.any():
+                continue
+            for k in np.unique(category).astype(int):
+                share = amount * applies * _col(category == k)
+                before = out[name][k]
+                out[name][k] = share if before is None else before + share
+    return {name: tuple(cats) for name, cats in out.items()}
 
 
 def _moved(start: np.ndarray, cost: np.ndarray) -> np.ndarray:

@@ -29,6 +29,8 @@ from pydantic import (
 from pydantic.fields import FieldInfo
 from pydantic_core import InitErrorDetails, PydanticCustomError
 
+from .currencies import ISO_4217
+
 MONTH_DAYS = 365 / 12
 """Days in a month (cost-model.md: volumes per day are multiplied by 365/12)."""
 MONTH_WEEKS = 52 / 12
@@ -45,6 +47,11 @@ Strategy = Literal["prompting", "rag", "fine_tuning"]
 STRATEGIES: tuple[Strategy, ...] = ("prompting", "rag", "fine_tuning")
 STRATEGY_LABELS: dict[str, str] = {"prompting": "Prompting", "rag": "RAG", "fine_tuning": "Fine-tuning"}
 """How people read the keys: the one spelling for pages, tables and sentences."""
+Category = Literal[
+    "engineering", "labeling", "evaluation", "training", "inference", "hosting", "retrieval", "maintenance"
+]
+"""The eight cost categories of every strategy (cost-model.md, Strategy costs, by category)."""
+CATEGORIES: tuple[Category, ...] = typing.get_args(Category)
 Deployment = Literal["hosted", "serverless", "dedicated"]
 DEPLOYMENTS: tuple[Deployment, ...] = ("hosted", "serverless", "dedicated")
 DEFAULT_TUNE: dict[str, str] = {
@@ -128,6 +135,16 @@ def _no_control_characters(text: str) -> str:
     if any(ord(c) < 32 and c not in "\t\n\r" for c in text):
         raise ValueError("control characters (such as NUL) are not allowed")
     return text
+
+
+def _iso_4217(code: str) -> str:
+    """An ISO 4217 code in capitals ("eur" is read as "EUR")."""
+    code = code.upper()
+    if code not in ISO_4217:
+        close = difflib.get_close_matches(code, sorted(ISO_4217), n=3, cutoff=0.6)
+        hint = f"; did you mean {', '.join(close)}?" if close else ""
+        raise PydanticCustomError("currency", "not an ISO 4217 currency code{hint}", {"hint": hint})
+    return code
 
 
 class _Section(BaseModel):
@@ -399,15 +416,68 @@ class Range(_Section):
 
 
 class Finance(_Section):
-    """How finance reads the figures: its fiscal year (docs/cost-model.md, Finance)."""
+    """How finance reads the figures: fiscal year, present value, price trends and currency
+    (docs/cost-model.md, Finance)."""
 
     fiscal_year_start_month: Annotated[int, Field(ge=1, le=12)] = 1
     """Calendar month (1-12) in which the fiscal year starts: 1 gives calendar years ("2027"); 7 gives
     fiscal years from July, named by the year they end in (July 2026 to June 2027 is "FY2027")."""
     discount_rate: Annotated[float, Field(gt=-1, le=9.99)] = 0.0
-    """Yearly discount rate for the present value (`npv_usd`), e.g. 0.08 for 8% (above -100%, at most
+    """Yearly discount rate for the present value (`npv_usd`), e.g. 0.08 for 8% (above -100%, below
     999%); applied monthly, each month discounted from the end of that month to the start month.
     0: the present value is the TCO."""
+    verdict_basis: Literal["nominal", "npv"] = "nominal"
+    """Which totals the 2x rule weighs: nominal (the TCO, default) or npv (present values at the
+    discount rate). With a rate set, the verdict also says what the other basis gives."""
+    api_price_change_per_year: Annotated[float, Field(gt=-1, le=10)] = 0.0
+    """Yearly change of every per-token price of API and serverless models (prompting, RAG's
+    generator and embeddings, a hosted or serverless tune's inference and training), compounded
+    monthly from month 1: -0.3 for prices falling 30% a year (assumption: 0, today's prices)."""
+    gpu_price_change_per_year: Annotated[float, Field(gt=-1, le=10)] = 0.0
+    """Yearly change of the GPU-hour price (dedicated serving and training), compounded monthly from
+    month 1 (assumption: 0, today's price)."""
+    currency: Annotated[
+        str,
+        Field(max_length=50, examples=["EUR"], json_schema_extra={"pattern": "^[A-Za-z]{3}$"}),
+        AfterValidator(_iso_4217),
+    ] = "USD"
+    """ISO 4217 code of the currency every figure is shown in. Inputs stay in USD."""
+    usd_to_currency: Annotated[float, Field(gt=0, le=1_000_000, allow_inf_nan=False)] = 1.0
+    """How many units of `currency` one USD buys (e.g. 0.92 for EUR): typed in, never fetched. Note
+    its date and source in the scenario's description; 1 when the currency is USD."""
+
+    @field_validator("usd_to_currency")
+    @classmethod
+    def _usd_is_one(cls, rate: float, info: ValidationInfo) -> float:
+        if info.data.get("currency") == "USD" and rate != 1.0:
+            raise PydanticCustomError("currency_rate", "must be 1 while the currency is USD: choose the currency first")
+        return rate
+
+
+class ExtraCost(_Section):
+    """A cost line of your own (a security review, a compliance audit), booked to some strategies."""
+
+    name: Annotated[str, Field(min_length=1, max_length=100), AfterValidator(_no_control_characters)]
+    """What it is, as the XLSX and the CSV name it."""
+    strategies: Annotated[list[Strategy], Field(max_length=3, json_schema_extra={"minItems": 1})]
+    """The strategies that pay it (prompting, rag, fine_tuning): at least one."""
+    category: Category = "engineering"
+    """The category it is booked to."""
+    one_time_usd: Usd = 0.0
+    """Paid once, in `from_month`."""
+    monthly_usd: Usd = 0.0
+    """Paid every month from `from_month` to the end of the horizon."""
+    from_month: Months = 1
+    """The month (1 = the start month) of the one-time amount and of the first monthly one."""
+
+    @field_validator("strategies")
+    @classmethod
+    def _once_each(cls, strategies: list[Strategy]) -> list[Strategy]:
+        if not strategies:
+            raise PydanticCustomError("no_strategy", "name at least one strategy that pays it")
+        if len(set(strategies)) != len(strategies):
+            raise PydanticCustomError("repeated", "name each strategy once")
+        return strategies
 
 
 def year_label(month: str, fiscal_start: int) -> str:
@@ -466,9 +536,12 @@ def field_bounds(info: FieldInfo) -> tuple[float | None, float | None, bool]:
     return low, high, exclusive
 
 
-NOT_RANGEABLE = frozenset({"horizon_months", "finance.fiscal_year_start_month", "finance.discount_rate"})
+NOT_RANGEABLE = frozenset({"horizon_months", "finance.fiscal_year_start_month", "finance.usd_to_currency"})
 """Numbers of a scenario that are not costs: the months counted, and how finance reads them (the
-discount rate changes the present value, never the TCO the verdict weighs)."""
+exchange rate converts the figures shown, never what the verdict weighs)."""
+MAX_EXTRA_COSTS = 20
+EXTRA_COST_RANGEABLE = ("one_time_usd", "monthly_usd")
+"""The amounts of an extra cost line that may carry a range: `extra_costs.<i>.monthly_usd`."""
 
 
 @functools.cache
@@ -492,11 +565,25 @@ def rangeable() -> dict[str, tuple[float | None, float | None, bool]]:
     return out
 
 
+_EXTRA_PATH = re.compile(r"extra_costs\.(\d+)\.(\w+)")
+
+
+def extra_cost_bounds(path: str, lines: int) -> tuple[float | None, float | None, bool] | None:
+    """The bounds of `extra_costs.<i>.<amount>` when the scenario has a line i; None otherwise."""
+    match = _EXTRA_PATH.fullmatch(path)
+    if match is None or match[2] not in EXTRA_COST_RANGEABLE or int(match[1]) >= lines:
+        return None
+    return field_bounds(ExtraCost.model_fields[match[2]])
+
+
 def value_at(scenario_like: Any, path: str) -> Any:
     """The value of a dotted path in a scenario (or in the sections validated so far); None if absent."""
     node = scenario_like
     for part in path.split("."):
-        node = node.get(part) if isinstance(node, dict) else getattr(node, part, None)
+        if isinstance(node, list):
+            node = node[int(part)] if part.isdigit() and int(part) < len(node) else None
+        else:
+            node = node.get(part) if isinstance(node, dict) else getattr(node, part, None)
         if node is None:
             return None
     return node
@@ -524,13 +611,19 @@ def _range_errors(ranges: dict[str, Range], sections: dict[str, Any]) -> list[In
 
     if all(p in ranges for p in VOLUME_PATHS):
         error((VOLUME_PATHS[1],), "range_twice", "give a range on requests_per_month or requests_per_day, not both", "")
+    lines = len(sections.get("extra_costs") or ())
     for path, r in ranges.items():
-        if path not in known:
+        bounds = known.get(path) or extra_cost_bounds(path, lines)
+        if bounds is None:
+            if _EXTRA_PATH.fullmatch(path):
+                what = ", ".join(EXTRA_COST_RANGEABLE)
+                error((path,), "range_path", f"not an extra cost line's amount ({what} of a line that exists)", path)
+                continue
             close = difflib.get_close_matches(path, list(known), n=3, cutoff=0.6)
             hint = f"; did you mean {', '.join(close)}?" if close else ""
             error((path,), "range_path", f"not a numeric input of the scenario{hint}", path)
             continue
-        low_bound, high_bound, exclusive = known[path]
+        low_bound, high_bound, exclusive = bounds
         if low_bound is not None and (r.low < low_bound or (exclusive and r.low == low_bound)):
             error(
                 (path, "low"),
@@ -584,6 +677,11 @@ class Scenario(_Section):
     """A frontier API model with retrieval: embeddings, vector database, retrieved chunks in the prompt."""
     fine_tuning: FineTuning = Field(default_factory=FineTuning)
     """A tuned model: training cycles, retraining, and hosted, serverless or dedicated serving."""
+    finance: Finance = Field(default_factory=Finance)
+    """How finance reads the figures: fiscal year, present value, price trends and currency."""
+    extra_costs: Annotated[list[ExtraCost], Field(max_length=MAX_EXTRA_COSTS)] = Field(default_factory=list)
+    """Cost lines of your own (a security review, a compliance audit), each booked to the strategies it
+    names, in its category, from its month. Empty by default."""
     ranges: Annotated[dict[Annotated[str, Field(max_length=100)], Range], Field(max_length=200)] = Field(
         default_factory=dict
     )
@@ -591,8 +689,28 @@ class Scenario(_Section):
     Monte Carlo draws each from a triangle around its value. Empty: the point estimate only."""
     uncertainty: UncertaintySettings = Field(default_factory=UncertaintySettings)
     """Monte Carlo draws and their seed, stored with the scenario so its results reproduce."""
-    finance: Finance = Field(default_factory=Finance)
-    """How finance reads the figures: the fiscal year of the annual totals."""
+
+    @field_validator("extra_costs")
+    @classmethod
+    def _inside_horizon(cls, lines: list[ExtraCost], info: ValidationInfo) -> list[ExtraCost]:
+        """Each line starts inside the horizon: one that starts after it would silently cost nothing."""
+        horizon = info.data.get("horizon_months")
+        errors = [
+            InitErrorDetails(
+                type=PydanticCustomError(
+                    "after_horizon",
+                    "month {month} is after the horizon ({horizon} months)",
+                    {"month": line.from_month, "horizon": horizon},
+                ),
+                loc=(i, "from_month"),
+                input=line.from_month,
+            )
+            for i, line in enumerate(lines)
+            if horizon is not None and line.from_month > horizon
+        ]
+        if errors:
+            raise ValidationError.from_exception_data("Scenario", errors)
+        return lines
 
     @field_validator("ranges")
     @classmethod

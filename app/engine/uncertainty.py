@@ -107,7 +107,8 @@ class Simulation:
 
     draws: int
     totals: np.ndarray
-    """(N, 3) TCO per strategy (rag NaN where it is not an option); N = 1 when nothing is ranged."""
+    """(N, 3) TCO per strategy, nominal whatever the verdict's basis (rag NaN where it is not an option);
+    N = 1 when nothing is ranged."""
     ratio: np.ndarray
     gate5: np.ndarray
     win: np.ndarray
@@ -123,6 +124,7 @@ def simulate(scenario: Scenario, base: Inputs, ranged: list[Triangle]) -> Simula
     drawn = draw(base, ranged, n, seed)
     keys = {t.key for t in ranged}
     parts: list[Verdicts] = []
+    nominal: list[np.ndarray] = []
     fan: dict[str, list[np.ndarray]] = {s: [] for s in STRATEGIES}
     months = scenario.horizon_months
     for start in range(0, n if ranged else 1, CHUNK):
@@ -133,9 +135,10 @@ def simulate(scenario: Scenario, base: Inputs, ranged: list[Triangle]) -> Simula
             for s in STRATEGIES:
                 fan[s].append(np.cumsum(costs.monthly_totals[s][:, :months], axis=1))
         parts.append(verdicts)
+        nominal.append(np.stack([costs.totals(s) for s in STRATEGIES], axis=1))
     return Simulation(
         draws=n,
-        totals=np.concatenate([v.totals for v in parts]),
+        totals=np.where(np.isnan(np.concatenate([v.totals for v in parts])), np.nan, np.concatenate(nominal)),
         ratio=np.concatenate([v.ratio for v in parts]),
         gate5=np.concatenate([v.gates[:, 4] for v in parts]),
         win=np.concatenate([v.ratio >= TCO_RULE for v in parts]),
@@ -172,7 +175,8 @@ def _tornado_candidates(scenario: Scenario, base: Inputs, ranged: list[Triangle]
     if volume_path is None:
         volume_path = VOLUME_PATHS[1] if scenario.workload.requests_per_day is not None else VOLUME_PATHS[0]
     out = []
-    for path, (low_bound, high_bound, _) in rangeable().items():
+    known = rangeable()
+    for path, (low_bound, high_bound, _) in known.items():
         if path in VOLUME_PATHS and path != volume_path:
             continue
         if path in by_path:
@@ -188,7 +192,7 @@ def _tornado_candidates(scenario: Scenario, base: Inputs, ranged: list[Triangle]
         if high_bound is not None:
             high = min(high, high_bound)
         out.append(Triangle(path, key, low, value, high, "", scale))
-    return out
+    return out + [t for t in ranged if t.path not in known]  # ranges on extra cost lines
 
 
 def tornado(scenario: Scenario, base: Inputs, ranged: list[Triangle]) -> tuple[float, list[Swing]]:
@@ -347,12 +351,14 @@ def uncertainty_document(
     sim = simulate(scenario, base, ranged)
     base_ratio, swings = tornado(scenario, base, ranged)
     strategies: dict[str, Any] = {}
+    rate = scenario.finance.usd_to_currency  # money in the scenario's currency, at the edge
     for k, s in enumerate(STRATEGIES):
         if s == "rag" and not scenario.rag.enabled:
             continue
-        doc: dict[str, Any] = _percentiles(sim.totals[:, k]) | {"mean_usd": round(float(sim.totals[:, k].mean()), 2)}
+        totals = sim.totals[:, k] * rate
+        doc: dict[str, Any] = _percentiles(totals) | {"mean_usd": round(float(totals.mean()), 2)}
         if full:
-            bands = np.percentile(sim.cumulative[s], [10, 50, 90], axis=0)
+            bands = np.percentile(sim.cumulative[s] * rate, [10, 50, 90], axis=0)
             doc["cumulative_usd"] = {
                 name: [round(float(v), 2) for v in band]
                 for name, band in zip(("p10", "p50", "p90"), bands, strict=True)

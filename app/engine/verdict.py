@@ -14,7 +14,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from .inputs import Inputs
-from .kernel import DEDICATED, Costs, compute
+from .kernel import DEDICATED, Costs, compute, running_total
 from .scenario import MIN_LABELED_EXAMPLES, STRATEGIES, TCO_RULE
 
 PROMPTING, RAG, FINE_TUNING = range(3)
@@ -28,6 +28,7 @@ GATE_NAMES = (
 )
 KNOWLEDGE = 1.0  # task.kind
 MISSING = 2.0  # task.eval_harness
+NPV = 1.0  # finance.verdict_basis
 MAX_VOLUME = 1e12
 """Break-even volume search ceiling, requests per month (cost-model.md)."""
 
@@ -37,7 +38,8 @@ class Verdicts:
     """Verdict arrays, one entry per row."""
 
     totals: np.ndarray
-    """(N, 3) TCO of prompting, rag, fine_tuning (rag is NaN where disabled)."""
+    """(N, 3) TCO of prompting, rag, fine_tuning as the verdict weighs them: nominal, or present values
+    on the npv basis (rag is NaN where disabled)."""
     simpler: np.ndarray
     """(N,) PROMPTING or RAG."""
     ratio: np.ndarray
@@ -56,6 +58,33 @@ class Verdicts:
     None when not asked for (Monte Carlo reports no crossing months)."""
     half_cost_month: np.ndarray | None
     """(N,) the same against half of simpler's cumulative cost; 0 = never."""
+
+
+def discount_factors(rate: np.ndarray, months: int) -> np.ndarray:
+    """(N, months) 1 / (1 + rate)^(m / 12): month m's cost in today's money, each month discounted from
+    its end to the start month (docs/cost-model.md, Present value)."""
+    m = np.arange(1, months + 1, dtype=np.float64)[None, :]
+    return 1.0 / (1.0 + np.asarray(rate, dtype=np.float64)[:, None]) ** (m / 12.0)
+
+
+def _basis_weights(x: Inputs, months: int) -> np.ndarray | None:
+    """(N, months) what each month's cost weighs in the verdict: 1 on the nominal basis, the discount
+    factor on the npv basis (`finance.verdict_basis`); None when every row is nominal."""
+    npv = np.asarray(x["finance.verdict_basis"]) == NPV
+    if not npv.any():
+        return None
+    return np.where(npv[:, None], discount_factors(x["finance.discount_rate"], months), 1.0)
+
+
+def basis_totals(x: Inputs, costs: Costs) -> np.ndarray:
+    """(N, 3) the totals the verdict weighs: each strategy's TCO, or its present value on the npv basis."""
+    weights = _basis_weights(x, costs.in_horizon.shape[1])
+    if weights is None:
+        return np.stack([costs.totals(s) for s in STRATEGIES], axis=1)
+    n = costs.in_horizon.shape[0]
+    return np.stack(
+        [np.broadcast_to(running_total(costs.monthly_totals[s] * weights), (n,)) for s in STRATEGIES], axis=1
+    )
 
 
 def _tco_ratio(simpler_total: np.ndarray, ft_total: np.ndarray) -> np.ndarray:
@@ -106,7 +135,7 @@ def decide(x: Inputs, costs: Costs, *, crossings: bool = True) -> Verdicts:
     """The verdict of every row; `crossings=False` skips the break-even and half-cost months, whose
     cumulative sums are most of the cost of deciding 10,000 draws."""
     n = costs.requests.shape[0]
-    totals = np.stack([costs.totals(s) for s in STRATEGIES], axis=1)
+    totals = basis_totals(x, costs)
     totals[:, RAG] = np.where(costs.rag_enabled, totals[:, RAG], np.nan)
     simpler, apis_ruled_out = _simpler_and_feasibility(x, totals)
     simpler_total = np.take_along_axis(totals, simpler[:, None], axis=1)[:, 0]
@@ -136,8 +165,10 @@ def decide(x: Inputs, costs: Costs, *, crossings: bool = True) -> Verdicts:
     recommendation = np.where(gates.all(axis=1) & maintainable, FINE_TUNING, simpler)
     break_even_month = half_cost_month = None
     if crossings:
-        ft_cum = np.cumsum(costs.monthly_totals["fine_tuning"], axis=1)
-        simpler_monthly = np.where(
+        weights = _basis_weights(x, costs.in_horizon.shape[1])
+        weight = 1.0 if weights is None else weights
+        ft_cum = np.cumsum(costs.monthly_totals["fine_tuning"] * weight, axis=1)
+        simpler_monthly = weight * np.where(
             simpler[:, None] == RAG, costs.monthly_totals["rag"], costs.monthly_totals["prompting"]
         )
         simpler_cum = np.cumsum(simpler_monthly, axis=1)
@@ -157,8 +188,9 @@ def decide(x: Inputs, costs: Costs, *, crossings: bool = True) -> Verdicts:
     )
 
 
-def _at_volumes(x: Inputs, volumes: np.ndarray) -> tuple[Inputs, np.ndarray]:
-    """The N*P rows of each row at each month-1 volume, and their (N*P, 3) TCO per strategy."""
+def _at_volumes(x: Inputs, volumes: np.ndarray, *, basis: bool = True) -> tuple[Inputs, np.ndarray]:
+    """The N*P rows of each row at each month-1 volume, and their (N*P, 3) totals per strategy: as the
+    verdict weighs them (`basis_totals`), or the nominal TCO (`basis=False`)."""
     n, p = volumes.shape
     if n == 1:  # one row's inputs broadcast against the P volumes as they are
         swept = dict(x)
@@ -166,7 +198,9 @@ def _at_volumes(x: Inputs, volumes: np.ndarray) -> tuple[Inputs, np.ndarray]:
         swept = {k: np.repeat(np.broadcast_to(np.asarray(v, dtype=np.float64), (n,)), p) for k, v in x.items()}
     swept["workload.requests_per_month"] = volumes.reshape(-1)
     costs = compute(swept)
-    return swept, np.stack([costs.totals(s) for s in STRATEGIES], axis=1)
+    if not basis:
+        return swept, np.stack([costs.totals(s) for s in STRATEGIES], axis=1)
+    return swept, basis_totals(swept, costs)
 
 
 def totals_at(x: Inputs, volumes: np.ndarray) -> np.ndarray:
@@ -174,7 +208,7 @@ def totals_at(x: Inputs, volumes: np.ndarray) -> np.ndarray:
 
     What the volume chart draws; rag's column is NaN where it is not an option.
     """
-    swept, totals = _at_volumes(x, volumes)
+    swept, totals = _at_volumes(x, volumes, basis=False)
     totals[:, RAG] = np.where(swept["rag.enabled"] > 0, totals[:, RAG], np.nan)
     return totals.reshape(*volumes.shape, len(STRATEGIES))
 
@@ -224,8 +258,7 @@ def _affine_break_even(x: Inputs, **_sweep: int) -> np.ndarray:
     else:
         pair = {k: np.tile(np.broadcast_to(v, (n,)), 2) for k, v in x.items()}
         pair["workload.requests_per_month"] = np.repeat([0.0, SLOPE_STEP], n)
-    costs = compute(pair)
-    totals = np.stack([costs.totals(s) for s in STRATEGIES], axis=1)
+    totals = basis_totals(pair, compute(pair))
     a, b = totals[:n], (totals[n:] - totals[:n]) / SLOPE_STEP
     use_p, use_r, _ = _candidates(x)
     threshold = np.zeros(n)

@@ -20,6 +20,7 @@ from app import saved
 from app.catalog import load_catalog
 from app.deps import FormDep, PrincipalDep, SessionDep
 from app.engine import PriceSheet, Scenario
+from app.engine.scenario import EXTRA_COST_RANGEABLE
 from app.presets import presets
 from app.services import ScenarioError, estimate_one, price
 from app.web import fields, forms, results, uncertainty_panel
@@ -58,12 +59,24 @@ def slots_of(values: dict[str, str]) -> list[tuple[str, str]]:
     """The error slots a form has: every field's, and those of the ranges it sent (a range the user
     never unfolded has no inputs, and no slot to fill: htmx would log a missing target)."""
     sent = [spec for spec in fields.range_specs().values() if spec.name("low") in values]
-    return _SLOTS + [slot for spec in sent for slot in spec.slots()]
+    extra = [("err-extra_costs", "extra_costs")] + [
+        (f"err-extra_costs__{row}__{part}", f"extra_costs.{row}.{part}")
+        for row in forms.extra_cost_rows(values)
+        for part in (*forms.EXTRA_COST_TEXTS, "strategies")
+    ]
+    extra_ranges = [
+        (f"err-ranges__extra_costs__{row}__{part}__{end}", f"ranges.extra_costs.{row}.{part}.{end}")
+        for row in forms.extra_cost_rows(values)
+        for part in EXTRA_COST_RANGEABLE
+        for end in ("low", "high")
+    ]
+    return _SLOTS + [slot for spec in sent for slot in spec.slots()] + extra + extra_ranges
 
 
 def _error_groups(errors: dict[str, str]) -> set[str]:
     paths = [path.removeprefix("ranges.") for path in errors]
-    return {path.split(".")[0] if "." in path else path for path in paths} | (
+    groups = {path.split(".")[0] if "." in path else path for path in paths}
+    return {"finance" if g == "extra_costs" else g for g in groups} | (
         {"horizon"} if "horizon_months" in paths else set()
     )
 

@@ -94,6 +94,9 @@ _UNITS_BY_PATH = {
     "horizon_months": "months",
     "finance.fiscal_year_start_month": "month, 1 to 12",
     "finance.discount_rate": "fraction / year",
+    "finance.api_price_change_per_year": "fraction / year",
+    "finance.gpu_price_change_per_year": "fraction / year",
+    "finance.usd_to_currency": "units per USD",
     "uncertainty.draws": "draws",
     "uncertainty.seed": "whole number",
 }
@@ -130,6 +133,10 @@ _LABELS = {
     "output": "Output price",
     "batch_discount": "Batch discount",
     "training": "Training price",
+    "api_price_change_per_year": "API prices change per year",
+    "gpu_price_change_per_year": "GPU prices change per year",
+    "usd_to_currency": "Exchange rate",
+    "verdict_basis": "Verdict basis",
 }
 
 

@@ -11,8 +11,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from app.engine.kernel import CATEGORIES
-from app.engine.scenario import STRATEGY_LABELS, TCO_RULE, period
+from app.engine.scenario import CATEGORIES, STRATEGY_LABELS, TCO_RULE, period
 
 COLORS = {"prompting": "#1f77b4", "rag": "#2ca02c", "fine_tuning": "#d62728"}
 CATEGORY_COLORS = {
@@ -44,6 +43,11 @@ def base_layout(**extra: Any) -> dict[str, Any]:
 
 def axis_style(title: str, **extra: Any) -> dict[str, Any]:
     return {"title": {"text": title}, "gridcolor": "#e5e5e5", "zeroline": False, "automargin": True, **extra}
+
+
+def currency(doc: dict[str, Any]) -> str:
+    """The ISO 4217 code of an estimate's amounts (documents saved before currencies: USD)."""
+    return str(doc.get("currency") or "USD")
 
 
 def label(strategy: str) -> str:
@@ -111,7 +115,7 @@ def cumulative(doc: dict[str, Any]) -> dict[str, Any]:
             "y": est["cumulative_usd"],
             "customdata": months,
             "line": {"color": COLORS[s], "width": 2.5},
-            "hovertemplate": "%{y:,.0f} USD (month %{customdata})",
+            "hovertemplate": "%{y:,.0f} " + currency(doc) + " (month %{customdata})",
         }
         for s, est in doc["strategies"].items()
     ]
@@ -156,7 +160,7 @@ def cumulative(doc: dict[str, Any]) -> dict[str, Any]:
         "layout": base_layout(
             margin=margin,
             xaxis=xaxis,
-            yaxis=axis_style("Cumulative TCO (USD)", tickformat=",.0f", rangemode="tozero"),
+            yaxis=axis_style(f"Cumulative TCO ({currency(doc)})", tickformat=",.0f", rangemode="tozero"),
             shapes=shapes,
             annotations=annotations,
         ),
@@ -216,7 +220,7 @@ def monthly(doc: dict[str, Any]) -> dict[str, Any]:
                     "marker": {"color": CATEGORY_COLORS[category]},
                     "hovertemplate": f"{label(s)}, month %{{customdata}}"
                     + (" (%{x|%Y-%m})" if periods(doc) else "")
-                    + f"<br>{category}: %{{y:,.0f}} USD<extra></extra>",
+                    + f"<br>{category}: %{{y:,.0f}} {currency(doc)}<extra></extra>",
                 }
             )
         start = k * (width + gap)
@@ -234,7 +238,7 @@ def monthly(doc: dict[str, Any]) -> dict[str, Any]:
                 "showarrow": False,
             }
         )
-    layout["yaxis"] = axis_style("USD per month", tickformat=",.0f")
+    layout["yaxis"] = axis_style(f"{currency(doc)} per month", tickformat=",.0f")
     return {"data": data, "layout": layout}
 
 
@@ -263,7 +267,7 @@ def volume(doc: dict[str, Any], volumes: list[float], curve: dict[str, list[floa
                 "x": volumes,
                 "y": curve[s],
                 "line": {"color": COLORS[s], "width": 2.5},
-                "hovertemplate": "%{y:,.0f} USD",
+                "hovertemplate": "%{y:,.0f} " + currency(doc),
             }
         )
     data.append(
@@ -274,7 +278,7 @@ def volume(doc: dict[str, Any], volumes: list[float], curve: dict[str, list[floa
             "x": volumes,
             "y": [None if v is None else round(TCO_RULE * v, 2) for v in curve["fine_tuning"]],
             "line": {"color": COLORS["fine_tuning"], "dash": "dash", "width": 1.5},
-            "hovertemplate": "%{y:,.0f} USD",
+            "hovertemplate": "%{y:,.0f} " + currency(doc),
         }
     )
     shapes: list[dict[str, Any]] = []
@@ -294,7 +298,7 @@ def volume(doc: dict[str, Any], volumes: list[float], curve: dict[str, list[floa
         "data": data,
         "layout": base_layout(
             xaxis=axis_style("Requests in month 1", type="log", tickformat=".2s"),
-            yaxis=axis_style("TCO over the horizon (USD)", type="log", tickformat=".2s"),
+            yaxis=axis_style(f"TCO over the horizon ({currency(doc)})", type="log", tickformat=".2s"),
             shapes=shapes,
             annotations=annotations,
         ),
@@ -376,7 +380,7 @@ def fan(doc: dict[str, Any]) -> dict[str, Any]:
                 "x": months,
                 "y": bands["p90"],
                 "line": line,
-                "hovertemplate": f"{label(s)} P90: %{{y:,.0f}} USD<extra></extra>",
+                "hovertemplate": f"{label(s)} P90: %{{y:,.0f}} {currency(doc)}<extra></extra>",
             },
             {
                 "type": "scatter",
@@ -389,7 +393,7 @@ def fan(doc: dict[str, Any]) -> dict[str, Any]:
                 "fill": "tonexty",
                 "fillcolor": rgba(color, 0.18),
                 "line": line,
-                "hovertemplate": f"{label(s)} P10: %{{y:,.0f}} USD<extra></extra>",
+                "hovertemplate": f"{label(s)} P10: %{{y:,.0f}} {currency(doc)}<extra></extra>",
             },
             {
                 "type": "scatter",
@@ -399,14 +403,14 @@ def fan(doc: dict[str, Any]) -> dict[str, Any]:
                 "x": months,
                 "y": bands["p50"],
                 "line": {"color": color, "width": 2.5},
-                "hovertemplate": f"{label(s)} P50: %{{y:,.0f}} USD<extra></extra>",
+                "hovertemplate": f"{label(s)} P50: %{{y:,.0f}} {currency(doc)}<extra></extra>",
             },
         ]
     return {
         "data": data,
         "layout": base_layout(
             xaxis=xaxis,
-            yaxis=axis_style("Cumulative TCO (USD)", tickformat=",.0f", rangemode="tozero"),
+            yaxis=axis_style(f"Cumulative TCO ({currency(doc)})", tickformat=",.0f", rangemode="tozero"),
             legend={"orientation": "h", "x": 0, "y": 1.02, "yanchor": "bottom"},
         ),
     }

@@ -9,6 +9,7 @@ browser. Nothing typed is ever lost: a bad form comes back with its text.
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from functools import cache
@@ -18,7 +19,7 @@ from urllib.parse import urlencode
 from pydantic import ValidationError
 
 from app.engine import Scenario
-from app.engine.scenario import DEFAULT_TUNE
+from app.engine.scenario import CATEGORIES, DEFAULT_TUNE, EXTRA_COST_RANGEABLE, STRATEGIES
 from app.web.fields import RANGE_PARTS, all_fields, range_specs
 
 _TRUE = {"true", "on", "1", "yes"}
@@ -101,6 +102,9 @@ def parse(form: Any) -> Parsed:
             _set(tree, path, text)
     rewritten = _model_for_deployment(tree, values)
     ranges = _ranges(given, values, errors)
+    lines, rows = _extra_costs(given, values, errors, ranges)
+    if lines:
+        tree["extra_costs"] = lines
     if ranges:
         tree["ranges"] = ranges
     if errors:
@@ -108,7 +112,7 @@ def parse(form: Any) -> Parsed:
     try:
         return Parsed(values, Scenario.model_validate(tree), rewritten=rewritten)
     except ValidationError as exc:
-        return Parsed(values, None, validation_errors(exc), rewritten)
+        return Parsed(values, None, validation_errors(exc, rows), rewritten)
 
 
 TUNE_MODEL, TUNE_DEPLOYMENT = "fine_tuning.model", "fine_tuning.deployment"
@@ -160,12 +164,76 @@ def _ranges(given: dict[str, str], values: dict[str, str], errors: dict[str, str
     return out
 
 
-def validation_errors(exc: ValidationError) -> dict[str, str]:
+EXTRA_COST_TEXTS = ("name", "category", "one_time_usd", "monthly_usd", "from_month")
+"""The typed parts of an extra cost row, named `extra_costs.<row>.<part>`; its strategies are
+checkboxes, `extra_costs.<row>.strategies.<strategy>`."""
+_EXTRA_ROW = re.compile(r"extra_costs\.(\d{1,4})\.")
+_EXTRA_LINE = re.compile(r"extra_costs\.(\d+)\.(\w+)")
+
+
+def extra_cost_rows(values: Mapping[str, str]) -> list[int]:
+    """The row numbers of the extra cost rows a form sent, in order (removing a row leaves a gap)."""
+    return sorted({int(m[1]) for key in values if (m := _EXTRA_ROW.match(key))})
+
+
+def _extra_costs(
+    given: dict[str, str], values: dict[str, str], errors: dict[str, str], ranges: dict[str, Any]
+) -> tuple[list[dict[str, Any]], list[int]]:
+    """The extra cost lines of a form, and the row each came from (errors point at the row's fields);
+    the ranges of their amounts (`ranges.extra_costs.<row>.monthly_usd.low`) go into `ranges` under the
+    line's number. A row with no name and no amount is an unused row, and is left out."""
+    lines: list[dict[str, Any]] = []
+    rows: list[int] = []
+    for row in extra_cost_rows(given):
+        key = f"extra_costs.{row}."
+        texts = {part: given.get(key + part, "").strip() for part in EXTRA_COST_TEXTS}
+        chosen = [s for s in STRATEGIES if given.get(f"{key}strategies.{s}", "").lower() in _TRUE]
+        values.update({key + part: text for part, text in texts.items()})
+        values.update({f"{key}strategies.{s}": "true" if s in chosen else "false" for s in STRATEGIES})
+        if not (texts["name"] or texts["one_time_usd"] or texts["monthly_usd"]):
+            continue
+        line: dict[str, Any] = {
+            "name": texts["name"],
+            "strategies": chosen,
+            "category": texts["category"] or CATEGORIES[0],
+        }
+        for part, kind in (("one_time_usd", "number"), ("monthly_usd", "number"), ("from_month", "integer")):
+            if texts[part]:
+                try:
+                    line[part] = _number(texts[part], kind)
+                except ValueError as exc:
+                    errors[key + part] = str(exc)
+        for part in EXTRA_COST_RANGEABLE:
+            given_range = {end: given.get(f"ranges.{key}{part}.{end}", "").strip() for end in RANGE_PARTS}
+            values.update({f"ranges.{key}{part}.{end}": text for end, text in given_range.items()})
+            if given_range["low"] or given_range["high"]:
+                ends = {}
+                for end in ("low", "high"):
+                    try:
+                        ends[end] = float(_number(given_range[end]))
+                    except ValueError as exc:
+                        errors[f"ranges.{key}{part}.{end}"] = (
+                            str(exc) if given_range[end] else "give both ends, or neither"
+                        )
+                if len(ends) == 2:
+                    ranges[f"extra_costs.{len(lines)}.{part}"] = {**ends, "source": given_range["source"]}
+        lines.append(line)
+        rows.append(row)
+    return lines, rows
+
+
+def validation_errors(exc: ValidationError, extra_rows: list[int] | None = None) -> dict[str, str]:
     """Pydantic's errors by dotted path; a rule across fields (volume per month or per day) goes to
-    its section, where the form shows it above the section's fields."""
+    its section, where the form shows it above the section's fields. An extra cost line's error goes
+    to the form row it came from (`extra_rows`: the row of each line)."""
     out: dict[str, str] = {}
     for e in exc.errors():
-        path = ".".join(str(p) for p in e["loc"])
+        loc = list(e["loc"])
+        if extra_rows and len(loc) > 1 and loc[0] == "extra_costs" and isinstance(loc[1], int):
+            loc[1] = extra_rows[loc[1]]
+        elif extra_rows and len(loc) > 1 and loc[0] == "ranges" and (m := _EXTRA_LINE.fullmatch(str(loc[1]))):
+            loc[1] = f"extra_costs.{extra_rows[int(m[1])]}.{m[2]}" if int(m[1]) < len(extra_rows) else loc[1]
+        path = ".".join(str(p) for p in loc)
         msg = str(e["msg"]).removeprefix("Value error, ")
         out.setdefault(path, msg)
     return out
@@ -191,12 +259,22 @@ def _flat(document: Mapping[str, Any], prefix: str = "") -> Iterable[tuple[str, 
 
 
 def values_of(scenario: Scenario) -> dict[str, str]:
-    """Every form field's text for a scenario, its ranges included."""
+    """Every form field's text for a scenario, its ranges and extra cost rows included."""
     known = all_fields()
     out = {path: display(v) for path, v in _flat(scenario.model_dump()) if path in known}
     for path, r in scenario.ranges.items():
         out.update({f"ranges.{path}.low": display(r.low), f"ranges.{path}.high": display(r.high)})
         out[f"ranges.{path}.source"] = r.source
+    out.update(_extra_cost_texts(scenario))
+    return out
+
+
+def _extra_cost_texts(scenario: Scenario) -> dict[str, str]:
+    out: dict[str, str] = {}
+    for row, line in enumerate(scenario.extra_costs):
+        key = f"extra_costs.{row}."
+        out.update({key + part: display(getattr(line, part)) for part in EXTRA_COST_TEXTS})
+        out.update({f"{key}strategies.{s}": "true" if s in line.strategies else "false" for s in STRATEGIES})
     return out
 
 
@@ -226,4 +304,5 @@ def query_of(scenario: Scenario) -> str:
         changed += [(f"ranges.{path}.low", display(r.low)), (f"ranges.{path}.high", display(r.high))]
         if r.source:
             changed.append((f"ranges.{path}.source", r.source))
+    changed += [(k, v) for k, v in _extra_cost_texts(scenario).items() if v != "false"]
     return urlencode(changed)

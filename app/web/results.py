@@ -59,6 +59,8 @@ def context(doc: dict[str, Any], scenario: Scenario, sheet: PriceSheet, *, uncer
     curve = tco_by_volume(scenario, sheet, volumes)
     return {
         "doc": doc,
+        "currency": doc.get("currency") or "USD",
+        "usd_to_currency": scenario.finance.usd_to_currency,
         "labels": STRATEGY_LABELS,
         "changes": changes(doc),
         "charts": [

@@ -13,7 +13,7 @@ from typing import Any
 
 from app.db.models import RevisionRow
 from app.engine import Scenario
-from app.engine.scenario import STRATEGIES, STRATEGY_LABELS, Range
+from app.engine.scenario import STRATEGIES, STRATEGY_LABELS, ExtraCost, Range
 from app.web import fields, forms
 
 NONE_TEXT = "\u2013"
@@ -121,7 +121,39 @@ def input_groups(scenario: Scenario, prices_used: dict[str, Any] | None = None) 
                     catalog=catalog,
                 )
             )
+        if group.id == "finance":
+            lines.extend(_extra_cost_lines(scenario))
         out.append(InputGroup(group.legend, tuple(lines)))
+    return out
+
+
+def extra_cost_text(line: ExtraCost) -> str:
+    """An own cost line in words: "5,000 USD once in month 3 and 1,000 USD a month from it; evaluation;
+    paid by RAG, Fine-tuning"."""
+    amounts = []
+    if line.one_time_usd:
+        amounts.append(f"{line.one_time_usd:,.2f} USD once in month {line.from_month}")
+    if line.monthly_usd:
+        amounts.append(f"{line.monthly_usd:,.2f} USD a month from month {line.from_month}")
+    paid = ", ".join(STRATEGY_LABELS[s] for s in line.strategies)
+    return f"{' and '.join(amounts) or 'nothing'}; {line.category}; paid by {paid}"
+
+
+def _extra_cost_lines(scenario: Scenario) -> list[InputLine]:
+    out = []
+    for i, line in enumerate(scenario.extra_costs):
+        ranged = [(part, scenario.ranges.get(f"extra_costs.{i}.{part}")) for part in ("one_time_usd", "monthly_usd")]
+        out.append(
+            InputLine(
+                path=f"extra_costs.{i}",
+                label=f"Own cost line: {line.name}",
+                value=extra_cost_text(line),
+                unit="",
+                changed=True,
+                range="; ".join(f"{part}: {r.low:,.2f} to {r.high:,.2f} USD" for part, r in ranged if r is not None),
+                source="; ".join(r.source for _, r in ranged if r is not None and r.source),
+            )
+        )
     return out
 
 
@@ -155,6 +187,15 @@ def changed_inputs(before: Scenario, after: Scenario) -> list[dict[str, str]]:
             before_text, after_text = ra.get(path, NONE_TEXT), rb.get(path, NONE_TEXT)
             out.append(
                 {"path": f"ranges.{path}", "title": f"{title} (range)", "before": before_text, "after": after_text}
+            )
+    lines_a = [extra_cost_text(x) for x in before.extra_costs]
+    lines_b = [extra_cost_text(x) for x in after.extra_costs]
+    for i in range(max(len(lines_a), len(lines_b))):
+        was = f"{before.extra_costs[i].name}: {lines_a[i]}" if i < len(lines_a) else NONE_TEXT
+        now = f"{after.extra_costs[i].name}: {lines_b[i]}" if i < len(lines_b) else NONE_TEXT
+        if was != now:
+            out.append(
+                {"path": f"extra_costs.{i}", "title": f"Finance: own cost line {i + 1}", "before": was, "after": now}
             )
     return out
 

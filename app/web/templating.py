@@ -9,11 +9,13 @@ from typing import Any
 
 import orjson
 from fastapi.templating import Jinja2Templates
+from jinja2 import pass_context
+from jinja2.runtime import Context
 from markupsafe import Markup, escape
 
 from app.auth.guard import CSRF_FIELD, auth_on, csrf_of, principal_of
-from app.engine.scenario import STRATEGY_LABELS, next_month
-from app.web import fields
+from app.engine.scenario import CATEGORIES, STRATEGY_LABELS, next_month
+from app.web import fields, forms
 from app.web.assets import Assets
 from app.web.figures import compact, number_text
 from app.web.forms import display
@@ -26,11 +28,24 @@ def assets() -> Assets:
     return Assets()
 
 
-def usd(value: float | None, digits: int = 0) -> str:
+def usd(value: float | None, digits: int = 0, currency: str = "USD") -> str:
     """1234.5 -> "1,235 USD"; None -> an en dash (no value)."""
     if value is None or (isinstance(value, float) and math.isnan(value)):
         return "\u2013"
-    return f"{value:,.{digits}f} USD"
+    return f"{value:,.{digits}f} {currency}"
+
+
+def revision_currency(revision: Any) -> str:
+    """The currency of a saved revision's figures: its inputs' `finance.currency` (USD before currencies)."""
+    inputs = getattr(revision, "inputs", None) or {}
+    return str((inputs.get("finance") or {}).get("currency") or "USD")
+
+
+@pass_context
+def _usd_filter(context: Context, value: float | None, digits: int = 0, currency: str | None = None) -> str:
+    """The `usd` filter: an amount in the page's currency (the context's `currency`, an estimate's
+    `finance.currency`), or the one given."""
+    return usd(value, digits, currency or context.get("currency") or "USD")
 
 
 def number(value: float | None, digits: int = 0) -> str:
@@ -104,7 +119,7 @@ def _make() -> Jinja2Templates:
     env = templates.env
     env.globals.update(static=lambda path: assets().url(path), labels=STRATEGY_LABELS)
     env.filters.update(
-        usd=usd,
+        usd=_usd_filter,
         number=number,
         ratio=ratio,
         cell=cell,
@@ -117,6 +132,8 @@ def _make() -> Jinja2Templates:
     env.filters["table"] = table_html
     env.globals.update(csrf=csrf_of, csrf_field=csrf_field, principal=principal_of, auth_on=auth_on)
     env.globals.update(oob_errors=oob_errors, range_of=fields.range_specs().get, template_range=fields.TEMPLATE_RANGE)
+    env.globals.update(extra_cost_rows=forms.extra_cost_rows, strategy_labels=STRATEGY_LABELS, categories=CATEGORIES)
+    env.globals.update(revision_currency=revision_currency)
     env.globals.update(month_fields=fields.MONTH_FIELDS, default_month=next_month)
     env.trim_blocks = True
     env.lstrip_blocks = True

@@ -95,6 +95,30 @@
     });
   });
   window.addEventListener("load", function () { drawCharts(document); });
+
+  // Your own cost lines: "Add a cost line" copies #extra-cost-template under the next free row number
+  // and focuses its name; "Remove" takes the row out, puts the focus back on "Add", and recomputes.
+  document.addEventListener("click", function (event) {
+    var add = event.target.closest("[data-add-extra]");
+    var remove = event.target.closest("[data-remove-extra]");
+    var rows = document.getElementById("extra-cost-rows");
+    if (!rows || !(add || remove)) { return; }
+    if (add) {
+      var next = 0;
+      rows.querySelectorAll("[data-row]").forEach(function (r) { next = Math.max(next, Number(r.dataset.row) + 1); });
+      var template = document.getElementById("extra-cost-template");
+      rows.insertAdjacentHTML("beforeend", template.innerHTML.split("@R@").join(String(next)));
+      var row = rows.lastElementChild;
+      if (window.htmx) { htmx.process(row); }
+      row.querySelector("input[type=text]").focus();
+      return;
+    }
+    remove.closest("[data-row]").remove();
+    var again = document.querySelector("[data-add-extra]");
+    if (again) { again.focus(); }
+    var form = document.getElementById("calculator");
+    if (form) { form.dispatchEvent(new Event("input", { bubbles: true })); }
+  });
   // A click on a folded range's summary (Enter and Space click it too) fills it at once, so the next
   // Tab lands in its low; toggle, which fires later and does not bubble, covers an unfolding by script.
   document.addEventListener("click", function (event) {
@@ -137,7 +161,14 @@
     markInvalid(document);
     placeholders(document);
   });
-  document.addEventListener("htmx:oobAfterSwap", function () { markInvalid(document); });
+  // An invalid form comes back as every error slot out of band, and htmx fires this event once per slot
+  // swapped so far after each one (n^2 events for n slots): scan the form once, after the last of them.
+  var markQueued = false;
+  document.addEventListener("htmx:oobAfterSwap", function () {
+    if (markQueued) return;
+    markQueued = true;
+    setTimeout(function () { markQueued = false; markInvalid(document); }, 0);
+  });
   document.addEventListener("htmx:afterRequest", function (event) {
     if (event.detail.successful) banner("");
   });

@@ -106,16 +106,16 @@ def test_neutralise_guards_the_start_of_every_line(text: str, guarded: str) -> N
 
 def test_to_csv_quotes_a_bare_cr_and_leaves_every_other_field_as_it_was() -> None:
     rows = [
-        ("Budget", 1, "long", 3, "2026-01", "compute", "12.50"),
-        ("a\rb", "", "x\ny", 'q"q', "a,b", "a\r\nb", "-12.50"),
+        ("Budget", 1, "long", 3, "2026-01", "compute", "12.50", "USD"),
+        ("a\rb", "", "x\ny", 'q"q', "a,b", "a\r\nb", "-12.50", "EUR"),
     ]
     text = exports.to_csv(rows, exports.LONG_COLUMNS)
     assert text == (
-        "scenario,revision,strategy,month,period,category,usd\n"
-        "Budget,1,long,3,2026-01,compute,12.50\n"
-        '"a\rb",,"x\ny","q""q","a,b","a\r\nb",-12.50\n'
+        "scenario,revision,strategy,month,period,category,usd,currency\n"
+        "Budget,1,long,3,2026-01,compute,12.50,USD\n"
+        '"a\rb",,"x\ny","q""q","a,b","a\r\nb",-12.50,EUR\n'
     )
-    assert parsed(text)[2] == ["a\rb", "", "x\ny", 'q"q', "a,b", "a\r\nb", "-12.50"]
+    assert parsed(text)[2] == ["a\rb", "", "x\ny", 'q"q', "a,b", "a\r\nb", "-12.50", "EUR"]
 
 
 def test_the_audit_csv_guards_every_line_of_its_text_cells() -> None:
@@ -164,7 +164,8 @@ def test_the_wide_and_percentiles_csvs_are_inert_and_unchanged(client: TestClien
     assert rows[0][:2] == ["month", "period"] and len(rows) > 2
     for row in rows[1:]:
         assert re.fullmatch(r"\d{4}-\d{2}", row[1])
-        assert all(PLAIN_NUMBER.fullmatch(cell) for cell in (row[0], *row[2:])), row
+        assert all(PLAIN_NUMBER.fullmatch(cell) for cell in (row[0], *row[2:-1])), row
+        assert row[-1] == "USD"  # the currency column
 
 
 def test_the_scenarios_audit_csv_guards_every_line_of_a_comment(client: TestClient, saved: int) -> None:

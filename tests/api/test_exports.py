@@ -6,7 +6,6 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import io
-import zipfile
 from collections.abc import Iterator
 from typing import Any
 
@@ -14,6 +13,7 @@ import openpyxl
 import pytest
 from fastapi.testclient import TestClient
 from openpyxl.worksheet.worksheet import Worksheet
+from suitekit import OWN_FORMULA, xlsx_formulas
 from typer.testing import CliRunner
 
 from app import exports, saved, services
@@ -57,13 +57,14 @@ def rows_of(text: str) -> list[dict[str, str]]:
 
 def check_long(text: str, doc: dict[str, Any], revision: int | None) -> None:
     rows = rows_of(text)
-    assert text.splitlines()[0] == "scenario,revision,strategy,month,period,category,usd"
+    assert text.splitlines()[0] == "scenario,revision,strategy,month,period,category,usd,currency"
     strategies = [s for s in STRATEGIES if s in doc["strategies"]]
     assert len(rows) == len(strategies) * doc["horizon_months"] * len(CATEGORIES)
     seen: dict[tuple[str, int, str, str], float] = {}
     for row in rows:
         assert row["scenario"] == doc["scenario_name"]
         assert row["revision"] == (str(revision) if revision else "")
+        assert row["currency"] == doc["currency"]
         seen[row["strategy"], int(row["month"]), row["period"], row["category"]] = float(row["usd"])
     expected = {
         (s, m["month"], m["period"], c): m["categories"][c]
@@ -82,6 +83,7 @@ def check_wide_rows(header: list[str], rows: list[list[Any]], doc: dict[str, Any
         "requests",
         *(f"{s}_total_usd" for s in strategies),
         *(f"{s}_{c}_usd" for s in strategies for c in CATEGORIES),
+        "currency",
     ]
     assert len(rows) == doc["horizon_months"]
     for m, row in enumerate(rows):
@@ -89,6 +91,7 @@ def check_wide_rows(header: list[str], rows: list[list[Any]], doc: dict[str, Any
         assert int(values["month"]) == m + 1
         assert values["period"] == doc["strategies"]["prompting"]["monthly"][m]["period"]
         assert float(values["requests"]) == doc["monthly_requests"][m]
+        assert values["currency"] == doc["currency"]
         for s in strategies:
             month = doc["strategies"][s]["monthly"][m]
             assert float(values[f"{s}_total_usd"]) == month["total_usd"]
@@ -104,7 +107,8 @@ def check_wide(text: str, doc: dict[str, Any]) -> None:
 
 
 def workbook(data: bytes) -> openpyxl.Workbook:
-    return openpyxl.load_workbook(io.BytesIO(data))
+    """The workbook as a reader that does not calculate sees it: formulas by their cached values."""
+    return openpyxl.load_workbook(io.BytesIO(data), data_only=True)
 
 
 def sections(ws: Worksheet) -> list[list[tuple[Any, ...]]]:
@@ -135,9 +139,10 @@ def unflatten(pairs: Iterator[tuple[str, Any]]) -> dict[str, Any]:
 
 
 def blank_text_as_none(document: dict[str, Any]) -> dict[str, Any]:
-    """An empty text (or an empty mapping: no `ranges`) is an empty cell, which reads back as None."""
+    """An empty text (or an empty mapping or list: no `ranges`, no `extra_costs`) is an empty cell, which
+    reads back as None."""
     return {
-        k: blank_text_as_none(v) if isinstance(v, dict) and v else (None if v in ("", {}) else v)
+        k: blank_text_as_none(v) if isinstance(v, dict) and v else (None if v in ("", {}, []) else v)
         for k, v in document.items()
     }
 
@@ -412,16 +417,16 @@ def test_formula_injection_is_neutralised_in_csv_and_xlsx(client: TestClient) ->
         client.get(f"{API}/scenarios/{sid}/export.xlsx").content,
         client.post(f"{API}/export.xlsx", json=scenario).content,
     ):
-        with zipfile.ZipFile(io.BytesIO(data)) as archive:
-            sheets = [n for n in archive.namelist() if n.startswith("xl/worksheets/")]
-            assert sheets and not any(b"<f>" in archive.read(n) or b"<f " in archive.read(n) for n in sheets)
-        wb = workbook(data)
+        # the only formulas are the workbook's own totals: SUMs over the Monthly sheet
+        formulas = xlsx_formulas(data)
+        assert formulas and all(OWN_FORMULA.fullmatch(f) for f in formulas)
+        wb = openpyxl.load_workbook(io.BytesIO(data))
         texts = [
             cell
             for ws in wb
             for row in ws.iter_rows()
             for cell in row
-            if isinstance(cell.value, str) and cell.value.startswith(("=", "@"))
+            if isinstance(cell.value, str) and cell.value.startswith(("=", "@")) and cell.data_type != "f"
         ]
         assert {c.value for c in texts} == {name, scenario["description"]}  # as typed, not prefixed
         assert all(c.data_type == "s" for c in texts)
@@ -466,7 +471,8 @@ def test_workbook_formats_headers_and_determinism(client: TestClient) -> None:
     assert (monthly["A2"].number_format, monthly["A2"].value) == ("0", 1)
     assert monthly["B2"].data_type == "s" and monthly["B2"].value == saved_estimate(client, sid)["start_month"]
     assert monthly["C2"].number_format == "#,##0"
-    assert all(cell.number_format == "#,##0.00" for cell in monthly[2][3:])
+    assert all(cell.number_format == "#,##0.00" for cell in monthly[2][3:-1])
+    assert monthly[2][-1].value == "USD"  # the currency column
 
     created = client.get(f"{API}/scenarios/{sid}/revisions/1").json()["created_at"]
     when = dt.datetime.fromisoformat(created).astimezone(dt.UTC).replace(tzinfo=None, microsecond=0)
@@ -554,7 +560,7 @@ GPT_4O_SHUTDOWN = {
     "model": "openai:gpt-4o",
     "event": "migration",
     "successor": "openai:gpt-6-luna",
-    "cost_usd": 4000.0,
+    "cost_usd": 4000.12,  # a week of re-validation and the golden set scored on luna (300 x 0.0004)
 }
 """gpt-4o shuts down on 2027-01-14: from 2026-12 that is month 2, costed as 1 re-validation week x 4,000 USD."""
 

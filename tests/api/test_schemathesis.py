@@ -4,8 +4,9 @@ Each operation gets its explicit examples, schemathesis's coverage cases (bounda
 values of each field) and MAX_EXAMPLES fuzzed cases, valid and invalid (SCHEMATHESIS_MAX_EXAMPLES=300
 for a deeper run by hand). The exports of a posted scenario run a fixed sample of the valid coverage
 cases, which POST /estimate runs in full (`_sampled_out`; SCHEMATHESIS_SAMPLE_ONE_IN=1 runs them
-all). No answer may be a 500, and each must be one the OpenAPI declares: status code, content type and
-body schema.
+all). A stateless operation's valid coverage case that, once given real ids, is a request it already
+answered is not sent again (`_repeated`): it answers the same request the same way. No answer may be a
+500, and each must be one the OpenAPI declares: status code, content type and body schema.
 
 Operations on saved scenarios run on a fresh database per operation, SQLite and PostgreSQL (when
 TEST_POSTGRES_URL is set: see conftest.py), with the presets saved; the stateless ones (estimates,
@@ -98,19 +99,39 @@ def _with_real_ids(body: Any) -> Any:
 
 SAME_BODY_AS_ESTIMATE = {"POST /api/v1/export.json", "POST /api/v1/export.csv", "POST /api/v1/export.xlsx"}
 """Operations that take POST /api/v1/estimate's body (a scenario) and answer it through the same engine."""
-SAMPLE_ONE_IN = int(os.environ.get("SCHEMATHESIS_SAMPLE_ONE_IN", "4"))
+SAMPLE_ONE_IN = int(os.environ.get("SCHEMATHESIS_SAMPLE_ONE_IN", "8"))
 
 
 def _sampled_out(case: schemathesis.Case) -> bool:
     """The coverage phase's valid cases (each bound of each field in turn, ~530 of them) are the costly
     ones: each is a whole estimate, and an XLSX costs 90 ms. POST /estimate runs every one of them; the
-    exports of the same body run a fixed one in SAMPLE_ONE_IN of them (by a hash of operation and body,
-    so the same sample each run, a different one per export), beside their own examples, their fuzzed
-    cases and every invalid coverage case. SCHEMATHESIS_SAMPLE_ONE_IN=1 runs them all."""
+    exports of the same body (which render that estimate, each in its format) run a fixed one in
+    SAMPLE_ONE_IN (8) of them (by a hash of operation and body, so the same sample each run, a different
+    one per export), beside their own examples, their fuzzed cases and every invalid coverage case.
+    SCHEMATHESIS_SAMPLE_ONE_IN=1 runs them all."""
     if SAMPLE_ONE_IN <= 1 or case.operation.label not in SAME_BODY_AS_ESTIMATE:
         return False
     key = case.operation.label + json.dumps(case.body, sort_keys=True, default=str)
     return zlib.crc32(key.encode()) % SAMPLE_ONE_IN != 0
+
+
+_SENT: set[str] = set()
+"""The valid coverage requests a stateless test sent (`_repeated`); emptied as each test starts."""
+
+
+def _repeated(case: schemathesis.Case) -> bool:
+    """Whether a stateless operation already answered the same request (path, query and body, real ids
+    given): coverage cases that differ only in a catalog id's bound are one request once the real ids
+    replace it, and an operation without a database answers one request one way. Operations on saved
+    scenarios send every case: a repeated POST or DELETE meets another database state."""
+    if app.state.session_factory is not NO_DATABASE:
+        return False
+    request = [case.operation.label, case.path_parameters, case.query, case.headers, case.cookies, case.body]
+    key = json.dumps(request, sort_keys=True, default=str)
+    if key in _SENT:
+        return True
+    _SENT.add(key)
+    return False
 
 
 def call(case: schemathesis.Case) -> None:
@@ -121,6 +142,8 @@ def call(case: schemathesis.Case) -> None:
         if _sampled_out(case):
             return
         case.body = _with_real_ids(case.body)
+        if _repeated(case):
+            return
     case.call_and_validate(checks=CHECKS)
 
 
@@ -145,6 +168,7 @@ def database(db_engine: Engine) -> Iterator[None]:
 def no_database() -> None:
     """Stateless operations: no database, so one run (the param only names the test after its operation)."""
     app.state.session_factory = NO_DATABASE
+    _SENT.clear()
 
 
 @schema.exclude(path_regex=SAVED).parametrize()

@@ -1,6 +1,7 @@
 """Issue 16, tie-out: every figure in cents adds up, in every format (docs/cost-model.md, section 11).
 
-Over the presets and random scenarios built on them (Hypothesis), priced by the real catalog:
+Over the presets and random scenarios built on them (Hypothesis; in a random currency, with prices
+that move and an own cost line), priced by the real catalog:
 - JSON: a month's categories add up to the month, the months (and the years) to the total, the cumulative series is
   the running sum of the months, the compute-only figure is its three categories, the cost per
   1,000 requests is the rounded total over the requests; every cell, month and total is within a
@@ -39,10 +40,12 @@ def cents(x: float) -> int:
 
 
 def exact_cells(scenario: Scenario) -> tuple[dict[str, np.ndarray], float]:
-    """The engine's unrounded (months, 8) cells of each strategy, in USD, and the requests served."""
+    """The engine's unrounded (months, 8) cells of each strategy, in the scenario's currency (the kernel's
+    USD times `finance.usd_to_currency`), and the requests served."""
     costs, _ = run(build_inputs([scenario], [price(scenario)]))
     months = scenario.horizon_months
-    cells = {s: costs.categories(s, 0, months) for s in ("prompting", "rag", "fine_tuning")}
+    rate = scenario.finance.usd_to_currency
+    cells = {s: costs.categories(s, 0, months) * rate for s in ("prompting", "rag", "fine_tuning")}
     return cells, float(np.cumsum(costs.requests[0, :months])[-1])
 
 
@@ -98,7 +101,9 @@ def check_csvs(doc: dict[str, Any]) -> None:
 
 
 def check_xlsx(doc: dict[str, Any], scenario: Scenario) -> None:
-    book = load_workbook(io.BytesIO(exports.xlsx_export(doc, scenario)), data_only=False)
+    # data_only: the Summary totals and the Annual cells are formulas over the Monthly sheet; what a reader
+    # that does not calculate sees is their cached values (tests/api/test_xlsx_recalc.py recalculates them).
+    book = load_workbook(io.BytesIO(exports.xlsx_export(doc, scenario)), data_only=True)
     summary = {row[0].value: row[1].value for row in book["Summary"].iter_rows() if row[0].value in doc["strategies"]}
     monthly = list(book["Monthly"].iter_rows(values_only=True))
     annual = list(book["Annual"].iter_rows(values_only=True))
@@ -124,6 +129,11 @@ presets_then_random = st.builds(
     output_tokens=st.integers(0, 1_500),
     rag=st.booleans(),
     deployment=st.sampled_from(["hosted", "serverless", "dedicated"]),
+    rate=st.sampled_from([1.0, 0.92, 151.37, 0.0123]),
+    api_change=st.floats(-0.6, 0.5, allow_nan=False),
+    gpu_change=st.floats(-0.6, 0.5, allow_nan=False),
+    extra=st.none()
+    | st.tuples(st.floats(0, 1e6, allow_nan=False), st.floats(0, 1e5, allow_nan=False), st.integers(1, 60)),
 )
 
 
@@ -139,6 +149,24 @@ def build(case: dict[str, Any]) -> Scenario:
     }
     doc["rag"]["enabled"] = case["rag"]
     doc["fine_tuning"] |= {"deployment": case["deployment"], "model": ""}  # the deployment's default tune
+    doc["finance"] |= {
+        "currency": "USD" if case["rate"] == 1.0 else "EUR",
+        "usd_to_currency": case["rate"],
+        "api_price_change_per_year": case["api_change"],
+        "gpu_price_change_per_year": case["gpu_change"],
+    }
+    if case["extra"] is not None:
+        one_time, monthly, month = case["extra"]
+        doc["extra_costs"] = [
+            {
+                "name": "Own line",
+                "strategies": ["rag", "fine_tuning"],
+                "category": "maintenance",
+                "one_time_usd": one_time,
+                "monthly_usd": monthly,
+                "from_month": min(month, case["horizon_months"]),
+            }
+        ]
     return Scenario.model_validate(doc)
 
 

@@ -433,9 +433,11 @@ def check_percentiles_csv(text: str, doc: dict[str, Any]) -> None:
             for s in strategies
             for c in (f"{s}_cumulative_usd", *(f"{s}_cumulative_{b}_usd" for b in ("p10", "p50", "p90")))
         ),
+        "currency",
     ]
     rows = rows_of(text)
     assert [int(r["month"]) for r in rows] == list(range(1, doc["horizon_months"] + 1))
+    assert {r["currency"] for r in rows} == {doc["currency"]}
     bands = doc["uncertainty"]["strategies"]
     for m, row in enumerate(rows):
         for s in strategies:
@@ -501,7 +503,13 @@ def check_percentiles_sheet(data: bytes, doc: dict[str, Any]) -> None:
 
     out = io.StringIO()
     csv.writer(out, lineterminator="\n").writerows(
-        [months[0], *([int(r[0]), r[1], *(f"{x:.2f}" for x in r[2:] if x is not None)] for r in months[1:])]
+        [
+            months[0],
+            *(
+                [int(r[0]), r[1], *(f"{x:.2f}" if isinstance(x, float | int) else x for x in r[2:] if x is not None)]
+                for r in months[1:]
+            ),
+        ]
     )
     check_percentiles_csv(out.getvalue(), doc)
 

@@ -54,7 +54,7 @@ def test_csv_long_shape_sums_to_the_totals() -> None:
     document = Estimate.model_validate_json(invoke("estimate", str(PRESET), "--format", "json").stdout)
     result = invoke("estimate", str(PRESET), "--format", "csv")
     rows = list(csv.DictReader(io.StringIO(result.stdout)))
-    assert list(rows[0]) == ["scenario", "revision", "strategy", "month", "period", "category", "usd"]
+    assert list(rows[0]) == ["scenario", "revision", "strategy", "month", "period", "category", "usd", "currency"]
     assert len(rows) == len(document.strategies) * document.horizon_months * len(CATEGORIES)
     sums: dict[str, float] = defaultdict(float)
     for row in rows:

@@ -75,6 +75,7 @@ def make_sheet(*, rag: bool = True, gpu: bool = True, reranker: bool = True) -> 
 QUIET: dict[str, Any] = {
     "workload": {"requests_per_month": 100_000, "input_tokens": 1_000, "output_tokens": 0},
     "task": {"eval_harness": "exists"},
+    "team": {"golden_examples": 0},  # no golden set to score at re-validations and retrainings
     "prompting": {
         "system_prompt_tokens": 0,
         "few_shot_examples": 0,

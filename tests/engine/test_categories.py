@@ -21,6 +21,7 @@ HOUR = WEEK / 40  # maintenance hours are priced at a week / 40
 MONTH_WEEKS = 52 / 12
 MONTH_DAYS = 365 / 12
 EVAL = 300 * 10.0 + 2 * WEEK  # golden_examples x label_cost + eval_build_weeks x week (defaults)
+GOLDEN = 300  # team.golden_examples: each later evaluation scores them at the model's price per request
 V = 100_000.0
 
 
@@ -56,7 +57,9 @@ def test_prompting_every_category(scenario, monthly):
         {
             # one-time prompt_weeks x week in month 1; revalidation_weeks x week every 12 months (13, 25)
             "engineering": at(36, {1: 4 * WEEK, 13: 1 * WEEK, 25: 1 * WEEK}),
-            "evaluation": at(36, {1: EVAL}),  # the harness, once, in month 1 (eval_harness "missing")
+            # the harness, once, in month 1 (eval_harness "missing"); each re-validation (13, 25) scores
+            # the 300 golden examples at 0.0095 a request: 2.85
+            "evaluation": at(36, {1: EVAL, 13: GOLDEN * PROMPT_REQUEST, 25: GOLDEN * PROMPT_REQUEST}),
             "inference": V * PROMPT_REQUEST,  # V_m x cost of one request
             "maintenance": 8 * WEEK / 40,  # maintenance_hours x week / 40
         },
@@ -89,7 +92,8 @@ def test_rag_every_category(scenario, monthly):
         got,
         {
             "engineering": at(36, {1: 3 * WEEK, 13: 1 * WEEK, 25: 1 * WEEK}),  # build_weeks; revalidation
-            "evaluation": at(36, {1: EVAL}),
+            # the harness; the golden set scored on RAG's route at each re-validation
+            "evaluation": at(36, {1: EVAL, 13: GOLDEN * RAG_REQUEST, 25: GOLDEN * RAG_REQUEST}),
             # before launch: prompting's per-request price; after: RAG's
             "inference": [V * (pre * PROMPT_REQUEST + (1 - pre) * RAG_REQUEST)] + [V * RAG_REQUEST] * 35,
             # corpus in month 1, 10% churn re-embedded after; vector DB fee; per query on RAG-served traffic
@@ -199,7 +203,9 @@ def test_fine_tuning_hosted_every_category(scenario, monthly):
             "engineering": schedule((6 + 6) * WEEK, (2 + 6 * 0.2) * WEEK),
             # month 1: max(0, 2,000 - 0) labels bought; later cycles: new_label_share x training_examples
             "labeling": schedule(0.2 * 2_000 * 10, 0.2 * 2_000 * 10, first=max(0, 2_000 - 0) * 10.0),
-            "evaluation": at(36, {1: EVAL}),
+            # the harness in month 1; every later cycle (full or retraining) scores the golden set on the
+            # tuned model: 300 x 0.000555 = 0.1665
+            "evaluation": schedule(GOLDEN * FT_REQUEST, GOLDEN * FT_REQUEST, first=EVAL),
             "training": schedule(10 * HOSTED_RUN, 3 * HOSTED_RUN),  # runs_per_cycle / retrain_runs x cost per run
             "inference": [V * (p * PROMPT_REQUEST + (1 - p) * FT_REQUEST) for p in pre],
             "maintenance": 200 + 16 * WEEK / 40,  # monitoring + maintenance_hours x week / 40
@@ -227,7 +233,7 @@ def test_fine_tuning_serverless_every_category(scenario, monthly):
             "engineering": schedule((6 + 6) * WEEK, (2 + 6 * 0.2) * WEEK),
             # 500 labeled already: only max(0, 2,000 - 500) bought in month 1
             "labeling": schedule(0.2 * 2_000 * 10, 0.2 * 2_000 * 10, first=(2_000 - 500) * 10.0),
-            "evaluation": at(36, {1: EVAL}),
+            "evaluation": schedule(GOLDEN * request, GOLDEN * request, first=EVAL),
             "training": schedule(10 * 150.0, 3 * 150.0),  # cost_per_run_usd entered directly
             "inference": V * request,  # launched at once: no prompting fallback
             "maintenance": 200 + 16 * WEEK / 40,
@@ -255,7 +261,7 @@ def test_fine_tuning_dedicated_every_category(scenario, monthly):
         {
             "engineering": schedule((6 + 6) * WEEK, (2 + 6 * 0.2) * WEEK),
             "labeling": schedule(0.2 * 2_000 * 10, 0.2 * 2_000 * 10, first=0.0),  # 5,000 labeled >= 2,000
-            "evaluation": at(36, {1: EVAL}),
+            "evaluation": at(36, {1: EVAL}),  # the golden set runs on the rented GPUs: no token price
             "training": schedule(10 * gpu_run, 3 * gpu_run),
             # only the prompting fallback before launch: the GPUs are paid by the hour
             "inference": [volume * p * PROMPT_REQUEST for p in pre],
@@ -521,9 +527,10 @@ def test_horizon_differences(scenario, sheet):
         assert [m.model_dump() for m in a.monthly] == [m.model_dump() for m in b.monthly[:12]]
         assert a.cumulative_usd == b.cumulative_usd[:12]
         assert b.total_usd == pytest.approx(a.total_usd + sum(m.total_usd for m in b.monthly[12:]), abs=0.3)
-    # prompting over 36 months: the one-time costs once, revalidations in 13 and 25, 36 months of running
+    # prompting over 36 months: the one-time costs once, revalidations in 13 and 25 (a week each, and the
+    # golden set scored), 36 months of running
     assert long.strategies["prompting"].total_usd == pytest.approx(
-        4 * WEEK + EVAL + 2 * WEEK + 36 * (V * PROMPT_REQUEST + 8 * WEEK / 40), abs=0.01
+        4 * WEEK + EVAL + 2 * (WEEK + GOLDEN * PROMPT_REQUEST) + 36 * (V * PROMPT_REQUEST + 8 * WEEK / 40), abs=0.01
     )
     assert short.strategies["prompting"].total_usd == pytest.approx(
         4 * WEEK + EVAL + 12 * (V * PROMPT_REQUEST + 8 * WEEK / 40), abs=0.01

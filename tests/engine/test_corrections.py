@@ -108,6 +108,7 @@ def test_annual_totals_by_calendar_and_fiscal_year(quiet, sheet):
         ("FY2027", "2026-12", "2027-06", 7, 1_750.00),
         ("FY2028", "2027-07", "2028-01", 7, 1_750.00),
     ]
+    assert [y.year for y in calendar.annual] == [2026, 2027, 2028] and [y.year for y in fiscal.annual] == [2027, 2028]
 
 
 def test_prompt_weeks_already_spent_are_left_out(quiet, sheet, monthly):

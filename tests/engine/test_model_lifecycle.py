@@ -364,12 +364,20 @@ def test_the_documented_example_gpt_4o_from_2026_12(scenario, sheet):
         14: 4_000.0,
         26: 4_000.0,
     }
-    # 950 + 35 x 40 inference + 28,000 engineering + 11,000 harness + 36 x 800 maintenance
-    assert p.total_usd == 950 + 35 * 40 + 28_000 + 11_000 + 36 * 800 == 70_150.00
+    # evaluation: the harness (month 1), then the 300 golden examples scored on luna at each
+    # re-validation (months 2, 14, 26): 300 x 0.0004 = 0.12 each
+    assert {m.month: m.categories.evaluation for m in p.monthly if m.categories.evaluation} == {
+        1: 11_000.0,
+        2: 0.12,
+        14: 0.12,
+        26: 0.12,
+    }
+    # 950 + 35 x 40 inference + 28,000 engineering + 11,000 harness + 3 x 0.12 scoring + 36 x 800 maintenance
+    assert p.total_usd == round(950 + 35 * 40 + 28_000 + 11_000 + 3 * 0.12 + 36 * 800, 2) == 70_150.36
     [event] = [e for e in doc.lifecycle_events if e.strategy == "prompting"]
     assert event.note == (
         "gpt-4o shuts down on 2027-01-14 (month 2, 2027-01): costed as a move to gpt-6-luna, 1 week of "
-        "re-validation (4,000.00 USD)."
+        "re-validation and the golden set scored (4,000.12 USD)."
     )
 
 

@@ -40,6 +40,8 @@ def _model_fields(model: type[BaseModel]) -> set[tuple[str, str]]:
         inner = field.annotation
         if typing.get_origin(inner) is dict:  # ranges: a map of Range
             inner = typing.get_args(inner)[1]
+        if typing.get_origin(inner) is list:  # extra_costs: a list of ExtraCost
+            inner = typing.get_args(inner)[0]
         if isinstance(inner, type) and issubclass(inner, BaseModel):
             out |= _model_fields(inner)
     return out

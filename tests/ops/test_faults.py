@@ -1,5 +1,10 @@
 """Faults against real servers (`llm-tco serve --workers 2`) on SQLite and on PostgreSQL.
 
+A server start is most of each test's time (2 workers import the app in parallel with the master), so a
+test starts only the servers its check needs: the restart after a kill -9, which only reads back, and
+the SQLite lock, which another process holds, run 1 worker; the two editors on SQLite and the metrics
+share one 2-worker server (`sqlite_server`, on one pytest-xdist worker through their xdist_group).
+
 1. kill -9 of the server (master and workers) in the middle of a burst of saves: after a restart,
    every save that was answered 2xx is there, intact, and nothing is half-written.
 2. The database going away: 503 with a clear message (never a 500 or a hang), and the same server
@@ -83,6 +88,7 @@ def test_kill_9_mid_burst_loses_no_answered_save(database_url: str, tmp_path: Pa
         t.join(timeout=60)
     assert unanswered >= 1, "the kill came between requests, not in the middle of the burst"
 
+    server.workers = 1  # the restart only reads back what is on disk: one worker is enough
     server.start()  # same database, same port
     with httpx.Client(base_url=server.url, timeout=30) as http:
         for saved in answered:
@@ -165,7 +171,8 @@ def test_sqlite_locked_by_another_process_is_503_then_recovers(tmp_path: Path, s
     """SQLite's outage: another process holds the write lock (a backup, a hand-run transaction) past the
     busy timeout. Writes answer 503; reads go on (WAL); when the lock is released writes work again."""
     url = f"sqlite:///{tmp_path / 'locked.sqlite3'}"
-    server = Server(url, tmp_path, SQLITE_BUSY_TIMEOUT_MS="500")
+    # another process holds the lock, so one worker shows it as well as two
+    server = Server(url, tmp_path, workers=1, SQLITE_BUSY_TIMEOUT_MS="500")
     servers.append(server)
     server.start()
     with httpx.Client(base_url=server.url, timeout=30) as http:
@@ -200,13 +207,39 @@ def _race(editors: list[httpx.Client], url: str, revision: int) -> dict[int, int
     return statuses
 
 
+SHARED_SQLITE = pytest.mark.xdist_group("faults-sqlite-server")
+"""The tests on `sqlite_server`: on one pytest-xdist worker, so that they start it once."""
+
+
+@pytest.fixture(scope="module")
+def sqlite_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
+    """One `serve --workers 2` on a SQLite file, for the tests that only add rows of their own to it (the
+    two editors' scenario, the metrics' GETs of the presets, which nothing else here asks for)."""
+    folder = tmp_path_factory.mktemp("sqlite-server")
+    server = Server(f"sqlite:///{folder / 'shared.sqlite3'}", folder)
+    try:
+        yield server.start()
+    finally:
+        server.stop()
+
+
 @pytest.mark.parametrize("rounds", [6])
+@pytest.mark.parametrize(
+    "backend",
+    [
+        pytest.param("sqlite", marks=SHARED_SQLITE),
+        pytest.param("postgresql", marks=pytest.mark.skipif(not POSTGRES_URL, reason=POSTGRES_SKIPPED)),
+    ],
+)
 def test_two_editors_same_revision_one_wins_other_409(
-    database_url: str, tmp_path: Path, servers: list[Server], rounds: int
+    backend: str, rounds: int, request: pytest.FixtureRequest, tmp_path: Path, servers: list[Server]
 ) -> None:
-    server = Server(database_url, tmp_path)
-    servers.append(server)
-    server.start()
+    if backend == "sqlite":
+        server: Server = request.getfixturevalue("sqlite_server")
+    else:
+        server = Server(request.getfixturevalue("fresh_database_url")(backend, tmp_path), tmp_path)
+        servers.append(server)
+        server.start()
     editors = [httpx.Client(base_url=server.url, timeout=30) for _ in range(2)]
     try:
         sid = editors[0].post(API, json={"name": "Contended"}).json()["id"]
@@ -224,13 +257,13 @@ def test_two_editors_same_revision_one_wins_other_409(
             editor.close()
 
 
-def test_metrics_are_the_sum_over_every_worker(tmp_path: Path, servers: list[Server]) -> None:
-    """/metrics, answered by either worker, counts the requests both answered (the log says who did)."""
-    server = Server(f"sqlite:///{tmp_path / 'metrics.sqlite3'}", tmp_path)
-    servers.append(server)
-    server.start()
+@SHARED_SQLITE
+def test_metrics_are_the_sum_over_every_worker(sqlite_server: Server) -> None:
+    """/metrics, answered by either worker, counts the requests both answered (the log says who did).
+    Only this test asks `sqlite_server` for the presets, so their count is this test's 120."""
+    server = sqlite_server
     deadline = time.monotonic() + 60
-    while server.tail(200).count("Application startup complete") < 2:  # both workers, not just the first
+    while server.log.read_text().count("Application startup complete") < 2:  # both workers, not just the first
         assert time.monotonic() < deadline, server.tail()
         time.sleep(0.2)
 
