@@ -662,7 +662,7 @@ def _extra_costs_sheet(ws: Worksheet, scenario: Mapping[str, Any], doc: Mapping[
     for line in scenario.get("extra_costs") or []:
         months = max(0, horizon - int(line["from_month"]) + 1)
         total = round((line["one_time_usd"] + line["monthly_usd"] * months) * rate, 2)
-        values = (_text(line["name"]), ", ".join(line["strategies"]), line["category"], line["from_month"])
+        values = (line["name"], ", ".join(line["strategies"]), line["category"], line["from_month"])
         _append(
             ws,
             (*values, line["one_time_usd"], line["monthly_usd"], total),

@@ -11,7 +11,7 @@ from typing import Any
 from app import budget
 from app.catalog import CatalogError, load_catalog
 from app.engine import MissingPrice, PriceSheet, Scenario, build_inputs
-from app.engine.estimate import Detail, estimate_documents
+from app.engine.estimate import AmountTooLarge, Detail, estimate_documents
 from app.engine.uncertainty import RangeError, seed_ranges, triangles
 from app.observability import count_estimates
 
@@ -72,13 +72,15 @@ def estimate_all(
     sheets: Sequence[PriceSheet] | None = None,
     *,
     prefix: str = "",
+    first: int = 0,
     detail: Detail = "full",
     uncertainty: bool = False,
 ) -> list[dict[str, Any]]:
     """Estimate documents (plain dicts, cents) for many scenarios in one engine call.
 
     `sheets` are frozen prices (a saved revision's); without them, today's catalog.
-    With a prefix such as `scenarios.`, errors name the scenario by index: `scenarios.3.prompting.model`.
+    With a prefix such as `scenarios.`, errors name the scenario by index, counted from `first` (a chunk of
+    a batch): `scenarios.3.prompting.model`.
     `detail="summary"` leaves out the monthly series (see `estimate_documents`); `uncertainty` adds
     Monte Carlo and the tornado.
     """
@@ -91,6 +93,8 @@ def estimate_all(
         raise ScenarioError([_range_error(exc, exc.index, prefix)]) from exc
     except MissingPrice as exc:
         raise _missing_price(exc) from exc
+    except AmountTooLarge as exc:
+        raise ScenarioError([{"loc": f"{prefix}{first + exc.index}" if prefix else "", "msg": str(exc)}]) from exc
     count_estimates(len(documents), monte_carlo=uncertainty)
     return documents
 

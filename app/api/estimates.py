@@ -245,6 +245,8 @@ class Plan:
     sheets: list[PriceSheet]
     bounds: list[tuple[int, int]]
     values: list[float] | None
+    prefix: str = "scenarios."
+    """How errors name a scenario: `scenarios.<i>.`, or nothing in a sweep."""
 
     def scenarios(self, start: int, stop: int) -> list[Scenario]:
         return [Scenario.model_validate_json(d) for d in self.documents[start:stop]]
@@ -252,7 +254,10 @@ class Plan:
     def estimate(self, start: int, stop: int, *, detail: Detail, uncertainty: bool) -> list[bytes]:
         """The Estimate documents of scenarios [start, stop), serialised here (a thread), not on the loop."""
         scenarios, sheets = self.scenarios(start, stop), self.sheets[start:stop]
-        return [orjson.dumps(d) for d in estimate_all(scenarios, sheets, detail=detail, uncertainty=uncertainty)]
+        documents = estimate_all(
+            scenarios, sheets, prefix=self.prefix, first=start, detail=detail, uncertainty=uncertainty
+        )
+        return [orjson.dumps(d) for d in documents]
 
 
 def _plan(request: Request, body: BatchRequest, *, uncertainty: bool) -> Plan:
@@ -280,7 +285,7 @@ def _plan(request: Request, body: BatchRequest, *, uncertainty: bool) -> Plan:
     budget.check_units(costs, loc=loc)
     if uncertainty:
         _check_draws(draws, settings.max_batch_draws, loc)
-    plan = Plan(documents, [], chunk_bounds(costs), body.sweep.values if body.sweep else None)
+    plan = Plan(documents, [], chunk_bounds(costs), body.sweep.values if body.sweep else None, prefix)
     errors: list[dict[str, Any]] = []
     for a, b in plan.bounds:
         chunk = plan.scenarios(a, b)

@@ -313,7 +313,7 @@ def estimate_documents(
     costs, verdicts = run(inputs)
     other = _other_basis(inputs, costs)
     volumes = break_even_volume(inputs)
-    sums = _horizon_sums(costs, verdicts, inputs["finance.usd_to_currency"])
+    sums = _horizon_sums(costs, verdicts, inputs["finance.usd_to_currency"], [s.finance.currency for s in scenarios])
     docs = [
         _document(i, scenario, sheet, costs, verdicts, other, sums, volumes[i], full=detail == "full")
         for i, (scenario, sheet) in enumerate(zip(scenarios, sheets, strict=True))
@@ -404,8 +404,25 @@ class _HorizonSums:
     served: list[float]
 
 
-def _horizon_sums(costs: Costs, v: Verdicts, usd_to_currency: np.ndarray) -> _HorizonSums:
-    """The sums of every row, converted from USD to each row's currency before the cents are tied out."""
+MAX_SHOWN = 9e13
+"""The largest total a document shows: 2^53 cents (9.007e13 units) is where float64 stops holding every
+cent, and integer cents stop fitting the exports' numbers."""
+
+
+class AmountTooLarge(ValueError):
+    """A scenario whose costs are too large to show to the cent (`MAX_SHOWN`): row `index` of a batch."""
+
+    def __init__(self, index: int, total: float, currency: str) -> None:
+        super().__init__(
+            f"the costs reach {total:,.3g} {currency} over the horizon, more than {MAX_SHOWN:,.0f}, which no "
+            "figure can show to the cent: check the volume, the prices and the exchange rate"
+        )
+        self.index = index
+
+
+def _horizon_sums(costs: Costs, v: Verdicts, usd_to_currency: np.ndarray, currencies: Sequence[str]) -> _HorizonSums:
+    """The sums of every row, converted from USD to each row's currency before the cents are tied out;
+    AmountTooLarge when a row's costs cannot be shown to the cent."""
     shape = costs.in_horizon.shape
     rate = np.broadcast_to(usd_to_currency, shape[:1])
     cents: dict[str, np.ndarray] = {}
@@ -414,7 +431,12 @@ def _horizon_sums(costs: Costs, v: Verdicts, usd_to_currency: np.ndarray) -> _Ho
         for k, c in enumerate(costs.series[s]):
             if c is not None:
                 cells[:, :, k] = np.where(costs.in_horizon, np.broadcast_to(c, shape), 0.0)
-        cents[s] = tied_cents(cells * rate[:, None, None])
+        cells *= rate[:, None, None]
+        totals = np.abs(cells).sum(axis=(1, 2))
+        if not (np.all(np.isfinite(totals)) and totals.max(initial=0.0) < MAX_SHOWN):
+            i = int(np.argmax(np.where(np.isfinite(totals), totals, np.inf)))
+            raise AmountTooLarge(i, float(totals[i]), currencies[i])
+        cents[s] = tied_cents(cells)
     return _HorizonSums(
         totals={s: (v.totals[:, k] * rate).tolist() for k, s in enumerate(STRATEGIES)},
         cents=cents,

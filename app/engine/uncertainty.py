@@ -176,7 +176,7 @@ def _tornado_candidates(scenario: Scenario, base: Inputs, ranged: list[Triangle]
         volume_path = VOLUME_PATHS[1] if scenario.workload.requests_per_day is not None else VOLUME_PATHS[0]
     out = []
     known = rangeable()
-    for path, (low_bound, high_bound, _) in known.items():
+    for path, (low_bound, high_bound, exclusive) in known.items():
         if path in VOLUME_PATHS and path != volume_path:
             continue
         if path in by_path:
@@ -184,11 +184,11 @@ def _tornado_candidates(scenario: Scenario, base: Inputs, ranged: list[Triangle]
             continue
         key, scale = input_key(path)
         value = float(base[key][0]) / scale
-        if not math.isfinite(value):
-            continue  # empty with a meaning ("never", "none"): no number to move
-        low, high = value * (1 - SPREAD), value * (1 + SPREAD)
-        if low_bound is not None:
-            low = max(low, low_bound)
+        if not math.isfinite(value) or (low_bound is not None and value < low_bound):
+            continue  # empty with a meaning ("never" is 0 months, "none" infinite): no number to move
+        low, high = sorted((value * (1 - SPREAD), value * (1 + SPREAD)))  # a negative value: -30% is higher
+        if low_bound is not None and (low < low_bound or (exclusive and low == low_bound)):
+            low = (low_bound + value) / 2 if exclusive else low_bound  # inside an open bound, short of it
         if high_bound is not None:
             high = min(high, high_bound)
         out.append(Triangle(path, key, low, value, high, "", scale))

@@ -140,3 +140,18 @@ def test_a_discount_rate_shows_both_bases_in_json_and_the_workbook(client: TestC
     summary = {row[0]: row for row in book["Summary"].iter_rows(values_only=True) if row[0]}
     assert summary["prompting"][4] == doc["strategies"]["prompting"]["npv_usd"]
     assert summary["Summary"][1] == doc["verdict"]["summary"]
+
+
+def test_costs_too_large_to_show_to_the_cent_get_a_422(client: TestClient) -> None:
+    """10^12 requests a month of 2,000,000 tokens at 2.50 per 1M: 5e12 USD a month, 6e13 over 12 months;
+    in a currency of 1.5 per USD that is 9e13, where a float stops holding every cent."""
+    big = {**QUIET, "horizon_months": 12, "workload": {"requests_per_month": 1e12, "input_tokens": 2_000_000}}
+    assert client.post(f"{API}/estimate", json=big).status_code == 200
+    big["finance"] = {"currency": "EUR", "usd_to_currency": 1.5}
+    response = client.post(f"{API}/estimate", json=big)
+    assert response.status_code == 422
+    [error] = response.json()["detail"]
+    assert error["msg"].startswith("the costs reach 9e+13 EUR over the horizon")
+    batch = client.post(f"{API}/estimate/batch", json={"scenarios": [QUIET, big]})
+    assert batch.status_code == 422
+    assert [e["loc"] for e in batch.json()["detail"]] == ["scenarios.1"]

@@ -22,14 +22,14 @@ from typing import Any
 
 import numpy as np
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 from openpyxl import load_workbook
 
 from app import exports
 from app.engine import CATEGORIES, Scenario, build_inputs, run
 from app.presets import presets
-from app.services import estimate_one, price
+from app.services import ScenarioError, estimate_one, price
 
 ROOT = Path(__file__).resolve().parents[2]
 SLUGS = sorted(presets())
@@ -183,7 +183,11 @@ def test_every_preset_ties_out_in_every_format(slug: str) -> None:
 @given(case=presets_then_random)
 def test_random_scenarios_tie_out_in_every_format(case: dict[str, Any]) -> None:
     scenario = build(case)
-    doc = estimate_one(scenario)
+    try:
+        doc = estimate_one(scenario)
+    except ScenarioError as exc:  # 20% growth a month for 60 months, in a currency of 151 per USD
+        assert "which no figure can show to the cent" in str(exc)
+        assume(False)
     check_json(doc, scenario)
     check_csvs(doc)
     check_xlsx(doc, scenario)

@@ -171,3 +171,30 @@ def test_a_currency_converts_every_amount_at_the_edge(quiet, sheet):
     assert eur.verdict.tco_ratio == usd.verdict.tco_ratio
     assert eur.verdict.break_even_requests_per_month == usd.verdict.break_even_requests_per_month
     assert "1,251 EUR against 2,760 EUR" in eur.verdict.gates[4].reason
+
+
+def test_the_tornado_moves_a_negative_input_inside_its_bounds(quiet, sheet):
+    """-0.9 a year moved 30% either way is -1.17 and -0.63; -1.17 is past the open bound of -1 (a price
+    that falls 100% or more), so the low end stops halfway to it: (-1 + -0.9) / 2 = -0.95."""
+    from app.engine.inputs import build_inputs
+    from app.engine.uncertainty import _tornado_candidates, tornado
+
+    s = quiet(horizon_months=12, finance={"api_price_change_per_year": -0.9})
+    base = build_inputs([s], [sheet])
+    bars = {t.path: t for t in _tornado_candidates(s, base, [])}
+    bar = bars["finance.api_price_change_per_year"]
+    assert (bar.low, bar.mode, bar.high) == pytest.approx((-0.95, -0.9, -0.63))
+    assert all(t.low <= t.mode <= t.high for t in bars.values())  # every bar in order, whatever its sign
+    tornado(s, base, [])  # and the kernel takes every end (no price raised to a power of a negative base)
+
+
+def test_costs_too_large_to_show_to_the_cent_are_refused_not_garbled(quiet, sheet):
+    """10^12 requests a month of 2,000,000 tokens at 2.50 per 1M cost 5e12 USD a month: 6e13 over 12
+    months, under 9e13; at 2 units per USD it is 1.2e14, past what a float holds to the cent."""
+    from app.engine.estimate import AmountTooLarge, estimate_documents
+
+    big = {"horizon_months": 12, "workload": {"requests_per_month": 1e12, "input_tokens": 2_000_000}}
+    estimate_documents([quiet(**big)], [sheet])  # 6e13 USD: shown
+    with pytest.raises(AmountTooLarge, match=r"the costs reach 1.2e\+14 EUR over the horizon") as caught:
+        estimate_documents([quiet(), quiet(**big, finance={"currency": "EUR", "usd_to_currency": 2})], [sheet] * 2)
+    assert caught.value.index == 1
