@@ -109,6 +109,9 @@ def print_table(result: Estimate) -> None:
     basis = "; on present values" if verdict.basis == "npv" else ""
     out.print(f"[bold]Verdict:[/bold] {LABELS[verdict.recommendation]}  (TCO ratio {ratio}; 2x needed{basis})")
     out.print(verdict.summary, markup=False)
+    for name, line in (("Cost", verdict.cost), ("Readiness", verdict.readiness)):
+        out.print(f"  {'[green]PASS[/green]' if line.passed else '[red]FAIL[/red]'} {name}: ", end="")
+        out.print(line.text, markup=False)
     for gate in verdict.gates:
         mark = "[green]PASS[/green]" if gate.passed else "[red]FAIL[/red]"
         out.print(f"  {mark} {gate.id}. {gate.name}: ", end="")

@@ -313,9 +313,12 @@ def slugify(text: str, *, max_length: int = 80) -> str:
     return slug[:max_length].rstrip("-") or "scenario"
 
 
-def export_filename(name: str, extension: str, *, revision: int | None = None) -> str:
-    """`<slug>-r<revision>.<extension>`, or `<slug>.<extension>` for an unsaved scenario."""
+def export_filename(name: str, extension: str, *, revision: int | None = None, shape: str | None = None) -> str:
+    """`<slug>-r<revision>.<extension>`, or `<slug>.<extension>` for an unsaved scenario; a CSV shape
+    other than long adds its name (`<slug>-r3-wide.csv`), so each shape downloads under its own name."""
     suffix = f"-r{revision}" if revision is not None else ""
+    if shape is not None and shape != "long":
+        suffix += f"-{slugify(shape)}"
     return f"{slugify(name)}{suffix}.{extension}"
 
 
@@ -429,15 +432,20 @@ def _summary_sheet(ws: Worksheet, doc: Mapping[str, Any], revision: int | None) 
     )
     _append(ws, ("Latency rules out APIs", verdict.get("latency_rules_out_apis")))
     _append(ws, ("Summary", verdict.get("summary")))
+    for key, name in (("cost", "Cost"), ("readiness", "Readiness")):
+        if verdict.get(key):
+            _append(ws, (name, verdict[key]["passed"], verdict[key]["text"]))
     _blank(ws)
 
-    _append(ws, ("Gate", "Name", "Passed", "Reason"), bold=True)
+    _append(ws, ("Gate", "Name", "Passed", "Reason", "Why"), bold=True)
     for gate in verdict["gates"]:
-        _append(ws, (gate["id"], gate["name"], gate["passed"], gate["reason"]), (INTEGER_FORMAT,))
+        _append(ws, (gate["id"], gate["name"], gate["passed"], gate["reason"], gate.get("why")), (INTEGER_FORMAT,))
     _fit_columns(ws, maximum=70)
-    for row in ws.iter_rows(min_col=4, max_col=4):
-        row[0].alignment = _WRAP
+    for row in ws.iter_rows(min_col=4, max_col=5):
+        for cell in row:
+            cell.alignment = _WRAP
     ws.column_dimensions["D"].width = 90
+    ws.column_dimensions["E"].width = 70
     # The totals become sums over the whole horizon of the Monthly sheet, after the widths were fitted
     # to the numbers they show.
     monthly = _MonthlyCells(doc)

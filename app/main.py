@@ -21,7 +21,7 @@ from app.hosts import HostCheck
 from app.observability import RequestLog
 from app.ops import router as ops_router
 from app.settings import Settings, get_settings
-from app.web import account, calculator, catalog_page, compare, error_pages
+from app.web import account, calculator, catalog_page, compare, error_pages, sources
 from app.web import review as review_pages
 from app.web import scenarios as scenario_pages
 from app.web.assets import PREFIX
@@ -54,7 +54,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         title="LLM TCO",
         version="1",
         summary="Total cost of ownership of prompting, RAG and fine-tuning, with a verdict under the 2x rule.",
-        description="Field names are stable within /api/v1 (shared/design/api-contract.md). Money is USD, in cents.",
+        description=(
+            "Field names are stable within /api/v1 (docs/api.md in the repository). Money is in dollars "
+            "(or the scenario's `finance.currency`: the Estimate's `currency`), rounded to the cent."
+        ),
         docs_url=None,  # served below from static/vendor: no CDN, no inline script
         redoc_url=None,
     )
@@ -76,6 +79,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(catalog_page.router)
     app.include_router(account.router)
     app.include_router(review_pages.router)
+    app.include_router(sources.router)
     app.include_router(ops_router)
     errors.install(app)
     error_pages.install(app)

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlmodel import Session
+from sqlmodel import Session, col, select
 
 from app import audit
 from app.db import queries
@@ -65,6 +65,25 @@ def save(session: Session, *, scenario: Scenario, author: str) -> ScenarioRow:
     return queries.create_scenario(session, name=scenario.name, description=scenario.description, revision=revision)
 
 
+MAX_NAME = 200
+"""The longest scenario name (ScenarioRow.name)."""
+
+
+def copy_name(session: Session, name: str) -> str:
+    """The name of a new copy of `name`: "Copy of X", then "Copy of X (2)", "(3)", ..., the first that
+    no scenario has (archived ones too), cut so that the number always fits in MAX_NAME."""
+    base = f"Copy of {name}"
+    similar = select(ScenarioRow.name).where(col(ScenarioRow.name).startswith(base[:100], autoescape=True))
+    taken = set(session.exec(similar).all())
+    n = 1
+    while True:
+        suffix = f" ({n})" if n > 1 else ""
+        candidate = base[: MAX_NAME - len(suffix)] + suffix
+        if candidate not in taken:
+            return candidate
+        n += 1
+
+
 def duplicate(session: Session, *, revision: RevisionRow, name: str, author: str) -> ScenarioRow:
     """A new scenario from a revision's inputs and frozen prices, so the copy starts with the same
     figures as the revision it copies (re-pricing it is a separate, explicit step)."""
@@ -93,13 +112,23 @@ def edit(session: Session, *, row: ScenarioRow, expected: int, scenario: Scenari
     )
 
 
-def reprice(session: Session, *, row: ScenarioRow, expected: int, author: str) -> RevisionRow:
-    """The same inputs at today's catalog, as a new revision; the old one keeps its figures."""
+def same_prices(frozen: dict[str, Any], sheet: PriceSheet) -> bool:
+    """Whether `sheet` is the frozen sheet again: every item priced the same (numbers, sources, dates,
+    lifecycles) at the same catalog version."""
+    return sheet.model_dump(mode="json") == PriceSheet.model_validate(frozen).model_dump(mode="json")
+
+
+def reprice(session: Session, *, row: ScenarioRow, expected: int, author: str) -> RevisionRow | None:
+    """The same inputs at today's catalog, as a new revision; the old one keeps its figures. None, and
+    nothing written, when today's catalog gives the prices revision `expected` (the latest) froze."""
     previous = queries.get_revision(session, scenario_id=_id(row), number=expected)
-    if previous is None:
+    if previous is None or expected != row.latest_revision:
         raise queries.StaleRevision(expected, row.latest_revision)
     scenario = Scenario.model_validate(previous.inputs)
-    revision = _revision(scenario, price(scenario), action="repriced", author=author)
+    sheet = price(scenario)
+    if same_prices(previous.prices, sheet):
+        return None
+    revision = _revision(scenario, sheet, action="repriced", author=author)
     return queries.add_revision(
         session, scenario=row, expected=expected, name=row.name, description=row.description, revision=revision
     )

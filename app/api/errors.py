@@ -1,4 +1,4 @@
-"""Errors as api-contract.md says: 422 with `{loc, msg}` per bad field, 404, 409, 413; never a 500."""
+"""Errors as docs/api.md says: 422 with `{loc, msg}` per bad field, 404, 409, 413; never a 500."""
 
 from __future__ import annotations
 

@@ -41,7 +41,8 @@ _STRING = {"schema": {"type": "string"}}
 _BINARY = {"schema": {"type": "string", "format": "binary"}}
 _DISPOSITION = {
     "Content-Disposition": {
-        "description": 'attachment; filename="<slug of the name>-r<revision>.<ext>" (no -r part when posted)',
+        "description": 'attachment; filename="<slug of the name>-r<revision>.<ext>" (no -r part when posted); '
+        "a CSV of another shape than long ends in -<shape> (`-r3-wide.csv`, `-r3-percentiles.csv`, `-r3-annual.csv`)",
         "schema": {"type": "string"},
     }
 }
@@ -100,7 +101,7 @@ def saved_csv(
     `shape=percentiles` the fan chart, from the revision's ranges and seed."""
     rev, doc = _saved(session, scenario_id, revision, uncertainty=shape == "percentiles")
     text = exports.csv_export(doc, shape=shape, revision=rev.number)
-    name = exports.export_filename(doc["scenario_name"], "csv", revision=rev.number)
+    name = exports.export_filename(doc["scenario_name"], "csv", revision=rev.number, shape=shape)
     return _attachment(Response(text, media_type=exports.CSV_MEDIA_TYPE), name)
 
 
@@ -148,7 +149,8 @@ def posted_csv(scenario: ScenarioBody, shape: ShapeQuery = "long") -> Response:
     """The scenario estimated at today's catalog, as with POST /estimate."""
     doc = estimate_one(scenario, uncertainty=shape == "percentiles")
     text = exports.csv_export(doc, shape=shape)
-    return _attachment(Response(text, media_type=exports.CSV_MEDIA_TYPE), exports.export_filename(scenario.name, "csv"))
+    name = exports.export_filename(scenario.name, "csv", shape=shape)
+    return _attachment(Response(text, media_type=exports.CSV_MEDIA_TYPE), name)
 
 
 @router.post(

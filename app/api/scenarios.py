@@ -209,7 +209,8 @@ def estimate(
 
 @router.post("/{scenario_id}/reprice", response_model=ScenarioDetail, responses={**NOT_FOUND, **CONFLICT})
 def reprice(scenario_id: ScenarioId, body: Reprice, session: SessionDep, principal: PrincipalDep) -> dict[str, Any]:
-    """A new revision with the same inputs at today's catalog; the old revision keeps its figures."""
+    """A new revision with the same inputs at today's catalog; the old revision keeps its figures. When
+    today's catalog gives the latest revision's prices again, nothing is added: the scenario as it is."""
     row = _found(session, scenario_id)
     try:
         saved.reprice(session, row=row, expected=body.revision, author=principal.username)

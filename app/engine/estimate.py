@@ -1,4 +1,4 @@
-"""The Estimate document (api-contract.md) and the functions that produce it.
+"""The Estimate document (docs/api.md) and the functions that produce it.
 
 `estimate` and `estimate_many` share one path: scenarios are flattened into
 arrays, costed by the kernel in one call, decided in one call, and only then
@@ -15,6 +15,7 @@ from typing import Any, Literal
 import numpy as np
 from pydantic import BaseModel, ConfigDict, Field
 
+from .headline import GATE_WHY, Facts, headline, money, readiness_line
 from .inputs import Inputs, build_inputs, slot_chain
 from .kernel import COMPUTE_ONLY, Costs, compute
 from .prices import PriceSheet
@@ -129,6 +130,14 @@ class Gate(_Out):
     name: str
     passed: bool
     reason: str
+    """What this scenario gives for the gate."""
+    why: str
+    """Why the gate exists, whatever the scenario (002)."""
+
+
+class VerdictLine(_Out):
+    passed: bool
+    text: str
 
 
 class OtherBasis(_Out):
@@ -158,6 +167,12 @@ class Verdict(_Out):
     latency_rules_out_apis: bool
     """A hard latency budget that neither prompting nor RAG meets."""
     summary: str
+    """The answer in plain words: what to do, the money and the reason (the page's headline)."""
+    cost: VerdictLine
+    """Gate 5 in one line: the ratio against the 2x rule (or a hard latency need)."""
+    readiness: VerdictLine
+    """Gates 1-4 and 6 in one line: ready, or what is missing. When it and `cost` disagree, `summary`
+    says so ("2.07x cheaper, but the team is not ready yet: ...")."""
     basis: Literal["nominal", "npv"] = "nominal"
     """The totals the 2x rule weighed: nominal TCO, or present values (`finance.verdict_basis`)."""
     other_basis: OtherBasis | None = None
@@ -357,11 +372,6 @@ def tco_by_volume(scenario: Scenario, sheet: PriceSheet, volumes: Sequence[float
 
 
 # --- documents ---
-
-
-def money(x: float, currency: str) -> str:
-    """An amount as sentences say it: "1,234 EUR"."""
-    return f"{x:,.0f} {currency}"
 
 
 def percent(rate: float) -> str:
@@ -729,7 +739,10 @@ def _gate_reasons(
             "the data is the blocker, not the training (002)."
         ),
     ]
-    return [{"id": k + 1, "name": GATE_NAMES[k], "passed": bool(v.gates[i, k]), "reason": reasons[k]} for k in range(6)]
+    return [
+        {"id": k + 1, "name": GATE_NAMES[k], "passed": bool(v.gates[i, k]), "reason": reasons[k], "why": GATE_WHY[k]}
+        for k in range(6)
+    ]
 
 
 def _gate5_reason(
@@ -795,22 +808,24 @@ def _basis_sentence(scenario: Scenario, v: Verdicts, other: Verdicts | None, i: 
     return f" On {other_name} the answer differs: {answer}{shown}."
 
 
-def _summary(v: Verdicts, i: int, gates: list[dict[str, Any]], stop: int | None, start_month: str) -> str:
-    recommendation = STRATEGIES[int(v.recommendation[i])]
-    if v.recommendation[i] == FINE_TUNING:
-        return "Fine-tune: it passes all six gates."
-    failed = [str(g["id"]) for g in gates if not g["passed"]]
-    kept_up = (
-        f"cannot be kept up from month {stop} ({period(start_month, stop)}): its provider stops serving it or "
-        "training it, and no successor is named"
-        if stop is not None
-        else ""
+def _verdict_words(
+    scenario: Scenario, v: Verdicts, i: int, totals: dict[str, float], volume: float, stop: int | None
+) -> tuple[str, tuple[bool, str]]:
+    """The headline and the readiness line of row i (app/engine/headline.py)."""
+    simpler = STRATEGIES[int(v.simpler[i])]
+    facts = Facts(
+        recommendation=STRATEGIES[int(v.recommendation[i])],
+        simpler=simpler,
+        ratio=float(v.ratio[i]),
+        simpler_total=totals[simpler],
+        ft_total=totals["fine_tuning"],
+        gates=tuple(bool(g) for g in v.gates[i]),
+        volume=float(volume),
+        apis_ruled_out=bool(v.apis_ruled_out[i]),
+        ft_meets_latency=bool(v.ft_meets_latency[i]),
+        stop=stop,
     )
-    if not failed:
-        return f"Recommendation: {STRATEGY_LABELS[recommendation]}. Fine-tuning passes the six gates but {kept_up}."
-    which = "gate " + failed[0] if len(failed) == 1 else "gates " + ", ".join(failed)
-    text = f"Recommendation: {STRATEGY_LABELS[recommendation]}. Fine-tuning fails {which}"
-    return f"{text}, and {kept_up}." if kept_up else f"{text}."
+    return headline(scenario, facts), readiness_line(scenario, facts)
 
 
 def _document(
@@ -845,6 +860,7 @@ def _document(
         strategies[s] = doc
     totals: dict[str, float] = {s: sums.totals[s][i] for s in STRATEGIES}
     gates = _gate_reasons(scenario, v, i, totals, volume)
+    words, (ready, readiness) = _verdict_words(scenario, v, i, totals, volume, stop)
     ratio = float(v.ratio[i])
     other_basis = None
     if other is not None and scenario.finance.discount_rate != 0:
@@ -873,7 +889,9 @@ def _document(
             "half_cost_month": int(v.half_cost_month[i]) or None,  # type: ignore[index]
             "break_even_requests_per_month": None if math.isnan(volume) else round(float(volume), 0),
             "latency_rules_out_apis": bool(v.apis_ruled_out[i]),
-            "summary": _summary(v, i, gates, stop, scenario.start_month) + _basis_sentence(scenario, v, other, i),
+            "summary": words + _basis_sentence(scenario, v, other, i),
+            "cost": {"passed": bool(v.gates[i, 4]), "text": gates[4]["reason"]},
+            "readiness": {"passed": ready, "text": readiness},
             "basis": scenario.finance.verdict_basis,
             "other_basis": other_basis,
         },

@@ -1,6 +1,6 @@
 """The scenario: every input of the cost model, its default, and where the default comes from.
 
-Field names follow `shared/design/api-contract.md` (units in the name). Each
+Field names follow `docs/api.md` (units in the name). Each
 docstring cites its seed article by number (000-004 in `shared/seeds/`) or says
 "assumption" where the seeds are silent; the web form shows the same text.
 Every number is bounded so that no input can reach NaN or infinity.
@@ -602,6 +602,21 @@ def effective_value(sections: dict[str, Any], path: str) -> float | None:
     return None if value is None else float(value)
 
 
+def _outside(sections: dict[str, Any], path: str, value: float, r: Range) -> str:
+    """Why a range does not hold the value, naming the value as the user knows it: typed, or the one an
+    empty field stands for (the volume given per month or per day, or the default)."""
+    outside = f"outside its range {r.low:,.6g} to {r.high:,.6g}"
+    if value_at(sections, path) is not None:
+        return f"the value {value:,.6g} lies {outside}"
+    if path == VOLUME_PATHS[1]:
+        per_month = f"{value * MONTH_DAYS:,.6g} a month is {value:,.6g} a day"
+        return f"this field is empty, so it stands for the volume per month: {per_month}, {outside}"
+    if path == VOLUME_PATHS[0]:
+        per_day = f"{value / MONTH_DAYS:,.6g} a day is {value:,.6g} a month"
+        return f"this field is empty, so it stands for the volume per day: {per_day}, {outside}"
+    return f"this field is empty, so its default {value:,.6g} is used, {outside}"
+
+
 def _range_errors(ranges: dict[str, Range], sections: dict[str, Any]) -> list[InitErrorDetails]:
     known = rangeable()
     errors: list[InitErrorDetails] = []
@@ -641,12 +656,7 @@ def _range_errors(ranges: dict[str, Range], sections: dict[str, Any]) -> list[In
                 error((path,), "range_value", "give the input a value first: a range is drawn around it", path)
             continue  # a catalog price: checked against the range when the scenario is priced
         if not r.low <= value <= r.high:
-            error(
-                (path,),
-                "range_value",
-                f"the value {value:,.6g} lies outside its range {r.low:,.6g} to {r.high:,.6g}",
-                value,
-            )
+            error((path,), "range_value", _outside(sections, path, value, r), value)
     return errors
 
 

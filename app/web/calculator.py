@@ -17,6 +17,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from app import saved
+from app.auth.roles import Permission
 from app.catalog import load_catalog
 from app.deps import FormDep, PrincipalDep, SessionDep
 from app.engine import PriceSheet, Scenario
@@ -227,10 +228,26 @@ def catalog_options(request: Request, path: str) -> Response:
     return templates.TemplateResponse(request, "_options.html", {"entries": entries})
 
 
+NOT_SAVED = "Not saved: correct the marked fields. Everything you typed is kept below."
+
+
+def save_refused(role: str) -> str:
+    """Why a role that may not save sees its form again (what it typed kept) instead of an error page."""
+    return (
+        f"Not saved: a {role} may not create or edit scenarios; ask an admin for another role. "
+        "Everything you typed is kept below: you can still recompute it."
+    )
+
+
 @router.post("/scenarios", response_class=HTMLResponse)
 def save_new(request: Request, session: SessionDep, principal: PrincipalDep, form: FormDep) -> Response:
-    """Save the calculator's inputs as a new scenario, then show it; a bad form comes back as typed."""
+    """Save the calculator's inputs as a new scenario, then show it; a refused save (a role that may not
+    save: 403; a bad form: 422) comes back as the calculator, as typed, with the reason above the form."""
     parsed = forms.parse(form)
+    if not principal.can(Permission.EDIT):
+        ctx = page_context(request, parsed)
+        ctx["errors"][""] = save_refused(principal.role)
+        return templates.TemplateResponse(request, "calculator.html", ctx, status_code=403)
     if parsed.scenario is not None:
         try:  # an unknown catalog id, or a range that misses the catalog's price: nothing is written
             row = saved.save(session, scenario=parsed.scenario, author=principal.username)
@@ -239,4 +256,5 @@ def save_new(request: Request, session: SessionDep, principal: PrincipalDep, for
         else:
             return RedirectResponse(f"/scenarios/{row.id}?saved=1", status_code=303)
     ctx = page_context(request, parsed)
+    ctx["errors"][""] = ctx["errors"].get("") or NOT_SAVED
     return templates.TemplateResponse(request, "calculator.html", ctx, status_code=422)

@@ -167,6 +167,94 @@ def cumulative(doc: dict[str, Any]) -> dict[str, Any]:
     }
 
 
+def savings_series(doc: dict[str, Any]) -> dict[str, list[float]]:
+    """Per strategy other than the recommended one: its cumulative cost less the recommended one's,
+    month by month, to the cent (positive: the recommendation has saved that much so far)."""
+    chosen = doc["strategies"][doc["verdict"]["recommendation"]]["cumulative_usd"]
+    return {
+        s: [round(other - mine, 2) for other, mine in zip(est["cumulative_usd"], chosen, strict=True)]
+        for s, est in doc["strategies"].items()
+        if s != doc["verdict"]["recommendation"]
+    }
+
+
+def payback_month(saving: list[float]) -> int | None:
+    """The first month from which a cumulative saving stays at or above 0 to the horizon; None: never."""
+    month = None
+    for m, value in enumerate(saving, 1):
+        if value < 0:
+            month = None
+        elif month is None:
+            month = m
+    return month
+
+
+def savings(doc: dict[str, Any]) -> dict[str, Any]:
+    """What the recommended strategy saves against each other one, cumulatively: a line per alternative,
+    the zero line, and the payback month (from which the saving stays positive) marked."""
+    x, xaxis = month_axis(doc)
+    chosen = label(doc["verdict"]["recommendation"])
+    cur = currency(doc)
+    data: list[dict[str, Any]] = []
+    shapes: list[dict[str, Any]] = [
+        {"type": "line", "xref": "paper", "x0": 0, "x1": 1, "y0": 0, "y1": 0, "line": {"color": "#6b7280", "width": 1}}
+    ]
+    annotations: list[dict[str, Any]] = []
+    for s, saving in savings_series(doc).items():
+        data.append(
+            {
+                "type": "scatter",
+                "mode": "lines",
+                "name": f"against {label(s)}",
+                "x": x,
+                "y": saving,
+                "line": {"color": COLORS[s], "width": 2.5},
+                "hovertemplate": f"{chosen} saves %{{y:,.0f}} {cur} against {label(s)}<extra></extra>",
+            }
+        )
+        month = payback_month(saving)
+        if month is not None and month > 1:
+            at = month_x(doc, month)
+            shapes.append(
+                {"type": "line", "x0": at, "x1": at, "yref": "paper", "y0": 0, "y1": 1, "line": {"dash": "dot"}}
+            )
+            annotations.append(
+                {
+                    "x": at,
+                    "yref": "paper",
+                    "y": 1,
+                    "text": f"pays back against {label(s)}: month {month}",
+                    "showarrow": False,
+                    "yanchor": "bottom",
+                    "yshift": 14 * len(annotations),
+                }
+            )
+    return {
+        "data": data,
+        "layout": base_layout(
+            margin={"l": 64, "r": 16, "t": 32 + 14 * max(len(annotations) - 1, 0), "b": 48},
+            xaxis=xaxis,
+            yaxis=axis_style(f"Saved by {chosen} so far ({cur})", tickformat=",.0f"),
+            shapes=shapes,
+            annotations=annotations,
+        ),
+    }
+
+
+def savings_table(doc: dict[str, Any]) -> dict[str, Any]:
+    series = savings_series(doc)
+    columns, rows = _month_columns(doc)
+    first = len(columns)
+    for m, row in enumerate(rows):
+        row += [saving[m] for saving in series.values()]
+    return {
+        "columns": [*columns, *(f"Against {label(s)}" for s in series)],
+        "rows": rows,
+        "money": set(range(first, first + len(series))),
+        "text": set(range(1, first)),
+    }
+
+
 def _month_columns(doc: dict[str, Any]) -> tuple[list[str], list[list[Any]]]:
     """The first columns of a month-by-month table: Month, and Period when the estimate has one."""
     calendar = periods(doc)

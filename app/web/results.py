@@ -71,6 +71,12 @@ def context(doc: dict[str, Any], scenario: Scenario, sheet: PriceSheet, *, uncer
                 "table": figures.cumulative_table(doc),
             },
             {
+                "id": "chart-savings",
+                "title": f"What {STRATEGY_LABELS[doc['verdict']['recommendation']]} saves, month by month",
+                "figure": figures.savings(doc),
+                "table": figures.savings_table(doc),
+            },
+            {
                 "id": "chart-monthly",
                 "title": "Monthly cost by category",
                 "figure": figures.monthly(doc),

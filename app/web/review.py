@@ -1,8 +1,9 @@
 """The review trail on the pages: submit, approve, request changes, comment, share links, and what a
 share link opens (/shared/<secret>: one revision, read-only, for someone without an account).
 
-Each action answers 303 back to the scenario page (a reload never repeats it), or the page again with
-the message beside the form that caused it and what was typed still in it. A form sent from an older
+Each action answers 303 back to the scenario page (a reload never repeats it), a refused one too: its
+redirect carries the message (signed) that the page shows beside the form that caused it, with what
+was typed still in it. Only a refused share link comes back as the page itself. A form sent from an older
 revision's page also posts `shown`, that revision, so the answer shows it again. A new share link
 is shown on the response itself, once: its secret never sits in an address or the browser's history.
 """
@@ -11,6 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from typing import Any
+from urllib.parse import urlencode
 
 from fastapi import APIRouter, HTTPException, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
@@ -23,7 +25,7 @@ from app.db.models import RevisionRow, ScenarioRow, ShareLinkRow
 from app.deps import FormDep, PrincipalDep, ScenarioId, SessionDep, SettingsDep
 from app.engine import Scenario
 from app.web import saved_views
-from app.web.scenarios import _revision_field, found, results_of, scenario_page
+from app.web.scenarios import _revision_field, found, refusal_query, results_of, scenario_page
 from app.web.templating import templates
 
 router = APIRouter(include_in_schema=False)
@@ -56,24 +58,41 @@ def _back(row: ScenarioRow, values: dict[str, str], flag: str) -> RedirectRespon
     return RedirectResponse(f"/scenarios/{row.id}?{query}", status_code=303)
 
 
+def _refused_back(
+    request: Request,
+    row: ScenarioRow,
+    values: dict[str, str],
+    field: str,
+    message: str,
+    stale: tuple[int, int] | None = None,
+) -> RedirectResponse:
+    """303 back to the scenario page, at the revision it was showing, with the message beside the form
+    `field` and the text typed there kept: a reload of the page never sends the step again."""
+    typed = values.get("body" if field == "comment" else "comment", "")
+    shown = _shown(row, values)
+    query = {"revision": str(shown)} if shown is not None else {}
+    query |= refusal_query(request, field=field, message=message, typed=typed, stale=stale)
+    return RedirectResponse(f"/scenarios/{row.id}?{urlencode(query)}#review", status_code=303)
+
+
 def _refused(
     request: Request, session: Session, row: ScenarioRow, values: dict[str, str], status: int, **extra: Any
 ) -> Response:
-    """The page again, at the revision it was showing, with the message beside its form and the text kept."""
+    """The page again, at the revision it was showing, with the message beside its form and the text kept
+    (a refused share link: its form holds no text worth a redirect's trip)."""
     return scenario_page(request, session, row, _shown(row, values), status=status, review_values=values, **extra)
 
 
 def _step(
     request: Request,
-    session: Session,
     row: ScenarioRow,
     values: dict[str, str],
     act: Callable[[int], Any],
     done: str,
     field: str,
 ) -> Response:
-    """Run one review action on the revision the form names; refusals come back beside the form:
-    409 when the revision is no longer the latest or the status moved on, 422 for a bad comment."""
+    """Run one review action on the revision the form names; a refusal (the revision is no longer the
+    latest, the status moved on, a bad comment) goes back to the page, its message beside the form."""
     number = _revision_field(values.get("revision"))
     try:
         if number is None:
@@ -84,11 +103,11 @@ def _step(
             f"Not done: you acted on revision {number}, but revision {exc.latest} is now the latest. "
             "Look at what changed first."
         )
-        stale = (number, exc.latest)
-        return _refused(request, session, row, values, 409, review_errors={field: message}, stale=stale)
+        stale = (number, exc.latest) if number is not None else None
+        return _refused_back(request, row, values, field, message, stale=stale)
     except review.ReviewError as exc:
         message = _sentence(exc) if exc.field else f"Not done: {str(exc).rstrip('.')}."
-        return _refused(request, session, row, values, 422 if exc.field else 409, review_errors={field: message})
+        return _refused_back(request, row, values, field, message)
     return _back(row, values, done)
 
 
@@ -105,7 +124,7 @@ def _step_route(path: str, step: Callable[..., Any], done: str, field: str, text
         def act(n: int) -> Any:
             return step(session, row=row, revision=n, actor=principal.username, **given)
 
-        return _step(request, session, row, values, act, done, field)
+        return _step(request, row, values, act, done, field)
 
     handler.__name__ = path.replace("-", "_")
     router.post(f"/scenarios/{{scenario_id}}/{path}", response_class=HTMLResponse)(handler)

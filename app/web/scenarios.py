@@ -8,14 +8,20 @@ the scenario page, so a reload never repeats it; a refused action re-renders the
 
 from __future__ import annotations
 
+import hashlib
+import hmac
+import json
 from dataclasses import dataclass
 from typing import Annotated, Any, Literal
+from urllib.parse import quote
 
 from fastapi import APIRouter, HTTPException, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlmodel import Session
 
-from app import audit, review, saved
+from app import audit, exports, review, saved
+from app.auth import keys
+from app.auth.roles import Permission
 from app.db import queries
 from app.db.models import RevisionRow, ScenarioRow, utcnow
 from app.deps import FormDep, PrincipalDep, ScenarioId, SessionDep
@@ -23,7 +29,7 @@ from app.engine import PriceSheet, Scenario
 from app.engine.scenario import STRATEGY_LABELS
 from app.services import ScenarioError
 from app.web import forms, results, saved_views, uncertainty_panel
-from app.web.calculator import page_context
+from app.web.calculator import NOT_SAVED, page_context, save_refused
 from app.web.templating import templates
 
 router = APIRouter(include_in_schema=False)
@@ -63,6 +69,12 @@ NOTICES = {
     "share_revoked": "Share link revoked: it no longer opens.",
 }
 """One-line confirmations after an action, by the query flag its redirect carries (`?saved=1`)."""
+UNCHANGED = "Prices unchanged: the catalog gives the same prices as revision {n}; nothing was saved."
+"""The notice of a re-price that found today's prices equal to the latest revision's (`?unchanged=N`)."""
+REFUSAL_FIELDS = frozenset({"submit", "decision", "comment"})
+"""The review forms a refused step's message goes beside (app/web/review.py redirects here with it)."""
+MAX_CARRIED = 2000
+"""The longest typed comment (URL-encoded) a refusal's redirect carries back into its form."""
 
 EXPORTS: tuple[tuple[str, str, dict[str, str]], ...] = (
     ("CSV, long", "export.csv", {"shape": "long"}),
@@ -173,13 +185,65 @@ def scenario_list(request: Request, session: SessionDep) -> Response:
 # --- one scenario ---
 
 
-def exports_of(row: ScenarioRow, rev: RevisionRow) -> list[tuple[str, str]]:
-    """Download links of the revision shown: its figures never change, so each link names it."""
+def exports_of(row: ScenarioRow, rev: RevisionRow) -> list[tuple[str, str, str]]:
+    """Download links of the revision shown, with the file name each one saves under (the server's
+    Content-Disposition names it the same): its figures never change, so each link names it."""
     out = []
+    name = str(rev.inputs.get("name") or row.name)
     for label, file, query in EXPORTS:
         params = "&".join(f"{k}={v}" for k, v in {**query, "revision": rev.number}.items())
-        out.append((label, f"{API}/scenarios/{row.id}/{file}?{params}"))
+        extension = file.rsplit(".", 1)[1]
+        filename = exports.export_filename(name, extension, revision=rev.number, shape=query.get("shape"))
+        out.append((label, f"{API}/scenarios/{row.id}/{file}?{params}", filename))
     return out
+
+
+def notices_of(request: Request) -> list[str]:
+    """The confirmations the address asks for (`?saved=1`, `?unchanged=3`), in a fixed order."""
+    params = request.query_params
+    notices = [text for flag, text in NOTICES.items() if params.get(flag)]
+    unchanged = _revision_field(params.get("unchanged"))
+    if unchanged is not None:
+        notices.append(UNCHANGED.format(n=unchanged))
+    return notices
+
+
+# --- a refused review step, carried by its 303 back here ---
+
+
+def _refusal_mac(request: Request, parts: list[str]) -> str:
+    key = keys.secret(request.app.state.settings.secret_key)
+    return hmac.new(key, ("refusal|" + json.dumps(parts)).encode(), hashlib.sha256).hexdigest()[:32]
+
+
+def refusal_query(
+    request: Request, *, field: str, message: str, typed: str = "", stale: tuple[int, int] | None = None
+) -> dict[str, str]:
+    """The query that shows a refused review step's message beside its form (`field`), with what was
+    typed kept (when short enough to carry) and the stale revisions' diff link. Signed with the app's
+    key, so no link from elsewhere can put its own words on the page."""
+    if len(quote(typed)) > MAX_CARRIED:
+        message += " What you typed was too long to keep here: type it again."
+        typed = ""
+    parts = [field, message, typed, f"{stale[0]}-{stale[1]}" if stale else ""]
+    query = dict(zip(("refused", "message", "typed", "stale"), parts, strict=True))
+    return {k: v for k, v in query.items() if v} | {"sig": _refusal_mac(request, parts)}
+
+
+def refusal_of(request: Request) -> dict[str, Any]:
+    """The review panel's errors, typed values and stale pair from a signed `refusal_query`; nothing
+    when there is none or its signature does not match."""
+    params = request.query_params
+    parts = [params.get(k, "") for k in ("refused", "message", "typed", "stale")]
+    field, message, typed, stale = parts
+    if field not in REFUSAL_FIELDS or not message:
+        return {}
+    if not hmac.compare_digest(params.get("sig", ""), _refusal_mac(request, parts)):
+        return {}
+    a, _, b = stale.partition("-")
+    pair = (int(a), int(b)) if a.isdigit() and b.isdigit() else None
+    text_field = "body" if field == "comment" else "comment"
+    return {"review_errors": {field: message}, "review_values": {text_field: typed}, "stale": pair}
 
 
 def results_of(row: ScenarioRow, rev: RevisionRow) -> dict[str, Any]:
@@ -199,7 +263,6 @@ def diff_pair(shown: int, latest: int) -> tuple[int, int]:
 def scenario_context(request: Request, session: Session, row: ScenarioRow, rev: RevisionRow) -> dict[str, Any]:
     assert row.id is not None
     history = list(queries.list_revisions(session, scenario_id=row.id))
-    notices = [text for flag, text in NOTICES.items() if request.query_params.get(flag)]
     shown = results_of(row, rev)
     return {
         "nav": "scenarios",
@@ -209,10 +272,11 @@ def scenario_context(request: Request, session: Session, row: ScenarioRow, rev: 
         "groups": saved_views.input_groups(Scenario.model_validate(rev.inputs), shown["doc"]["prices_used"]),
         "exports": exports_of(row, rev),
         "diff_pair": diff_pair(rev.number, row.latest_revision),
-        "notices": notices,
+        "notices": notices_of(request),
         "problem": "",
         "utc": saved_views.utc,
         **review_context(session, row),
+        **refusal_of(request),
         **shown,
     }
 
@@ -337,6 +401,8 @@ def edit_page(
     ctx["nav"] = "scenarios"
     if problem:
         ctx["errors"][""] = problem
+    elif status == 422 and not ctx["errors"].get(""):
+        ctx["errors"][""] = NOT_SAVED
     return templates.TemplateResponse(request, "calculator.html", ctx, status_code=status)
 
 
@@ -361,11 +427,15 @@ def edit_form(request: Request, scenario_id: ScenarioId, session: SessionDep) ->
 def save_edit(
     request: Request, scenario_id: ScenarioId, session: SessionDep, principal: PrincipalDep, form: FormDep
 ) -> Response:
-    """A new revision from the form; 422 with each message beside its field, 409 if someone saved meanwhile."""
+    """A new revision from the form; 422 with each message beside its field, 409 if someone saved meanwhile,
+    403 for a role that may not save: each the form again, as typed, with the reason above it."""
     row = found(session, scenario_id)
     assert row.id is not None
     parsed = forms.parse(form)
     expected = _revision_field(form.get("revision"))
+    if not principal.can(Permission.EDIT):
+        editing = Editing(row.id, expected or row.latest_revision)
+        return edit_page(request, row, parsed, editing, status=403, problem=save_refused(principal.role))
     if expected is None:
         editing = Editing(row.id, row.latest_revision)
         return edit_page(request, row, parsed, editing, status=422, problem="The form lost the revision it edits.")
@@ -392,7 +462,8 @@ def duplicate_scenario(
 ) -> Response:
     row = found(session, scenario_id)
     rev = revision_of(session, row, _revision_field(form.get("revision")))
-    copy = saved.duplicate(session, revision=rev, name=f"Copy of {row.name}"[:200], author=principal.username)
+    name = saved.copy_name(session, row.name)
+    copy = saved.duplicate(session, revision=rev, name=name, author=principal.username)
     return RedirectResponse(f"/scenarios/{copy.id}?copied=1", status_code=303)
 
 
@@ -416,7 +487,7 @@ def reprice(
     row = found(session, scenario_id)
     expected = _revision_field(form.get("revision")) or 0
     try:
-        saved.reprice(session, row=row, expected=expected, author=principal.username)
+        added = saved.reprice(session, row=row, expected=expected, author=principal.username)
     except queries.StaleRevision as exc:
         problem = (
             f"Not re-priced: revision {expected or '?'} is not the latest (the latest is {exc.latest}). "
@@ -426,4 +497,6 @@ def reprice(
     except ScenarioError as exc:  # an id the catalog no longer has
         problem = "Not re-priced: today's catalog cannot price this scenario. " + str(exc)
         return scenario_page(request, session, row, None, status=422, problem=problem)
+    if added is None:  # today's prices are the latest revision's: nothing was written
+        return RedirectResponse(f"/scenarios/{scenario_id}?unchanged={expected}", status_code=303)
     return RedirectResponse(f"/scenarios/{scenario_id}?repriced=1", status_code=303)

@@ -15,7 +15,7 @@ from markupsafe import Markup, escape
 
 from app.auth.guard import CSRF_FIELD, auth_on, csrf_of, principal_of
 from app.engine.scenario import CATEGORIES, STRATEGY_LABELS, next_month
-from app.web import fields, forms
+from app.web import fields, forms, sources
 from app.web.assets import Assets
 from app.web.figures import compact, number_text
 from app.web.forms import display
@@ -130,6 +130,7 @@ def _make() -> Jinja2Templates:
         plain=number_text,
     )
     env.filters["table"] = table_html
+    env.filters["cited"] = sources.cited
     env.globals.update(csrf=csrf_of, csrf_field=csrf_field, principal=principal_of, auth_on=auth_on)
     env.globals.update(oob_errors=oob_errors, range_of=fields.range_specs().get, template_range=fields.TEMPLATE_RANGE)
     env.globals.update(extra_cost_rows=forms.extra_cost_rows, strategy_labels=STRATEGY_LABELS, categories=CATEGORIES)

@@ -178,9 +178,16 @@ def check_xlsx(data: bytes, doc: dict[str, Any], inputs: dict[str, Any], revisio
         "Break-even requests per month": v["break_even_requests_per_month"],
         "Latency rules out APIs": v["latency_rules_out_apis"],
         "Summary": v["summary"],
+        "Cost": v["cost"]["passed"],
+        "Readiness": v["readiness"]["passed"],
     }
-    assert gates[0] == ("Gate", "Name", "Passed", "Reason")
-    assert [dict(zip(("id", "name", "passed", "reason"), row, strict=True)) for row in gates[1:]] == v["gates"]
+    assert {row[0]: row[2] for row in verdict[1:] if row[0] in ("Cost", "Readiness")} == {
+        "Cost": v["cost"]["text"],
+        "Readiness": v["readiness"]["text"],
+    }
+    assert gates[0] == ("Gate", "Name", "Passed", "Reason", "Why")
+    keys = ("id", "name", "passed", "reason", "why")
+    assert [dict(zip(keys, row, strict=True)) for row in gates[1:]] == v["gates"]
 
     monthly = [list(r) for r in wb["Monthly"].iter_rows(values_only=True)]
     check_wide_rows(monthly[0], monthly[1:], doc)
@@ -311,7 +318,8 @@ def test_media_types_and_file_names(client: TestClient) -> None:
     stem = "content-moderation-q3-eu-draft"
     cases = [
         (client.get(f"{base}/export.csv"), "text/csv; charset=utf-8", f"{stem}-r1.csv"),
-        (client.get(f"{base}/export.csv?shape=wide"), "text/csv; charset=utf-8", f"{stem}-r1.csv"),
+        (client.get(f"{base}/export.csv?shape=wide"), "text/csv; charset=utf-8", f"{stem}-r1-wide.csv"),
+        (client.get(f"{base}/export.csv?shape=annual"), "text/csv; charset=utf-8", f"{stem}-r1-annual.csv"),
         (client.get(f"{base}/export.xlsx"), XLSX, f"{stem}-r1.xlsx"),
         (client.get(f"{base}/export.json"), "application/json", f"{stem}-r1.json"),
         (client.post(f"{API}/export.csv", json=scenario), "text/csv; charset=utf-8", f"{stem}.csv"),
@@ -339,6 +347,8 @@ def test_media_types_and_file_names(client: TestClient) -> None:
 def test_slugs(name: str, slug: str) -> None:
     assert exports.slugify(name) == slug
     assert exports.export_filename(name, "csv", revision=4) == f"{slug}-r4.csv"
+    assert exports.export_filename(name, "csv", revision=4, shape="long") == f"{slug}-r4.csv"
+    assert exports.export_filename(name, "csv", revision=4, shape="percentiles") == f"{slug}-r4-percentiles.csv"
 
 
 @pytest.mark.parametrize("ext", ["csv", "xlsx", "json"])

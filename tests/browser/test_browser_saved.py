@@ -120,7 +120,8 @@ def test_every_export_matches_the_page(page: Page) -> None:
         download = info.value
         assert download.failure() is None, label
         assert f"/api/v1/scenarios/{sid}/" in download.url
-        assert re.search(r"-r1\.(csv|xlsx|json)$", download.suggested_filename), download.suggested_filename
+        saved_as = download.suggested_filename
+        assert re.search(r"-r1(-wide|-percentiles|-annual)?\.(csv|xlsx|json)$", saved_as), saved_as
         files[label] = Path(download.path())
 
     def close(got: dict[str, float], what: str) -> None:

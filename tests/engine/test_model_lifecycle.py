@@ -338,9 +338,10 @@ def test_the_verdict_never_recommends_a_tune_that_cannot_be_kept_up(quiet, sheet
     assert doc.strategies["fine_tuning"].not_maintainable_from_month == 6
     assert doc.verdict.recommendation == "prompting"
     assert all(g.passed for g in doc.verdict.gates)
-    assert doc.verdict.summary == (
-        "Recommendation: Prompting. Fine-tuning passes the six gates but cannot be kept up from month 6 (2027-06): "
-        "its provider stops serving it or training it, and no successor is named."
+    assert doc.verdict.summary.startswith("Keep prompting. Fine-tuning would cost ")
+    assert doc.verdict.summary.endswith(
+        "but the tune cannot be kept up from month 6 (2027-06): its provider stops serving or training it and "
+        "no successor is named."
     )
 
 

@@ -160,3 +160,34 @@ def test_free_text_rejects_nul_and_control_characters(field: str) -> None:
             Scenario.model_validate({field: bad})
         assert info.value.errors()[0]["loc"] == (field,)
     assert getattr(Scenario.model_validate({field: "two\nlines\tand a tab"}), field) == "two\nlines\tand a tab"
+
+
+@pytest.mark.parametrize(
+    ("doc", "msg"),
+    [
+        # requests_per_day left empty stands for the default 100,000 a month: 100,000 x 12 / 365 a day
+        (
+            {"ranges": {"workload.requests_per_day": {"low": 10, "high": 100}}},
+            "this field is empty, so it stands for the volume per month: 100,000 a month is 3,287.67 a day, "
+            "outside its range 10 to 100",
+        ),
+        (
+            {"workload": {"requests_per_day": 50}, "ranges": {"workload.requests_per_month": {"low": 10, "high": 100}}},
+            "this field is empty, so it stands for the volume per day: 50 a day is 1,520.83 a month, "
+            "outside its range 10 to 100",
+        ),
+        (
+            {"ranges": {"fine_tuning.latency_ms": {"low": 1, "high": 2}}},
+            "this field is empty, so its default 500 is used, outside its range 1 to 2",
+        ),
+        (
+            {"team": {"label_cost_usd": 3}, "ranges": {"team.label_cost_usd": {"low": 5, "high": 20}}},
+            "the value 3 lies outside its range 5 to 20",
+        ),
+    ],
+    ids=["per day empty", "per month empty", "a default", "typed"],
+)
+def test_a_range_that_misses_the_value_names_where_the_value_comes_from(doc: dict[str, Any], msg: str) -> None:
+    with pytest.raises(ValidationError) as caught:
+        Scenario.model_validate(doc)
+    assert [e["msg"] for e in caught.value.errors()] == [msg]

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from html.parser import HTMLParser
+from typing import Any
 
 VOID = {"area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta", "source", "track", "wbr"}
 
@@ -90,3 +91,10 @@ def form_data(form: Node) -> dict[str, list[str]]:
             value = n.attrs.get("value", "")
         data.setdefault(name, []).append(value)
     return data
+
+
+def fetch(client: Any, url: str, status: int = 200) -> Node:
+    """GET a page with a test client, check its status (showing the page when it is wrong), and parse it."""
+    response = client.get(url)
+    assert response.status_code == status, response.text[:2000]
+    return dom(response.text)

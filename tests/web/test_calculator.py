@@ -183,10 +183,11 @@ def test_the_page_answers_with_results_for_a_preset(client: TestClient) -> None:
     assert page.by_id("f-workload__requests_per_day")["attrs"]["value"] == "500000"
     assert {c["attrs"]["id"] for c in page.find("div", class_="chart")} == {
         "chart-cumulative",
+        "chart-savings",
         "chart-monthly",
         "chart-volume",
     }
-    assert len(page.find("details", class_="numbers")) == 3
+    assert len(page.find("details", class_="numbers")) == 4
     assert all("open" not in d["attrs"] for d in page.find("details", class_="numbers"))
 
 

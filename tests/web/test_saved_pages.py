@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
-from htmlkit import Node, dom, form_data
+from htmlkit import Node, dom, fetch, form_data
 from sqlalchemy import Engine
 from sqlmodel import Session, select
 
@@ -21,10 +21,7 @@ API = "/api/v1/scenarios"
 EVIL = "<script>alert(1)</script>"
 
 
-def page(client: TestClient, url: str, status: int = 200) -> Node:
-    response = client.get(url)
-    assert response.status_code == status, response.text[:2000]
-    return dom(response.text)
+page = fetch
 
 
 # --- saved scenarios made through the API ---
@@ -131,7 +128,7 @@ def test_scenario_page_shows_inputs_results_history_and_exports(client: TestClie
     totals = {td.attrs["data-strategy"]: td.text() for td in root.find("table", class_="totals").find_all("td")
               if "data-strategy" in td.attrs}  # fmt: skip
     assert totals["prompting"] == f"{made['revision']['totals']['prompting']:,.0f} USD"
-    assert len(root.find_all("div", class_="chart")) == 3
+    assert len(root.find_all("div", class_="chart")) == 4
     assert "plotly" in " ".join(s.attrs["src"] for s in root.find_all("script"))
     # history
     history = root.find("table", class_="history").find("tbody").find_all("tr")
@@ -307,8 +304,13 @@ def list_names_or_empty(client: TestClient) -> list[str]:
     return list_names(root) if root.find_all("table", class_="scenario-list") else []
 
 
-def test_reprice_adds_a_revision_and_a_stale_one_is_refused(client: TestClient) -> None:
+def test_reprice_adds_a_revision_and_a_stale_one_is_refused(client: TestClient, db_engine: Engine) -> None:
     sid = create(client, **preset(name="Prices"))["id"]
+    with Session(db_engine) as s:  # revision 1 froze a price the catalog no longer gives
+        rev = s.exec(select(RevisionRow).where(RevisionRow.scenario_id == sid)).one()
+        rev.prices = rev.prices | {"prompting": rev.prices["prompting"] | {"input": 99.0}}
+        s.add(rev)
+        s.commit()
     form = page(client, f"/scenarios/{sid}").find("form", action=f"/scenarios/{sid}/reprice")
     data = form_data(form)
     assert data.pop("csrf_token") == [client.headers["X-CSRF-Token"]]  # the guard checks it

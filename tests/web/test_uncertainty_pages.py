@@ -273,6 +273,7 @@ def test_results_fetch_their_panel_and_the_recompute_carries_no_draws(calc: Test
     assert not root.find_all("div", class_="uncertainty-body")
     assert {c.attrs["id"] for c in root.find_all("div", class_="chart")} == {
         "chart-cumulative",
+        "chart-savings",
         "chart-monthly",
         "chart-volume",
     }
