@@ -50,3 +50,21 @@ def xlsx_formulas(data: bytes) -> list[bytes]:
     with zipfile.ZipFile(io.BytesIO(data)) as archive:
         sheets = [n for n in archive.namelist() if n.startswith("xl/worksheets/")]
         return [f for n in sheets for f in re.findall(rb"<f[ >][^<]*</f>", archive.read(n))]
+
+
+def move_the_catalog(monkeypatch: Any) -> None:
+    """Make every re-price find new prices: prompting's input price 1% higher at each pricing than at the
+    one before. A re-price that finds the prices a revision froze adds nothing (issue 17), so a test that
+    needs a re-priced revision moves the catalog first."""
+    from app import saved
+
+    real = saved.price
+    count = {"n": 0}
+
+    def moved(scenario: Any, **kwargs: Any) -> Any:
+        sheet = real(scenario, **kwargs)
+        count["n"] += 1
+        prompting = sheet.prompting.model_copy(update={"input": sheet.prompting.input * (1 + 0.01 * count["n"])})
+        return sheet.model_copy(update={"prompting": prompting})
+
+    monkeypatch.setattr(saved, "price", moved)

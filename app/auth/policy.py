@@ -40,6 +40,8 @@ _RULES: list[tuple[str, str, Permission]] = [
     ("GET", SCENARIO, P.READ),
     ("GET", SCENARIO + "/uncertainty", P.READ),
     ("GET", SCENARIO + "/diff", P.READ),
+    ("GET", SCENARIO + "/report", P.READ),
+    ("GET", "/report", P.READ),
     # the form's saves reach their route, which checks EDIT itself (ROUTE_CHECKS): a refused save then comes
     # back as the form with everything typed and the reason, not a bare 403 page
     ("POST", "/scenarios", P.COMPUTE),

@@ -94,7 +94,12 @@ def cost_clause(scenario: Scenario, f: Facts) -> str:
     text = f"Fine-tuning would cost {money(f.ft_total, cur)} {_over(scenario)} against {against}"
     if f.ratio >= TCO_RULE:
         return f"{text}: {f.ratio:.2f}x cheaper, past the 2x rule"
-    text += f": {f.ratio:.2f}x cheaper, short of the 2x rule" if f.ratio >= 1 else f" ({1 / f.ratio:.1f}x more)"
+    if f.ratio >= 1:
+        text += f": {f.ratio:.2f}x cheaper, short of the 2x rule"
+    elif f.ratio > 0:
+        text += f" ({1 / f.ratio:.1f}x more)"
+    else:  # the simpler route costs nothing (no traffic, no people): fine-tuning can only cost more
+        text += ", which costs nothing"
     if math.isnan(f.volume):
         return f"{text}; it stays short of 2x at any volume up to 1e12 requests a month"
     if f.volume > 0:

@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy.engine import Engine
+from suitekit import move_the_catalog
 
 from app.db.migrate import upgrade
 from app.db.session import get_engine
@@ -38,7 +39,10 @@ def shared_client(client_on: Callable[[Engine], TestClient], shared_engine: Engi
 
 
 @pytest.mark.parametrize("action", ["edit", "reprice"])
-def test_concurrent_writers_of_one_revision_one_wins_the_rest_409(shared_client: TestClient, action: str) -> None:
+def test_concurrent_writers_of_one_revision_one_wins_the_rest_409(
+    shared_client: TestClient, action: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    move_the_catalog(monkeypatch)  # each re-price finds new prices, so it adds a revision
     sid = shared_client.post(API, json={"name": "Contended"}).json()["id"]
     barrier = threading.Barrier(EDITORS)
     statuses: Counter[int] = Counter()

@@ -15,6 +15,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import DatabaseError
 from sqlmodel import Session, col, select
+from suitekit import move_the_catalog
 
 from app.db.models import AuditRow
 
@@ -150,7 +151,10 @@ def test_a_comment_too_long_is_422_at_comment(client: TestClient) -> None:
     assert _ok(_step(client, sid, "approve", 1, "x" * 5000))["status"] == "approved"
 
 
-def test_editing_after_approval_makes_a_draft_and_keeps_the_approved_revision(client: TestClient) -> None:
+def test_editing_after_approval_makes_a_draft_and_keeps_the_approved_revision(
+    client: TestClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    move_the_catalog(monkeypatch)  # each re-price finds new prices, so it adds a revision
     sid = _new(client)
     _ok(_step(client, sid, "submit", 1))
     _ok(_step(client, sid, "approve", 1))
@@ -235,7 +239,10 @@ def _share(client: TestClient, sid: int, revision: int) -> tuple[int, str]:
     return int(found.group(1)), secret.group(1)
 
 
-def test_the_audit_log_has_an_entry_for_every_action_as_json_and_csv(client: TestClient) -> None:
+def test_the_audit_log_has_an_entry_for_every_action_as_json_and_csv(
+    client: TestClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    move_the_catalog(monkeypatch)  # each re-price finds new prices, so it adds a revision
     sid = _new(client)
     assert client.put(f"{API}/{sid}", json={"revision": 1, "scenario": {"name": "Budget"}}).status_code == 200
     assert client.post(f"{API}/{sid}/reprice", json={"revision": 2}).status_code == 200

@@ -299,3 +299,15 @@ def test_tco_ratio_empty_when_fine_tuning_costs_nothing(quiet, sheet):
     assert "Fine-tuning costs nothing" in gates(est)[5].reason
     _, verdicts = run(build_inputs([quiet(fine_tuning={"prices": {"input": 0.0}})], [sheet]))
     assert math.isinf(verdicts.ratio[0])
+
+
+def test_the_headline_when_the_simpler_route_costs_nothing(quiet, sheet):
+    """No traffic and no people: prompting costs 0 and the tune's one run costs 100, a ratio of 0 (no "x
+    more" to compute): the headline says prompting costs nothing."""
+    est = estimate(
+        quiet(workload={"requests_per_month": 0}, fine_tuning={"cost_per_run_usd": 100, "runs_per_cycle": 1}), sheet
+    )
+    assert est.verdict.tco_ratio == 0.0
+    assert est.verdict.summary.startswith(
+        "Keep prompting. Fine-tuning would cost 100 USD over 36 months against 0 USD for prompting, which costs nothing"
+    )

@@ -7,7 +7,6 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-import pytest
 from fastapi.testclient import TestClient
 from htmlkit import Node, dom
 from markupsafe import Markup, escape
@@ -22,11 +21,28 @@ BARE = re.compile(r"(?<![\d,.])00[0-4](?!\d)")
 """A seed file's number standing alone in text."""
 
 
-def _seed_files() -> list[Path]:
+SNAPSHOT = {
+    "000": "The Eight Experiments That Taught Me This",
+    "001": "Fine-tuning is rarely the right answer",
+    "002": "Is Fine-Tuning Worth It for Your Use Case? Probably Not.",
+    "003": "When fine-tuning is worth the cost",
+    "004": "Fine-tuning is a leverage tool, not a default step",
+}
+"""Words of each seed article that its title on the page must be, copied from the articles on
+2026-12-02 (002's is its title line). The articles live outside the repository (../shared/seeds):
+where they are, the snapshot is checked against them; in a fresh clone the snapshot stands in."""
+
+
+def _seed_texts() -> dict[str, str]:
+    """Each seed article's text by its number, or the snapshot's words where the articles are absent."""
     files = sorted(SEEDS.glob("00[0-9]_*.txt"))
     if not files:
-        pytest.skip(f"no seed articles in {SEEDS}")
-    return files
+        return dict(SNAPSHOT)
+    texts = {f.name[:3]: f.read_text(encoding="utf-8") for f in files}
+    assert set(texts) == set(SNAPSHOT)
+    for number, words in SNAPSHOT.items():  # the snapshot still holds: the articles did not change
+        assert _words(words) in _words(texts[number]), number
+    return texts
 
 
 def _words(text: str) -> str:
@@ -51,20 +67,19 @@ def test_the_page_lists_the_five_articles_by_their_own_titles(client: TestClient
     page = _page(client)
     assert page.find("title").text().startswith("Sources")
     assert page.find("a", href="/sources").attrs.get("aria-current") == "page"
-    files = _seed_files()
-    assert len(files) == 5
+    texts = _seed_texts()
+    assert len(texts) == 5
     toc = [a.attrs["href"] for a in page.find("nav", aria_label="Articles").find_all("a")]
-    assert toc == [f"#{f.name[:3]}" for f in files]
-    for file in files:
-        text = file.read_text(encoding="utf-8")
-        section = page.find("section", id=file.name[:3])
+    assert toc == [f"#{number}" for number in sorted(texts)]
+    for number, text in sorted(texts.items()):
+        section = page.find("section", id=number)
         title = section.find("h2").text()
-        assert title and _words(title) in _words(text), f"{file.name}: {title!r} is not the article's own words"
+        assert title and _words(title) in _words(text), f"{number}: {title!r} is not the article's own words"
         first = text.splitlines()[0].strip()
         if len(first) <= 80:  # a title line opens the article: the page shows exactly it
             assert title == first
         claims = [c for c in section.find("ol", class_="claims").children if isinstance(c, Node) and c.tag == "li"]
-        assert 2 <= len(claims) <= 5, file.name
+        assert 2 <= len(claims) <= 5, number
 
 
 def test_each_article_lists_existing_inputs_by_their_form_names_and_every_input_citing_it(
