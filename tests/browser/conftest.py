@@ -138,18 +138,21 @@ def _serve(tmp: Path, **extra_env: str) -> Iterator[LiveServer]:
         **extra_env,
     }
     log = tmp / "server.log"
-    if extra_env.get("AUTH_REQUIRED") == "true":  # the accounts, made as an admin would: by the CLI
+    if extra_env.get("AUTH_REQUIRED") == "true":
+        # the schema by the CLI, as an operator makes it; the accounts in this process through the function
+        # `llm-tco users create` calls (four CLI processes with a real Argon2 hash each took ~20 s)
         cli = [sys.executable, "-m", "app.cli"]
         subprocess.run([*cli, "migrate"], cwd=ROOT, env=env, check=True, capture_output=True)
-        for role in TEAM:
-            subprocess.run(
-                [*cli, "users", "create", role, "--role", role, "--password-stdin"],
-                cwd=ROOT,
-                env=env,
-                input=f"{TEAM_PASSWORD}\n".encode(),
-                check=True,
-                capture_output=True,
-            )
+        from sqlmodel import Session
+
+        from app.auth import accounts
+        from app.db.session import get_engine
+
+        engine = get_engine(env["DATABASE_URL"])
+        with Session(engine) as session:
+            for role in TEAM:
+                accounts.create_user(session, username=role, role=role, password=TEAM_PASSWORD, actor="cli:setup")
+        engine.dispose()
     with log.open("wb") as out:
         proc = subprocess.Popen(
             [sys.executable, "-m", "app.cli", "serve", "--host", HOST, "--port", str(port)],

@@ -56,7 +56,7 @@ def test_the_calculators_report_of_the_defaults_fits_too(page: Page) -> None:
     page.goto("/")
     settled(page)
     headline = page.locator("#headline").inner_text()
-    page.get_by_role("link", name="Report (print or PDF)").click()
+    page.get_by_role("link", name="Report of these inputs (print or PDF)").click()
     page.wait_for_url(re.compile(r"/report\?"))
     settled(page)
     expect(page.locator("#headline")).to_have_text(headline)
