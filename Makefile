@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 ## Extra pytest arguments for `make test`, e.g. PYTEST_ARGS="-p randomly" (a shuffled order) or
-## PYTEST_ARGS="-n 0" (serially, in one process).
+## PYTEST_ARGS="-n 0" (serially, in one process); TEST_WORKERS=N sets the number of workers.
 PYTEST_ARGS ?=
 
 .PHONY: run test lint format typecheck bench install lock clean
@@ -28,6 +28,10 @@ lock:
 run: $(STAMP)
 	$(BIN)/llm-tco serve
 
+## pytest-xdist workers for `make test`: one more than the cores, because a quarter of the suite's time
+## is spent waiting on servers, browsers and LibreOffice it started (a run on 2 cores: 77% busy).
+TEST_WORKERS ?= $(shell echo $$(( $$(nproc) + 1 )))
+
 ## Lint, type-check, then every test, on every core (pytest-xdist), with the ten slowest named at the
 ## end: the database tests on SQLite and on a throwaway PostgreSQL that scripts/with-postgres.sh
 ## installs (Debian's package, as root) and starts on 127.0.0.1, a database per worker; the browser
@@ -38,7 +42,7 @@ test: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
-	bash scripts/with-postgres.sh bash scripts/with-chromium.sh bash scripts/with-libreoffice.sh $(BIN)/pytest -q -n auto --durations=10 $(PYTEST_ARGS)
+	bash scripts/with-postgres.sh bash scripts/with-chromium.sh bash scripts/with-libreoffice.sh $(BIN)/pytest -q -n $(TEST_WORKERS) --durations=10 $(PYTEST_ARGS)
 
 lint: $(STAMP)
 	$(BIN)/ruff check .
