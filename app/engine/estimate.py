@@ -15,7 +15,7 @@ from typing import Any, Literal
 import numpy as np
 from pydantic import BaseModel, ConfigDict, Field
 
-from .headline import GATE_WHY, Facts, headline, money, readiness_line
+from .headline import GATE_WHY, Facts, headline, money, percent, readiness_line
 from .inputs import Inputs, build_inputs, slot_chain
 from .kernel import COMPUTE_ONLY, Costs, compute
 from .prices import PriceSheet
@@ -372,11 +372,6 @@ def tco_by_volume(scenario: Scenario, sheet: PriceSheet, volumes: Sequence[float
 
 
 # --- documents ---
-
-
-def percent(rate: float) -> str:
-    """A yearly rate as sentences say it: 0.08 -> "8%", 0.075 -> "7.5%"."""
-    return f"{rate * 100:.4g}%"
 
 
 def _cents(a: np.ndarray) -> list[float]:

@@ -34,6 +34,11 @@ def money(x: float, currency: str) -> str:
     return f"{x:,.0f} {currency}"
 
 
+def percent(rate: float) -> str:
+    """A yearly rate as sentences say it: 0.08 -> "8%", 0.075 -> "7.5%"."""
+    return f"{rate * 100:.4g}%"
+
+
 def compact(n: float) -> str:
     """A volume as sentences say it: 2,740,000 -> "2.74M", 15,300 -> "15.3k", 950 -> "950"."""
     for size, suffix in ((1e12, "T"), (1e9, "B"), (1e6, "M"), (1e3, "k")):
@@ -79,8 +84,7 @@ def _not_ready(scenario: Scenario, gates: tuple[bool, ...]) -> list[str]:
 
 def _over(scenario: Scenario) -> str:
     finance = scenario.finance
-    rate = f"{finance.discount_rate * 100:.4g}%"
-    npv = f" in present value at {rate} a year" if finance.verdict_basis == "npv" else ""
+    npv = f" in present value at {percent(finance.discount_rate)} a year" if finance.verdict_basis == "npv" else ""
     return f"over {scenario.horizon_months} months{npv}"
 
 
@@ -114,7 +118,7 @@ def headline(scenario: Scenario, f: Facts) -> str:
     latency = scenario.workload.latency_budget_ms
     if f.apis_ruled_out and f.ft_meets_latency and latency is not None:
         cost += f", and only a tune meets the {latency:g} ms latency budget"
-    elif latency is not None and not f.ft_meets_latency and f.gates[4] is False and f.ratio >= TCO_RULE:
+    elif latency is not None and not f.ft_meets_latency and not f.gates[4] and f.ratio >= TCO_RULE:
         cost += f", but a tune misses the {latency:g} ms latency budget"
     missing = _not_ready(scenario, f.gates)
     if missing:

@@ -76,9 +76,11 @@ def _basis_weights(x: Inputs, months: int) -> np.ndarray | None:
     return np.where(npv[:, None], discount_factors(x["finance.discount_rate"], months), 1.0)
 
 
-def basis_totals(x: Inputs, costs: Costs) -> np.ndarray:
-    """(N, 3) the totals the verdict weighs: each strategy's TCO, or its present value on the npv basis."""
-    weights = _basis_weights(x, costs.in_horizon.shape[1])
+def basis_totals(x: Inputs, costs: Costs, weights: np.ndarray | None = None) -> np.ndarray:
+    """(N, 3) the totals the verdict weighs: each strategy's TCO, or its present value on the npv basis
+    (`weights`: the `_basis_weights` the caller already has; worked out here otherwise)."""
+    if weights is None:
+        weights = _basis_weights(x, costs.in_horizon.shape[1])
     if weights is None:
         return np.stack([costs.totals(s) for s in STRATEGIES], axis=1)
     n = costs.in_horizon.shape[0]
@@ -135,7 +137,8 @@ def decide(x: Inputs, costs: Costs, *, crossings: bool = True) -> Verdicts:
     """The verdict of every row; `crossings=False` skips the break-even and half-cost months, whose
     cumulative sums are most of the cost of deciding 10,000 draws."""
     n = costs.requests.shape[0]
-    totals = basis_totals(x, costs)
+    weights = _basis_weights(x, costs.in_horizon.shape[1])
+    totals = basis_totals(x, costs, weights)
     totals[:, RAG] = np.where(costs.rag_enabled, totals[:, RAG], np.nan)
     simpler, apis_ruled_out = _simpler_and_feasibility(x, totals)
     simpler_total = np.take_along_axis(totals, simpler[:, None], axis=1)[:, 0]
@@ -165,7 +168,6 @@ def decide(x: Inputs, costs: Costs, *, crossings: bool = True) -> Verdicts:
     recommendation = np.where(gates.all(axis=1) & maintainable, FINE_TUNING, simpler)
     break_even_month = half_cost_month = None
     if crossings:
-        weights = _basis_weights(x, costs.in_horizon.shape[1])
         weight = 1.0 if weights is None else weights
         ft_cum = np.cumsum(costs.monthly_totals["fine_tuning"] * weight, axis=1)
         simpler_monthly = weight * np.where(

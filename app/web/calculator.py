@@ -60,18 +60,19 @@ def slots_of(values: dict[str, str]) -> list[tuple[str, str]]:
     """The error slots a form has: every field's, and those of the ranges it sent (a range the user
     never unfolded has no inputs, and no slot to fill: htmx would log a missing target)."""
     sent = [spec for spec in fields.range_specs().values() if spec.name("low") in values]
-    extra = [("err-extra_costs", "extra_costs")] + [
-        (f"err-extra_costs__{row}__{part}", f"extra_costs.{row}.{part}")
-        for row in forms.extra_cost_rows(values)
-        for part in (*forms.EXTRA_COST_TEXTS, "strategies")
+    rows = forms.extra_cost_rows(values)
+    extra = [
+        "extra_costs",
+        *(f"extra_costs.{row}.{part}" for row in rows for part in (*forms.EXTRA_COST_TEXTS, "strategies")),
+        *(
+            f"ranges.extra_costs.{row}.{part}.{end}"
+            for row in rows
+            for part in EXTRA_COST_RANGEABLE
+            for end in ("low", "high")
+        ),
     ]
-    extra_ranges = [
-        (f"err-ranges__extra_costs__{row}__{part}__{end}", f"ranges.extra_costs.{row}.{part}.{end}")
-        for row in forms.extra_cost_rows(values)
-        for part in EXTRA_COST_RANGEABLE
-        for end in ("low", "high")
-    ]
-    return _SLOTS + [slot for spec in sent for slot in spec.slots()] + extra + extra_ranges
+    own_lines = [("err-" + path.replace(".", "__"), path) for path in extra]  # the ids _extra_costs.html gives
+    return _SLOTS + [slot for spec in sent for slot in spec.slots()] + own_lines
 
 
 def _error_groups(errors: dict[str, str]) -> set[str]:

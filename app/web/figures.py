@@ -12,6 +12,7 @@ from __future__ import annotations
 from typing import Any
 
 from app.engine.scenario import CATEGORIES, STRATEGY_LABELS, TCO_RULE, period
+from app.exports import currency_of as currency
 
 COLORS = {"prompting": "#1f77b4", "rag": "#2ca02c", "fine_tuning": "#d62728"}
 CATEGORY_COLORS = {
@@ -43,11 +44,6 @@ def base_layout(**extra: Any) -> dict[str, Any]:
 
 def axis_style(title: str, **extra: Any) -> dict[str, Any]:
     return {"title": {"text": title}, "gridcolor": "#e5e5e5", "zeroline": False, "automargin": True, **extra}
-
-
-def currency(doc: dict[str, Any]) -> str:
-    """The ISO 4217 code of an estimate's amounts (documents saved before currencies: USD)."""
-    return str(doc.get("currency") or "USD")
 
 
 def label(strategy: str) -> str:

@@ -8,15 +8,16 @@ It is computed as the pages compute it: a revision from its inputs and frozen pr
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Any
 
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, Response
 
 from app.deps import ScenarioId, SessionDep
+from app.exports import currency_of
 from app.web import figures, forms, saved_views
 from app.web.calculator import compute
-from app.web.scenarios import found, results_of, review_context, revision_of
+from app.web.scenarios import RevisionQuery, found, results_of, review_context, revision_of
 from app.web.templating import templates
 
 router = APIRouter(include_in_schema=False)
@@ -26,7 +27,7 @@ def report_context(doc: dict[str, Any], shown: dict[str, Any]) -> dict[str, Any]
     """What the report shows of an estimate: the results' context, and the one chart it draws."""
     return {
         **{k: shown[k] for k in ("doc", "usd_to_currency", "labels", "discount_rate")},
-        "currency": doc.get("currency") or "USD",
+        "currency": currency_of(doc),
         "chart": {
             "id": "chart-cumulative",
             "title": "Cumulative TCO per strategy",
@@ -42,7 +43,7 @@ def scenario_report(
     request: Request,
     scenario_id: ScenarioId,
     session: SessionDep,
-    revision: Annotated[int | None, Query(ge=1, le=1_000_000)] = None,
+    revision: RevisionQuery = None,
 ) -> Response:
     """The report of a saved revision (the latest by default), at its frozen prices."""
     row = found(session, scenario_id)

@@ -11,7 +11,7 @@ from app.engine import PriceSheet, Scenario
 from app.engine.estimate import tco_by_volume
 from app.engine.scenario import STRATEGY_LABELS
 from app.web import figures
-from app.web.figures import compact
+from app.web.figures import compact, currency
 from app.web.uncertainty_panel import running_text
 
 
@@ -59,7 +59,7 @@ def context(doc: dict[str, Any], scenario: Scenario, sheet: PriceSheet, *, uncer
     curve = tco_by_volume(scenario, sheet, volumes)
     return {
         "doc": doc,
-        "currency": doc.get("currency") or "USD",
+        "currency": currency(doc),
         "usd_to_currency": scenario.finance.usd_to_currency,
         "labels": STRATEGY_LABELS,
         "changes": changes(doc),

@@ -32,6 +32,9 @@ from app.web import forms, results, saved_views, uncertainty_panel
 from app.web.calculator import NOT_SAVED, page_context, save_refused
 from app.web.templating import templates
 
+RevisionQuery = Annotated[int | None, Query(ge=1, le=1_000_000)]
+"""A revision number in the query string (`?revision=3`); empty: the latest."""
+
 router = APIRouter(include_in_schema=False)
 
 API = "/api/v1"
@@ -340,7 +343,7 @@ def scenario(
     request: Request,
     scenario_id: ScenarioId,
     session: SessionDep,
-    revision: Annotated[int | None, Query(ge=1, le=1_000_000)] = None,
+    revision: RevisionQuery = None,
 ) -> Response:
     return scenario_page(request, session, found(session, scenario_id), revision)
 
@@ -350,7 +353,7 @@ def scenario_uncertainty(
     request: Request,
     scenario_id: ScenarioId,
     session: SessionDep,
-    revision: Annotated[int | None, Query(ge=1, le=1_000_000)] = None,
+    revision: RevisionQuery = None,
 ) -> Response:
     """The uncertainty panel of a revision, at its frozen prices and stored seed: it never changes."""
     row = found(session, scenario_id)
@@ -369,8 +372,8 @@ def diff(
     request: Request,
     scenario_id: ScenarioId,
     session: SessionDep,
-    a: Annotated[int | None, Query(ge=1, le=1_000_000)] = None,
-    b: Annotated[int | None, Query(ge=1, le=1_000_000)] = None,
+    a: RevisionQuery = None,
+    b: RevisionQuery = None,
 ) -> Response:
     """Two revisions side by side; without a and b, the previous revision against the latest."""
     row = found(session, scenario_id)
