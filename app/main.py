@@ -21,7 +21,7 @@ from app.hosts import HostCheck
 from app.observability import RequestLog
 from app.ops import router as ops_router
 from app.settings import Settings, get_settings
-from app.web import account, calculator, catalog_page, compare, error_pages, report, sources
+from app.web import account, calculator, catalog_page, compare, error_pages, guided, report, sources
 from app.web import review as review_pages
 from app.web import scenarios as scenario_pages
 from app.web.assets import PREFIX
@@ -74,6 +74,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     api.include_router(review.router)
     app.include_router(api)
     app.include_router(calculator.router)
+    app.include_router(guided.router)
     app.include_router(scenario_pages.router)
     app.include_router(report.router)
     app.include_router(compare.router)

@@ -27,6 +27,7 @@ _RULES: list[tuple[str, str, Permission]] = [
     ("GET", "/metrics", P.PUBLIC),
     # pages
     ("GET", "/", P.READ),
+    ("GET", "/start", P.READ),
     ("GET", "/uncertainty", P.READ),
     ("GET", "/ranges/seeds", P.READ),
     ("GET", "/catalog/options/{path}", P.READ),
@@ -51,10 +52,11 @@ _RULES: list[tuple[str, str, Permission]] = [
     ("POST", SCENARIO + "/archive", P.EDIT),
     ("POST", SCENARIO + "/restore", P.EDIT),
     ("POST", SCENARIO + "/reprice", P.EDIT),
-    ("POST", SCENARIO + "/submit", P.EDIT),
-    ("POST", SCENARIO + "/approve", P.REVIEW),
-    ("POST", SCENARIO + "/request-changes", P.REVIEW),
-    ("POST", SCENARIO + "/comments", P.COMMENT),
+    # the review steps too (ROUTE_CHECKS): a refused one goes back to the scenario page (303) with the reason
+    ("POST", SCENARIO + "/submit", P.READ),
+    ("POST", SCENARIO + "/approve", P.READ),
+    ("POST", SCENARIO + "/request-changes", P.READ),
+    ("POST", SCENARIO + "/comments", P.READ),
     ("POST", SCENARIO + "/shares", P.SHARE),
     ("POST", SCENARIO + "/shares/{share_id}/revoke", P.SHARE),
     # one's own account
@@ -108,9 +110,14 @@ RULES: dict[tuple[str, str], Permission] = {(method, path): permission for metho
 ROUTE_CHECKS: dict[tuple[str, str], Permission] = {
     ("POST", "/scenarios"): P.EDIT,
     ("POST", SCENARIO + "/edit"): P.EDIT,
+    ("POST", SCENARIO + "/submit"): P.EDIT,
+    ("POST", SCENARIO + "/approve"): P.REVIEW,
+    ("POST", SCENARIO + "/request-changes"): P.REVIEW,
+    ("POST", SCENARIO + "/comments"): P.COMMENT,
 }
 """Routes that the guard lets a caller reach on a weaker rule because they check this stronger
-permission themselves, to answer a refusal in their own way (a save keeps the form as typed)."""
+permission themselves, to answer a refusal in their own way: a save keeps the form as typed (403), a
+review step goes back to the scenario page with the reason (303, app.web.review)."""
 assert len(RULES) == len(_RULES), "a route is listed twice"
 
 

@@ -167,7 +167,7 @@ def calculator(request: Request) -> Response:
         parsed = forms.parse(query)
     if request.headers.get("HX-Request") and not request.headers.get("HX-Boosted"):
         return fragment(request, parsed)
-    ctx = page_context(request, parsed, preset=slug if preset else None)
+    ctx = page_context(request, parsed, preset=slug if preset else None, guided=query.get("guided") == "1")
     if slug and preset is None:
         ctx["errors"][""] = f"No example called {slug!r}: the defaults are shown."
     status = 200 if not ctx["errors"] else 422

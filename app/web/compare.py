@@ -190,7 +190,6 @@ def compare(request: Request, session: SessionDep) -> Response:
             totals=saved_views.totals_rows(revisions),
             figure=cumulative(items),
             table=cumulative_table(items),
-            config=figures.CONFIG,
             uncertainty_url="/compare/uncertainty?" + urlencode([("ids", c.row.id) for c in items]),
         )
     return templates.TemplateResponse(request, "compare.html", ctx)

@@ -9,6 +9,7 @@ Every figure goes with the table of its numbers (`*_table`), shown beside it.
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 from app.engine.scenario import CATEGORIES, STRATEGY_LABELS, TCO_RULE, period
@@ -25,15 +26,28 @@ CATEGORY_COLORS = {
     "retrieval": "#b07aa1",
     "maintenance": "#9c755f",
 }
-CONFIG = {"displaylogo": False, "responsive": True, "modeBarButtonsToRemove": ["lasso2d", "select2d"]}
 _FONT = {"family": "system-ui, sans-serif", "size": 12}
+
+
+LEGEND = {
+    "orientation": "h",
+    "x": 0,
+    "xanchor": "left",
+    "xref": "container",
+    "y": 0,
+    "yanchor": "bottom",
+    "yref": "container",
+}
+"""Every chart's legend: a row along the bottom of the chart's box. Placed in the container, it makes
+plotly.js push the plot up to make room, so it never overlaps the tick labels or the axis title;
+placed in the plot's frame (y=-0.2) it sat over them wherever the chart was short (a phone)."""
 
 
 def base_layout(**extra: Any) -> dict[str, Any]:
     layout: dict[str, Any] = {
-        "margin": {"l": 64, "r": 16, "t": 32, "b": 48},
+        "margin": {"l": 64, "r": 16, "t": 32, "b": 8},
         "font": _FONT,
-        "legend": {"orientation": "h", "y": -0.2},
+        "legend": LEGEND,
         "hovermode": "x unified",
         "paper_bgcolor": "rgba(0,0,0,0)",
         "plot_bgcolor": "rgba(0,0,0,0)",
@@ -148,7 +162,7 @@ def cumulative(doc: dict[str, Any]) -> dict[str, Any]:
             continue
         seen.add((event["month"], text))
         mark(event["month"], text, COLORS["fine_tuning"] if event["event"] == "not_maintainable" else "#6b7280")
-    margin = {"l": 64, "r": 16, "t": 32 + 14 * max(len(annotations) - 1, 0), "b": 48}
+    margin = {"l": 64, "r": 16, "t": 32 + 14 * max(len(annotations) - 1, 0), "b": 8}
     if isinstance(x[0], str):  # the data's months only: plotly would widen a date axis to fit the labels
         xaxis["range"] = [x[0], x[-1]]
     return {
@@ -228,7 +242,7 @@ def savings(doc: dict[str, Any]) -> dict[str, Any]:
     return {
         "data": data,
         "layout": base_layout(
-            margin={"l": 64, "r": 16, "t": 32 + 14 * max(len(annotations) - 1, 0), "b": 48},
+            margin={"l": 64, "r": 16, "t": 32 + 14 * max(len(annotations) - 1, 0), "b": 8},
             xaxis=xaxis,
             yaxis=axis_style(f"Saved by {chosen} so far ({cur})", tickformat=",.0f"),
             shapes=shapes,
@@ -323,7 +337,17 @@ def monthly(doc: dict[str, Any]) -> dict[str, Any]:
             }
         )
     layout["yaxis"] = axis_style(f"{currency(doc)} per month", tickformat=",.0f")
-    return {"data": data, "layout": layout}
+    narrow = {
+        "annotations": [{"font": {"size": 10}} for _ in strategies],
+        "legend": {"font": {"size": 10}},
+        **{f"xaxis{'' if k == 0 else k + 1}": NARROW_YEARS if periods(doc) else NARROW_MONTHS for k in range(n)},
+    }
+    return {"data": data, "layout": layout, "narrow": narrow}
+
+
+NARROW_YEARS = {"dtick": "M12", "tickformat": "%Y", "tickfont": {"size": 10}}
+NARROW_MONTHS = {"dtick": 12, "tickfont": {"size": 10}}
+"""A third of a phone's width holds a tick a year ("2027", or month 12, 24...), not one every few months."""
 
 
 def monthly_table(doc: dict[str, Any]) -> dict[str, Any]:
@@ -367,22 +391,38 @@ def volume(doc: dict[str, Any], volumes: list[float], curve: dict[str, list[floa
     )
     shapes: list[dict[str, Any]] = []
     annotations: list[dict[str, Any]] = []
-
-    def marker(x: float, text: str, dash: str) -> None:
-        shapes.append({"type": "line", "x0": x, "x1": x, "yref": "paper", "y0": 0, "y1": 1, "line": {"dash": dash}})
-        annotations.append({"x": x, "yref": "paper", "y": 1, "text": text, "showarrow": False, "yanchor": "bottom"})
-
+    marks: list[tuple[float, str, str]] = []
     current = doc["monthly_requests"][0] if doc["monthly_requests"] else 0
     if current > 0:
-        marker(current, "this scenario", "dot")
+        marks.append((current, "this scenario", "dot"))
     break_even = doc["verdict"]["break_even_requests_per_month"]
     if break_even and volumes[0] <= break_even <= volumes[-1]:
-        marker(break_even, f"2x above {compact(break_even)}/month", "dash")
+        marks.append((break_even, f"2x above {compact(break_even)}/month", "dash"))
+    lo, hi = math.log10(volumes[0]), math.log10(volumes[-1])
+    for k, (x, text, dash) in enumerate(marks):
+        shapes.append({"type": "line", "x0": x, "x1": x, "yref": "paper", "y0": 0, "y1": 1, "line": {"dash": dash}})
+        # on a log axis an annotation takes log10 of its x (a shape takes the value itself), or plotly.js
+        # puts it far off the chart; a label near an edge hangs inwards, a second one sits above the first
+        where = (math.log10(x) - lo) / max(hi - lo, 1e-9)
+        annotations.append(
+            {
+                "x": math.log10(x),
+                "yref": "paper",
+                "y": 1,
+                "text": text,
+                "showarrow": False,
+                "xanchor": "left" if where < 0.35 else "right" if where > 0.65 else "center",
+                "yanchor": "bottom",
+                "yshift": 14 * k,
+            }
+        )
     return {
         "data": data,
         "layout": base_layout(
-            xaxis=axis_style("Requests in month 1", type="log", tickformat=".2s"),
-            yaxis=axis_style(f"TCO over the horizon ({currency(doc)})", type="log", tickformat=".2s"),
+            margin={"l": 64, "r": 16, "t": 32 + 14 * max(len(marks) - 1, 0), "b": 8},
+            # the grid's ends only (a log range is in log10): plotly would widen it to fit the labels
+            xaxis=axis_style("Requests in month 1", type="log", tickformat=".2s", range=[lo, hi]),
+            yaxis=axis_style(f"TCO ({currency(doc)})", type="log", tickformat=".2s"),
             shapes=shapes,
             annotations=annotations,
         ),
@@ -495,7 +535,6 @@ def fan(doc: dict[str, Any]) -> dict[str, Any]:
         "layout": base_layout(
             xaxis=xaxis,
             yaxis=axis_style(f"Cumulative TCO ({currency(doc)})", tickformat=",.0f", rangemode="tozero"),
-            legend={"orientation": "h", "x": 0, "y": 1.02, "yanchor": "bottom"},
         ),
     }
 
@@ -670,7 +709,7 @@ def tornado(doc: dict[str, Any], titles: dict[str, str]) -> dict[str, Any]:
             hovermode="closest",
             shapes=shapes,
             annotations=annotations,
-            margin={"l": 16, "r": 16, "t": 64, "b": 48},
+            margin={"l": 16, "r": 16, "t": 64, "b": 8},
             xaxis=axis_style("TCO ratio", range=x_range),
             yaxis=axis_style(
                 "", autorange="reversed", categoryorder="array", categoryarray=labels, tickfont={"size": 11}

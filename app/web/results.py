@@ -89,7 +89,6 @@ def context(doc: dict[str, Any], scenario: Scenario, sheet: PriceSheet, *, uncer
                 "table": figures.volume_table(doc, volumes, curve),
             },
         ],
-        "config": figures.CONFIG,
         "uncertainty_url": uncertainty_url,
         "running": running_text(scenario),
         "discount_rate": scenario.finance.discount_rate,

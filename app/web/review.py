@@ -20,6 +20,7 @@ from sqlmodel import Session
 from starlette.datastructures import FormData
 
 from app import exports, review, saved
+from app.auth.policy import ROUTE_CHECKS, SCENARIO
 from app.db import queries
 from app.db.models import RevisionRow, ScenarioRow, ShareLinkRow
 from app.deps import FormDep, PrincipalDep, ScenarioId, SessionDep, SettingsDep
@@ -111,14 +112,20 @@ def _step(
     return _back(row, values, done)
 
 
-def _step_route(path: str, step: Callable[..., Any], done: str, field: str, text: str = "comment") -> None:
+def _step_route(path: str, step: Callable[..., Any], done: str, field: str, what: str, text: str = "comment") -> None:
     """POST /scenarios/{id}/<path>: one review step on the revision the form names, its text (`text`
-    field) passed on as `comment` or `body` (whichever `step` takes)."""
+    field) passed on as `comment` or `body` (whichever `step` takes). The guard lets any reader reach it;
+    the permission it needs is checked here (policy.ROUTE_CHECKS), so that a role without it comes back
+    to the page with the reason and its text kept, not to a bare 403 page."""
+    needs = ROUTE_CHECKS[("POST", f"{SCENARIO}/{path}")]
 
     def handler(
         request: Request, scenario_id: ScenarioId, session: SessionDep, principal: PrincipalDep, form: FormDep
     ) -> Response:
         row, values = found(session, scenario_id), _texts(form)
+        if not principal.can(needs):
+            message = f"Not done: a {principal.role} may not {what}; ask an admin for a role that may."
+            return _refused_back(request, row, values, field, message)
         given = {text: values.get(text, "")}
 
         def act(n: int) -> Any:
@@ -130,10 +137,10 @@ def _step_route(path: str, step: Callable[..., Any], done: str, field: str, text
     router.post(f"/scenarios/{{scenario_id}}/{path}", response_class=HTMLResponse)(handler)
 
 
-_step_route("submit", review.submit, "submitted", "submit")
-_step_route("approve", review.approve, "approved", "decision")
-_step_route("request-changes", review.request_changes, "changes_requested", "decision")
-_step_route("comments", review.add_comment, "commented", "comment", text="body")
+_step_route("submit", review.submit, "submitted", "submit", "submit a scenario for review")
+_step_route("approve", review.approve, "approved", "decision", "approve a scenario")
+_step_route("request-changes", review.request_changes, "changes_requested", "decision", "request changes")
+_step_route("comments", review.add_comment, "commented", "comment", "comment", text="body")
 
 
 def _days(text: str, default: int) -> int:

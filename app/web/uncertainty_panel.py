@@ -108,7 +108,6 @@ def context(doc: dict[str, Any], scenario: Scenario) -> dict[str, Any]:
             "problem": "",
             "slot_errors": {},
         },
-        "config": figures.CONFIG,
     }
 
 

@@ -2,13 +2,31 @@
 // Loaded with `defer` from our origin; no inline script anywhere (CSP script-src 'self').
 (function () {
   "use strict";
-  var CONFIG = { displaylogo: false, responsive: true, modeBarButtonsToRemove: ["lasso2d", "select2d"] };
+  // Plotly's toolbar covers a phone's chart and its zoom fights the page's scrolling: none below 640px.
+  var SMALL = window.matchMedia("(max-width: 640px)");
+  var NARROW_PX = 560;  // a chart narrower than this takes its figure's `narrow` layout (app/web/figures.py)
+
+  function config() {
+    return { displaylogo: false, responsive: true, modeBarButtonsToRemove: ["lasso2d", "select2d"],
+             displayModeBar: SMALL.matches ? false : "hover" };
+  }
+
+  // A patch's objects merge into the layout's (arrays by index); its other values replace.
+  function merge(target, patch) {
+    Object.keys(patch).forEach(function (key) {
+      var value = patch[key];
+      if (value && typeof value === "object" && target[key] && typeof target[key] === "object") merge(target[key], value);
+      else target[key] = value;
+    });
+    return target;
+  }
 
   function drawCharts(root) {
     if (!window.Plotly) return;
     root.querySelectorAll(".chart[data-figure]").forEach(function (el) {
       var fig = JSON.parse(el.getAttribute("data-figure"));
-      window.Plotly.react(el, fig.data, fig.layout, CONFIG);
+      var layout = fig.narrow && el.clientWidth < NARROW_PX ? merge(fig.layout, fig.narrow) : fig.layout;
+      window.Plotly.react(el, fig.data, layout, config());
       el.setAttribute("data-drawn", "true");
     });
   }
@@ -81,7 +99,24 @@
     markInvalid(document);
   }
 
+  // A phone's summary bar (templates/_summary_bar.html) steps aside while the answer itself is in view;
+  // a recompute replaces the bar, so the state lives here and is applied again after each swap.
+  var answerInView = false;
+  function syncSummaryBar() {
+    var bar = document.getElementById("summary-bar");
+    if (bar) bar.classList.toggle("answer-in-view", answerInView);
+  }
+  function watchAnswer() {
+    var answer = document.getElementById("answer");
+    if (!answer || !document.getElementById("summary-bar") || !("IntersectionObserver" in window)) return;
+    new IntersectionObserver(function (entries) {
+      answerInView = entries[entries.length - 1].isIntersecting;
+      syncSummaryBar();
+    }, { rootMargin: "0px 0px -96px 0px" }).observe(answer);
+  }
+
   document.addEventListener("DOMContentLoaded", function () {
+    watchAnswer();
     drawCharts(document);
     markInvalid(document);
     var preset = document.getElementById("preset");
@@ -160,6 +195,7 @@
     drawCharts(event.detail.elt || document);
     markInvalid(document);
     placeholders(document);
+    syncSummaryBar();
   });
   // An invalid form comes back as every error slot out of band, and htmx fires this event once per slot
   // swapped so far after each one (n^2 events for n slots): scan the form once, after the last of them.

@@ -34,7 +34,7 @@ from teamkit import PASSWORD
 from app import review, saved
 from app.auth import accounts, keys
 from app.auth.guard import PRE_COOKIE, SESSION_COOKIE, NoRule, route_table
-from app.auth.policy import ROUTE_CHECKS, RULES
+from app.auth.policy import ROUTE_CHECKS, RULES, SCENARIO
 from app.auth.roles import ROLE_PERMISSIONS, TOKEN_SCOPES, Permission
 from app.db.migrate import alembic_config
 from app.db.models import ROLES
@@ -161,6 +161,10 @@ def _url(template: str, world: dict[str, Any]) -> str:
     return re.sub(r"\{([^}]+)\}", fill, template)
 
 
+REFUSED_BACK = {("POST", f"{SCENARIO}/{step}") for step in ("submit", "approve", "request-changes", "comments")}
+"""Page steps whose refusal goes back to the scenario page with the reason (app.web.review), not a 403."""
+
+
 @pytest.mark.parametrize(("method", "template"), ROUTES, ids=[f"{m} {p}" for m, p in ROUTES])
 def test_every_route_answers_every_caller_as_its_rule_says(deployment: Deployment, method: str, template: str) -> None:
     permission = ROUTE_CHECKS.get((method, template), RULES[(method, template)])  # what the caller meets
@@ -178,6 +182,10 @@ def test_every_route_answers_every_caller_as_its_rule_says(deployment: Deploymen
             expected = "401" if api else "303 to /sign-in"
         elif allowed:
             ok, expected = status not in (401, 403) and status < 500, "neither 401, 403 nor 5xx"
+        elif (method, template) in REFUSED_BACK:
+            location = response.headers.get("location", "")
+            page = url.rsplit("/", 1)[0]
+            ok, expected = status == 303 and location.startswith(page + "?"), f"303 back to {page}"
         else:
             ok, expected = status == 403, "403"
         if not ok:

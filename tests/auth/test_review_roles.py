@@ -75,8 +75,12 @@ REFUSED_PAGES = [
 ]
 
 
+STEPS_REFUSED_BACK = {"comments", "submit", "approve", "request-changes"}
+"""The review steps: a refusal goes back to the scenario page with its reason (303); the rest answer 403."""
+
+
 @pytest.mark.parametrize(("role", "step", "data", "in_review"), REFUSED_PAGES)
-def test_a_role_without_the_permission_gets_403_from_the_forms_and_nothing_is_written(
+def test_a_role_without_the_permission_is_refused_by_the_forms_and_nothing_is_written(
     team: Team, role: str, step: str, data: dict[str, str], in_review: bool
 ) -> None:
     sid = _scenario(team, submitted=in_review)
@@ -84,8 +88,19 @@ def test_a_role_without_the_permission_gets_403_from_the_forms_and_nothing_is_wr
     client = team.signed_in(role)
     client.follow_redirects = False
     response = client.post(f"/scenarios/{sid}/{step}", data=data)
-    assert response.status_code == 403, response.text[:500]
-    assert response.headers["content-type"].startswith("text/html")
+    if step in STEPS_REFUSED_BACK:
+        assert response.status_code == 303, response.text[:500]
+        location = response.headers["location"]
+        assert location.startswith(f"/scenarios/{sid}?") and location.endswith("#review")
+        page = client.get(location)
+        assert page.status_code == 200
+        assert f"Not done: a {role} may not " in page.text  # the reason, beside the form
+        typed = data.get("body") or data.get("comment")
+        if typed:
+            assert typed in page.text  # what was typed is kept
+    else:
+        assert response.status_code == 403, response.text[:500]
+        assert response.headers["content-type"].startswith("text/html")
     assert (_status(team, sid), _trail(team, sid)) == before
 
 

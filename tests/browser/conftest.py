@@ -30,7 +30,7 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 import pytest
-from pagekit import HOST, NewPage, Watch
+from pagekit import HOST, TEAM, TEAM_PASSWORD, NewPage, Watch
 
 if TYPE_CHECKING:
     from playwright.sync_api import Browser, BrowserContext, ConsoleMessage, Error, Page, Response, Route
@@ -118,11 +118,6 @@ def _up(url: str) -> bool:
             return int(response.status) == 200
     except (urllib.error.URLError, OSError):
         return False
-
-
-TEAM_PASSWORD = "browser test password"
-TEAM = ("admin", "editor", "reviewer", "viewer")
-"""The team server's accounts: one per role, named after it, all with TEAM_PASSWORD."""
 
 
 def _serve(tmp: Path, **extra_env: str) -> Iterator[LiveServer]:
@@ -293,12 +288,13 @@ def page(new_page: NewPage) -> Page:
 
 
 @pytest.fixture
-def screenshot() -> Callable[[Page, str], Path]:
-    """`screenshot(page, name)`: a full-page PNG in var/screenshots/, kept as a test artifact."""
+def screenshot() -> Callable[..., Path]:
+    """`screenshot(page, name, full=True)`: a PNG of the whole page (or, `full=False`, of what the window
+    shows) in var/screenshots/, kept as a test artifact."""
 
-    def take(page: Page, name: str) -> Path:
+    def take(page: Page, name: str, full: bool = True) -> Path:
         path = SCREENSHOTS / f"{name}.png"
-        page.screenshot(path=str(path), full_page=True)
+        page.screenshot(path=str(path), full_page=full)
         return path
 
     return take

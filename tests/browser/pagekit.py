@@ -12,6 +12,9 @@ if TYPE_CHECKING:  # imported by conftest.py, which must load without Playwright
     from playwright.sync_api import Page, Response
 
 HOST = "127.0.0.1"
+TEAM_PASSWORD = "browser test password"
+TEAM = ("admin", "editor", "reviewer", "viewer")
+"""The team server's accounts: one per role, named after it, all with TEAM_PASSWORD."""
 NewPage = Callable[..., "Page"]
 """`new_page(**browser_context_options)`: a fresh context's page, watched like `page`."""
 
@@ -56,6 +59,18 @@ def error_id(path: str) -> str:
 
 def settled(page: Page) -> None:
     page.wait_for_function(SETTLED)
+
+
+def sign_in(page: Page, username: str, then: str = "/scenarios") -> None:
+    """Sign in on the team server's form as `username` (a role's account), landing on `then`."""
+    from playwright.sync_api import expect
+
+    page.goto(then)
+    expect(page).to_have_url(re.compile(r"/sign-in\?next="))
+    page.get_by_label("Username").fill(username)
+    page.get_by_label("Password").fill(TEAM_PASSWORD)
+    page.get_by_role("button", name="Sign in").click()
+    expect(page.locator(".top .who")).to_contain_text(username)
 
 
 def is_recompute(response: Response) -> bool:

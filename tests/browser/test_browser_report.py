@@ -47,6 +47,8 @@ def test_a_saved_scenarios_report_prints_on_at_most_two_a4_pages(page: Page, scr
         expect(page.locator(hidden).first).to_be_hidden()
     pdf = page.pdf(format="A4", print_background=True)
     (SCREENSHOTS / "report.pdf").write_bytes(pdf)
+    page.set_viewport_size({"width": 794, "height": 1123})  # A4 at 96 dpi: the print stylesheet, as printed
+    screenshot(page, "report-printed")
     pages = len(PAGE_OBJECT.findall(pdf))
     assert 1 <= pages <= 2, f"the report prints on {pages} A4 pages"
 

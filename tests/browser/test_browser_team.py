@@ -4,7 +4,6 @@ approves, an edit after approval starts a new draft while the approved revision 
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -13,20 +12,10 @@ import pytest
 
 pytest.importorskip("playwright", reason="browser tests skipped: the Python package playwright is not installed")
 
-from conftest import TEAM_PASSWORD  # type: ignore[attr-defined]
-from pagekit import NewPage, Watch
+from pagekit import TEAM_PASSWORD, NewPage, Watch, sign_in
 from playwright.sync_api import Page, expect
 
 Shot = Callable[[Page, str], Path]
-
-
-def sign_in(page: Page, username: str, then: str = "/scenarios") -> None:
-    page.goto(then)
-    expect(page).to_have_url(re.compile(r"/sign-in\?next="))
-    page.get_by_label("Username").fill(username)
-    page.get_by_label("Password").fill(TEAM_PASSWORD)
-    page.get_by_role("button", name="Sign in").click()
-    expect(page.locator(".top .who")).to_contain_text(username)
 
 
 def test_sign_in_is_required_and_sign_out_ends_the_session(

@@ -105,9 +105,9 @@ def test_a_retiring_model_is_listed_under_the_verdict_with_its_cost(client: Test
     text = event.text()
     assert "gpt-4o shuts down on 2027-01-14 (month 2, 2027-01)" in text
     assert "gpt-6-luna" in text and "(4,000.12 USD)" in text
-    # right under the verdict card
+    # right under the verdict's reasons (the gates), before the tables and charts that follow
     siblings = [c for c in section.parent.children if isinstance(c, Node)] if section.parent else []
-    assert siblings[siblings.index(section) - 1].tag == "article"
+    assert "verdict-more" in siblings[siblings.index(section) - 1].classes()
 
 
 def test_no_lifecycle_list_without_events(client: TestClient) -> None:
