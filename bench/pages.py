@@ -26,6 +26,11 @@ bench/api.py does:
    draws. Both are timed in the same rounds, on the same connection and in the same session as
    the recompute, so machine noise weighs on both sides alike.
 
+4. In Chromium at 1440x900: a keystroke in the volume field to the results settled and painted (the
+   debounce, the server, the swap and the charts updated in place), the median of `--edits` (7)
+   keystrokes one after another (goal: at most 0.35 s on a quiet machine), printed beside the server
+   time of the same recomputes.
+
 Every number is measured in this run and nothing is asserted: it prints measured against goal.
 
     .venv/bin/python bench/pages.py [--rounds 7] [--requests 200] [--panel-requests 20]
@@ -79,6 +84,8 @@ CHROMIUM_ARGS = [
 FIRST_LOAD_GOAL_KB = 450
 REPEAT_LOAD_GOAL_KB = 25
 RATIO_GOAL = 2.0
+TYPING_GOAL_S = 0.35
+"""A keystroke to the settled answer, on a quiet machine: the 200 ms debounce, the server, the swap."""
 
 
 # --- 1. bytes through the browser ---
@@ -131,9 +138,7 @@ def measure_loads(base: str, chromium: str) -> tuple[Transfer, Transfer, Transfe
                 nonlocal current
                 current = Transfer()
                 action()
-                page.wait_for_function(
-                    "() => [...document.querySelectorAll('.chart')].every(c => c.dataset.drawn === 'true')"
-                )
+                page.wait_for_function(DRAWN)
                 page.wait_for_load_state("networkidle")
                 return current
 
@@ -144,6 +149,54 @@ def measure_loads(base: str, chromium: str) -> tuple[Transfer, Transfer, Transfe
         finally:
             browser.close()
     return first, again, reload
+
+
+DRAWN = "() => [...document.querySelectorAll('.chart')].every(c => c.dataset.drawn === 'true')"
+TYPING_PROBE = """() => {
+  window.__typed = [];
+  const field = document.getElementById("f-workload__requests_per_month");
+  field.addEventListener("keydown", (event) => {
+    if (/^[0-9]$|^Backspace$/.test(event.key)) window.__typed.push({start: performance.now(), end: null});
+  });
+  // after app.js's own afterSettle handler (registered first), which draws the charts: the next frame
+  document.addEventListener("htmx:afterSettle", (event) => {
+    if (!event.detail.target || event.detail.target.id !== "results") return;
+    const last = window.__typed[window.__typed.length - 1];
+    requestAnimationFrame(() => setTimeout(() => { if (last && last.end === null) last.end = performance.now(); }));
+  });
+}"""
+
+
+def measure_typing(base: str, chromium: str, edits: int) -> tuple[list[float], list[float]]:
+    """Seconds from a keystroke in the volume field to the results settled and painted (charts
+    updated), for `edits` keystrokes one after another; and the server's time of each one's
+    recompute (Playwright's request timing: from the request sent to the answer's first byte)."""
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=chromium, args=CHROMIUM_ARGS)
+        try:
+            page = browser.new_page(viewport={"width": 1440, "height": 900})
+            page.goto(base + "/", wait_until="load")
+            page.wait_for_function(DRAWN)
+            page.evaluate(TYPING_PROBE)
+            field = page.locator("#f-workload__requests_per_month")
+            field.fill("100000")  # typed by fill: no keydown, so not timed
+            page.wait_for_timeout(800)
+            field.focus()
+            page.keyboard.press("End")
+            served: list[float] = []
+            for k in range(edits):
+                with page.expect_response(lambda r: r.request.headers.get("hx-request") == "true") as info:
+                    page.keyboard.press("0" if k % 2 == 0 else "Backspace")
+                timing = info.value.request.timing
+                served.append((timing["responseStart"] - timing["requestStart"]) / 1e3)  # to the first byte
+                page.wait_for_function("() => window.__typed.length && window.__typed.at(-1).end !== null")
+                page.wait_for_timeout(300)
+            typed = page.evaluate("window.__typed.map(t => (t.end - t.start) / 1000)")
+        finally:
+            browser.close()
+    return typed, served
 
 
 def show_transfer(name: str, t: Transfer, base: str) -> None:
@@ -215,6 +268,7 @@ async def sizes(port: int, raws: dict[str, bytes]) -> dict[str, int]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rounds", type=int, default=7, help="alternating rounds of recompute and estimate")
+    parser.add_argument("--edits", type=int, default=7, help="keystrokes timed to the settled answer")
     parser.add_argument("--requests", type=int, default=200, help="requests of each kind per round")
     parser.add_argument(
         "--panel-requests", type=int, default=20, help="uncertainty panels and estimates with draws per round"
@@ -249,6 +303,7 @@ def main() -> None:
             print(f"server: {args.server} (pid {proc.pid}) on {base}, answered after {up:.1f} s")
 
             first, again, reload = measure_loads(base, args.chromium)
+            typed, served = measure_typing(base, args.chromium, args.edits)
             show_transfer("first load of /", first, base)
             show_transfer("repeat load of / (a new navigation, same context)", again, base)
             show_transfer("reload of / (the reload button)", reload, base)
@@ -304,6 +359,12 @@ def main() -> None:
         return f"{x / 1024:.1f} KB"
 
     rows = [
+        (
+            "keystroke -> results settled",
+            f"{statistics.median(typed):.3f} s",
+            f"at most {TYPING_GOAL_S:g} s",
+            f"median of {len(typed)} edits; the recompute's server time {statistics.median(served):.3f} s",
+        ),
         ("first load of /", kb(first.total), f"at most {FIRST_LOAD_GOAL_KB} KB", first.note()),
         ("repeat load of /", kb(again.total), f"at most {REPEAT_LOAD_GOAL_KB} KB", again.note()),
         ("reload of /", kb(reload.total), "", "the reload button; " + reload.note()),

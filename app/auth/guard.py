@@ -100,6 +100,10 @@ def route_table(routes: list[BaseRoute]) -> list[tuple[re.Pattern[str], str, str
     return table
 
 
+NOBODY_NEEDED = frozenset({"/static/{path:path}", "/healthz", "/readyz", "/metrics"})
+"""Public routes that never show who is signed in: their requests skip the session lookup altogether."""
+
+
 class Guard:
     def __init__(self, app: ASGIApp, routes: list[BaseRoute], page: PageRenderer) -> None:
         self.app = app
@@ -143,9 +147,16 @@ class Guard:
         key = keys.secret(settings.secret_key)
         required = settings.auth_on or served_beyond_loopback(scope)
         api = request.url.path.startswith("/api/") or request.url.path == "/openapi.json"  # where tokens count
-        found = await run_in_threadpool(
-            _identify, fastapi_app, request, required=required, api=api, key=key, page=self.page
-        )
+        found: tuple[Principal | None, bool] | Response
+        if required and path_template in NOBODY_NEEDED:
+            found = None, False
+        elif required and ((api and "authorization" in request.headers) or SESSION_COOKIE in request.cookies):
+            # a token or a session to look up in the database: off the event loop
+            found = await run_in_threadpool(
+                _identify, fastapi_app, request, required=required, api=api, key=key, page=self.page
+            )
+        else:  # nothing to look up (local mode, or no credential sent): a thread's hop would cost more
+            found = _identify(fastapi_app, request, required=required, api=api, key=key, page=self.page)
         if isinstance(found, Response):
             await found(scope, receive, send)
             return

@@ -7,6 +7,7 @@ turned into documents, rounded to cents.
 
 from __future__ import annotations
 
+import functools
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -32,7 +33,16 @@ from .scenario import (
     year_label,
 )
 from .uncertainty import RangeError, triangles, uncertainty_document
-from .verdict import FINE_TUNING, GATE_NAMES, NPV, Verdicts, break_even_volume, decide, totals_at
+from .verdict import (
+    FINE_TUNING,
+    GATE_NAMES,
+    NPV,
+    Verdicts,
+    break_even_volume,
+    decide,
+    totals_at,
+    with_volume_pairs,
+)
 
 
 class _Out(BaseModel):
@@ -325,9 +335,12 @@ def estimate_documents(
     are checked against the prices either way: `RangeError` names the scenario by its index.
     """
     inputs = build_inputs(scenarios, sheets)
-    costs, verdicts = run(inputs)
+    n = len(scenarios)
+    together = compute(with_volume_pairs(inputs, n))  # one kernel call: the rows and their break-even pairs
+    costs = together.rows(0, n)
+    verdicts = decide(inputs, costs)
     other = _other_basis(inputs, costs)
-    volumes = break_even_volume(inputs)
+    volumes = break_even_volume(inputs, pair=together.rows(n, 3 * n))
     sums = _horizon_sums(costs, verdicts, inputs["finance.usd_to_currency"], [s.finance.currency for s in scenarios])
     docs = [
         _document(i, scenario, sheet, costs, verdicts, other, sums, volumes[i], full=detail == "full")
@@ -435,7 +448,7 @@ def _horizon_sums(costs: Costs, v: Verdicts, usd_to_currency: np.ndarray, curren
         cells = np.zeros((*shape, len(CATEGORIES)))
         for k, c in enumerate(costs.series[s]):
             if c is not None:
-                cells[:, :, k] = np.where(costs.in_horizon, np.broadcast_to(c, shape), 0.0)
+                cells[:, :, k] = np.where(costs.in_horizon, c, 0.0)  # np.where broadcasts c itself
         cells *= rate[:, None, None]
         totals = np.abs(cells).sum(axis=(1, 2))
         if not (np.all(np.isfinite(totals)) and totals.max(initial=0.0) < MAX_SHOWN):
@@ -478,11 +491,17 @@ class _Calendar:
 
     @classmethod
     def of(cls, scenario: Scenario) -> _Calendar:
-        periods = [period(scenario.start_month, m) for m in range(1, scenario.horizon_months + 1)]
-        labels = [year_label(p, scenario.finance.fiscal_year_start_month) for p in periods]
-        starts = [m for m, label in enumerate(labels) if m == 0 or label != labels[m - 1]]
-        stops = [*starts[1:], len(labels)]
-        return cls(periods, [(labels[a], a, b) for a, b in zip(starts, stops, strict=True)])
+        return _calendar(scenario.start_month, scenario.horizon_months, scenario.finance.fiscal_year_start_month)
+
+
+@functools.lru_cache(maxsize=256)
+def _calendar(start_month: str, horizon: int, fiscal_start: int) -> _Calendar:
+    """A few calendars serve every estimate of a day (documents copy nothing out of it: strings, ints)."""
+    periods = [period(start_month, m) for m in range(1, horizon + 1)]
+    labels = [year_label(p, fiscal_start) for p in periods]
+    starts = [m for m, label in enumerate(labels) if m == 0 or label != labels[m - 1]]
+    stops = [*starts[1:], len(labels)]
+    return _Calendar(periods, [(labels[a], a, b) for a, b in zip(starts, stops, strict=True)])
 
 
 def _annual(cents: np.ndarray, calendar: _Calendar) -> list[dict[str, Any]]:
@@ -495,11 +514,17 @@ def _annual(cents: np.ndarray, calendar: _Calendar) -> list[dict[str, Any]]:
             "first_period": calendar.periods[a],
             "last_period": calendar.periods[b - 1],
             "months": b - a,
-            "total_usd": int(c.sum()) / 100,
-            "categories": {k: int(v) / 100 for k, v in zip(CATEGORIES, c, strict=True)},
+            "total_usd": total,
+            "categories": dict(zip(CATEGORIES, c, strict=True)),
         }
-        for (label, a, b), c in zip(calendar.years, sums, strict=True)
+        for (label, a, b), c, total in zip(calendar.years, _usd(sums), _usd(sums.sum(axis=1)), strict=True)
     ]
+
+
+def _usd(cents: np.ndarray) -> Any:
+    """Integer cents as dollars in Python floats, converted all at once: below 2^53 cents the float
+    quotient is the correctly rounded one, bit for bit what `int(v) / 100` gives one by one."""
+    return (cents / 100).tolist()
 
 
 def _monthly(cents: np.ndarray, periods: list[str]) -> dict[str, Any]:
@@ -507,15 +532,10 @@ def _monthly(cents: np.ndarray, periods: list[str]) -> dict[str, Any]:
     month_cents = cents.sum(axis=1)
     return {
         "monthly": [
-            {
-                "month": m + 1,
-                "period": p,
-                "total_usd": int(t) / 100,
-                "categories": {c: int(v) / 100 for c, v in zip(CATEGORIES, row, strict=True)},
-            }
-            for m, (p, t, row) in enumerate(zip(periods, month_cents, cents, strict=True))
+            {"month": m + 1, "period": p, "total_usd": t, "categories": dict(zip(CATEGORIES, row, strict=True))}
+            for m, (p, t, row) in enumerate(zip(periods, _usd(month_cents), _usd(cents), strict=True))
         ],
-        "cumulative_usd": [int(v) / 100 for v in np.cumsum(month_cents)],
+        "cumulative_usd": _usd(np.cumsum(month_cents)),
     }
 
 

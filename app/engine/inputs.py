@@ -13,8 +13,9 @@ from __future__ import annotations
 import datetime as dt
 import functools
 import math
+import operator
 import typing
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any, Literal, get_args, get_origin
 
 import numpy as np
@@ -49,24 +50,42 @@ def _is_text(annotation: Any) -> bool:
     return get_origin(annotation) is not Literal and any(_is_text(a) for a in get_args(annotation))
 
 
+Leaf = tuple[str, Callable[[Any], Any], tuple[Any, ...] | None, bool, float]
+"""An input's path, its getter (operator.attrgetter of the path), its Literal choices, whether it is
+text, and what it holds when empty."""
+
+
 @functools.cache
-def _plan(cls: type[BaseModel]) -> tuple[tuple[str, tuple[Any, ...] | None, bool], ...]:
-    """Per field of a section: its name, its Literal choices, and whether it is text (worked out once)."""
-    hints = typing.get_type_hints(cls)
-    return tuple((name, _literal_choices(hints[name]), _is_text(hints[name])) for name in cls.model_fields)
+def _leaves(cls: type[BaseModel]) -> tuple[Leaf, ...]:
+    """Every leaf field of a model and its sections, in field order, worked out once: flattening a
+    scenario is then one pass over a list, with no recursion and no type test of a section."""
+    out: list[Leaf] = []
+
+    def walk(model: type[BaseModel], prefix: str) -> None:
+        hints = typing.get_type_hints(model)
+        for name in model.model_fields:
+            hint, path = hints[name], f"{prefix}{name}"
+            if isinstance(hint, type) and issubclass(hint, BaseModel):
+                walk(hint, f"{path}.")
+            else:
+                empty = _EMPTY_MEANS.get(path, math.nan)
+                out.append((path, operator.attrgetter(path), _literal_choices(hint), _is_text(hint), empty))
+
+    walk(cls, "")
+    return tuple(out)
 
 
-def _flatten(model: BaseModel, prefix: str, out: dict[str, float]) -> None:
-    for name, choices, is_text in _plan(type(model)):
-        value = getattr(model, name)
-        path = f"{prefix}{name}"
-        if isinstance(value, BaseModel):
-            _flatten(value, f"{path}.", out)
-        elif isinstance(value, bool | int | float):
+def _flatten(model: BaseModel, out: dict[str, float]) -> None:
+    """A number per input: bools, ints and floats as floats, a choice by its index, an empty optional
+    number as what it means (`_EMPTY_MEANS`, else NaN); text, lists and maps hold no number."""
+    for path, get, choices, is_text, empty in _leaves(type(model)):
+        value = get(model)
+        kind = type(value)
+        if kind is float or kind is int or kind is bool:
             out[path] = float(value)
         elif value is None:
             if not is_text:  # an empty catalog id is no number: no key, as when given
-                out[path] = _EMPTY_MEANS.get(path, math.nan)
+                out[path] = empty
         elif choices is not None:
             out[path] = float(choices.index(value))
 
@@ -206,7 +225,7 @@ def _lifecycle_row(scenario: Scenario, sheet: PriceSheet, prices: Mapping[str, f
 def scenario_row(scenario: Scenario, sheet: PriceSheet) -> dict[str, float]:
     """One scenario as a flat mapping of field path to number."""
     row: dict[str, float] = {}
-    _flatten(scenario, "", row)
+    _flatten(scenario, row)
     _with_prices(scenario, sheet, row)
     _check(scenario, row)
     return row
@@ -248,11 +267,18 @@ def build_inputs(scenarios: Sequence[Scenario], sheets: Sequence[PriceSheet]) ->
     extras = [
         _lifecycle_row(s, p, row) | _extra_costs_row(s) for s, p, row in zip(scenarios, sheets, rows, strict=True)
     ]
-    out = {key: np.array([row[key] for row in rows], dtype=np.float64) for key in rows[0]}
+    keys = list(rows[0])
+    table = np.array([[row[key] for key in keys] for row in rows], dtype=np.float64)  # one array, (N, inputs)
+    out = {key: table[:, j] for j, key in enumerate(keys)}
     for key in dict.fromkeys(k for extra in extras for k in extra):
         fill = _fill(key)
         out[key] = np.array([extra.get(key, fill) for extra in extras], dtype=np.float64)
     return out
+
+
+def row_count(x: Inputs) -> int:
+    """How many rows inputs of shape (1,) or (N,) describe (one scan, with no Python frame per input)."""
+    return max(map(np.size, x.values()))
 
 
 def repeat_inputs(inputs: Inputs, times: int) -> Inputs:

@@ -9,10 +9,11 @@ reader. Money stays float64 here; rounding to cents happens at the edges.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 
-from .inputs import Inputs, extra_cost_key, lifecycle_key
+from .inputs import Inputs, extra_cost_key, lifecycle_key, row_count
 from .scenario import CATEGORIES, MONTH_HOURS, MONTH_WEEKS, STRATEGIES
 
 ENGINEERING, LABELING, EVALUATION, TRAINING, INFERENCE, HOSTING, RETRIEVAL, MAINTENANCE = range(8)
@@ -66,6 +67,31 @@ class Costs:
         batch gives each row the very total it gets alone.
         """
         return np.broadcast_to(running_total(self.monthly_totals[strategy]), self.in_horizon.shape[:1])
+
+    def rows(self, start: int, stop: int) -> Costs:
+        """Rows start..stop of these costs, as one kernel call over those rows alone gives them (every
+        formula is row by row): so one call can serve a scenario and the volumes its verdict needs."""
+        n = self.in_horizon.shape[0]
+
+        def take(a: Any) -> Any:
+            if isinstance(a, np.ndarray) and a.ndim and a.shape[0] == n and n > 1:
+                return a[start:stop]
+            return a
+
+        return Costs(
+            requests=take(self.requests),
+            in_horizon=take(self.in_horizon),
+            series={s: tuple(take(c) for c in cats) for s, cats in self.series.items()},
+            monthly_totals={s: take(t) for s, t in self.monthly_totals.items()},
+            rag_enabled=take(self.rag_enabled),
+            per_request={s: take(r) for s, r in self.per_request.items()},
+            lifecycle={
+                slot: Segments([take(a) for a in seg.starts], [take(a) for a in seg.known])
+                for slot, seg in self.lifecycle.items()
+            },
+            migration_usd={slot: [take(a) for a in moves] for slot, moves in self.migration_usd.items()},
+            not_maintainable_from=take(self.not_maintainable_from),
+        )
 
     def categories(self, strategy: str, row: int, months: int) -> np.ndarray:
         """(months, 8) cost of one row by month and category."""
@@ -344,7 +370,7 @@ def compute(x: Inputs) -> Costs:
     horizon (the `lifecycle.*` inputs), each strategy moves to the successor on the vendor's date
     and pays for the move (docs/cost-model.md, Lifecycle); without them, one model serves throughout.
     """
-    n = max(np.size(v) for v in x.values())
+    n = row_count(x)
     horizon = x["horizon_months"]
     months = np.arange(1, int(horizon.max()) + 1, dtype=np.float64)[None, :]
     shape = (n, months.shape[1])

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .inputs import Inputs
+from .inputs import Inputs, row_count
 from .kernel import DEDICATED, Costs, compute, running_total
 from .scenario import MIN_LABELED_EXAMPLES, STRATEGIES, TCO_RULE
 
@@ -223,19 +223,22 @@ def ratios_at(x: Inputs, volumes: np.ndarray) -> np.ndarray:
     return _tco_ratio(simpler_total, totals[:, FINE_TUNING]).reshape(volumes.shape)
 
 
-def break_even_volume(x: Inputs, *, points: int = 33, rounds: int = 3) -> np.ndarray:
+def break_even_volume(x: Inputs, *, pair: Costs | None = None, points: int = 33, rounds: int = 3) -> np.ndarray:
     """(N,) month-1 requests per month above which fine-tuning wins by at least 2x, up to 1e12.
 
     NaN = never below 1e12; 0 = at any volume. Every strategy's TCO is affine in
     the month-1 volume (inference, retrieval per query) except dedicated GPUs,
     whose replicas come in whole steps: affine rows are solved exactly from two
-    volumes, dedicated rows by a sweep.
+    volumes, dedicated rows by a sweep. `pair`: the costs of `with_volume_pairs(x)`'s last 2N rows,
+    when the caller's kernel call already has them (else they are computed here).
     """
-    n = max(np.size(v) for v in x.values())
+    n = row_count(x)
     dedicated = np.broadcast_to(x["fine_tuning.deployment"] == DEDICATED, (n,))
     result = np.full(n, np.nan)
+    if pair is not None and not dedicated.all():  # every row's line, row by row: the affine rows' are kept
+        result = np.where(dedicated, result, _affine_from_pair(x, pair, n))
     for mask, solve in ((~dedicated, _affine_break_even), (dedicated, _swept_break_even)):
-        if mask.any():
+        if mask.any() and (pair is None or solve is _swept_break_even):
             rows = x if mask.all() else {k: np.broadcast_to(v, (n,))[mask] for k, v in x.items()}
             result[mask] = solve(rows, points=points, rounds=rounds)
     return result
@@ -253,14 +256,27 @@ def _affine_break_even(x: Inputs, **_sweep: int) -> np.ndarray:
     the answer is the volume from which that holds for all c, up to 1e12. (Read off V = 0 and V = 1,
     the slope kept only the digits left after the fixed costs: about six fewer.)
     """
-    n = max(np.size(v) for v in x.values())
-    if n == 1:
-        pair = dict(x)
-        pair["workload.requests_per_month"] = np.array([0.0, SLOPE_STEP])
-    else:
-        pair = {k: np.tile(np.broadcast_to(v, (n,)), 2) for k, v in x.items()}
-        pair["workload.requests_per_month"] = np.repeat([0.0, SLOPE_STEP], n)
-    totals = basis_totals(pair, compute(pair))
+    n = row_count(x)
+    pair = with_volume_pairs(x, n, pairs_only=True)
+    return _affine_from_pair(x, compute(pair), n)
+
+
+def with_volume_pairs(x: Inputs, n: int, *, pairs_only: bool = False) -> Inputs:
+    """x's N rows, then the same rows at a month-1 volume of 0, then at SLOPE_STEP: 3N rows that one
+    kernel call costs for the estimate and its break-even volume together (`pairs_only`: the last 2N)."""
+    volumes = [0.0, SLOPE_STEP] if pairs_only else [None, 0.0, SLOPE_STEP]
+    given = np.broadcast_to(np.asarray(x["workload.requests_per_month"], dtype=np.float64), (n,))
+    requests = np.concatenate([given if v is None else np.full(n, v) for v in volumes])
+    # one row: the other inputs broadcast against the volumes as they are
+    out = dict(x) if n == 1 else {k: np.tile(np.broadcast_to(v, (n,)), len(volumes)) for k, v in x.items()}
+    out["workload.requests_per_month"] = requests
+    return out
+
+
+def _affine_from_pair(x: Inputs, pair: Costs, n: int) -> np.ndarray:
+    """The affine break-even of N rows from the costs of their 2N rows at V = 0 and V = SLOPE_STEP."""
+    basis = {k: np.tile(np.broadcast_to(x[k], (n,)), 2) for k in ("finance.verdict_basis", "finance.discount_rate")}
+    totals = basis_totals(basis, pair)
     a, b = totals[:n], (totals[n:] - totals[:n]) / SLOPE_STEP
     use_p, use_r, _ = _candidates(x)
     threshold = np.zeros(n)
@@ -277,7 +293,7 @@ def _affine_break_even(x: Inputs, **_sweep: int) -> np.ndarray:
 def _swept_break_even(x: Inputs, *, points: int, rounds: int) -> np.ndarray:
     """A log grid from 1 to 1e12 requests a month, then `rounds - 1` finer grids between the last
     point below 2x and the next: the volume above which every swept point keeps the 2x rule."""
-    n = max(np.size(v) for v in x.values())
+    n = row_count(x)
     lo = np.zeros(n)
     hi = np.full(n, np.log10(MAX_VOLUME))
     result = np.full(n, np.nan)

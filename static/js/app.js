@@ -165,11 +165,35 @@
     if (el.matches && el.matches("details.input-range") && el.open) fillRange(el);
   }, true);
 
+  // A recompute swaps the results, charts included: the charts already drawn are kept and moved into the
+  // new results, where drawCharts updates each in place with Plotly.react (re-creating a plot costs a
+  // browser most of a recompute). The new results' empty chart elements only bring their figures.
+  var drawn = {};
+  document.addEventListener("htmx:beforeSwap", function (event) {
+    var target = event.detail.target;
+    drawn = {};
+    if (!target || target.id !== "results") return;
+    target.querySelectorAll(".chart[data-drawn='true'][id]").forEach(function (el) { drawn[el.id] = el; });
+  });
+  function keepCharts(root) {
+    root.querySelectorAll(".chart[data-figure][id]").forEach(function (fresh) {
+      var old = drawn[fresh.id];
+      if (!old || old === fresh) return;
+      old.setAttribute("data-figure", fresh.getAttribute("data-figure"));
+      old.setAttribute("aria-label", fresh.getAttribute("aria-label"));
+      old.className = fresh.className;
+      old.removeAttribute("data-drawn");  // drawn again, in place, once the swap settles
+      fresh.replaceWith(old);
+    });
+    drawn = {};
+  }
+
   document.addEventListener("htmx:afterSwap", function (event) {
     var target = event.detail.target;
     if (!target) return;
     if (target.classList.contains("uncertainty")) { panelArrived(target); return; }
     if (target.id !== "results") return;
+    keepCharts(target);
     // Valid results arrived: no field is in error any more (the server sends error slots only with errors).
     var xhr = event.detail.xhr;
     if (xhr && xhr.getResponseHeader("HX-Reswap") === "none") return; // the form was invalid
