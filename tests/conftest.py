@@ -11,6 +11,8 @@ it, so no two workers ever share tables. The database is dropped when the worker
 from __future__ import annotations
 
 import os
+import shutil
+from pathlib import Path
 
 import pytest
 from sqlalchemy import create_engine, text
@@ -62,6 +64,13 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
             f"pytest-xdist did not group {len(lost)} tests marked xdist_group (it would spread them over the "
             f"workers), e.g. {lost[0]}: check the pytest and pytest-xdist versions of requirements-lock.txt"
         )
+
+
+def pytest_sessionstart(session: pytest.Session) -> None:
+    """var/screenshots (the browser tests' artifacts) is emptied once per run, by the process that runs
+    the session: pytest-xdist's workers each write into it, and would delete each other's files."""
+    if not hasattr(session.config, "workerinput"):
+        shutil.rmtree(Path(__file__).resolve().parents[1] / "var" / "screenshots", ignore_errors=True)
 
 
 def pytest_unconfigure(config: pytest.Config) -> None:

@@ -29,6 +29,7 @@ _RULES: list[tuple[str, str, Permission]] = [
     ("GET", "/", P.READ),
     ("GET", "/start", P.READ),
     ("GET", "/uncertainty", P.READ),
+    ("GET", "/numbers/{chart_id}", P.READ),
     ("GET", "/ranges/seeds", P.READ),
     ("GET", "/catalog/options/{path}", P.READ),
     ("GET", "/catalog", P.READ),

@@ -15,6 +15,7 @@ from typing import Any
 
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from markupsafe import escape
 
 from app import saved
 from app.auth.roles import Permission
@@ -25,7 +26,7 @@ from app.engine.scenario import EXTRA_COST_RANGEABLE
 from app.presets import presets
 from app.services import ScenarioError, estimate_one, price
 from app.web import fields, forms, results, uncertainty_panel
-from app.web.templating import templates
+from app.web.templating import table_html, templates
 
 router = APIRouter(include_in_schema=False)
 
@@ -174,6 +175,19 @@ def calculator(request: Request) -> Response:
     return templates.TemplateResponse(
         request, "calculator.html", ctx, status_code=status, headers={"Vary": "HX-Request"}
     )
+
+
+@router.get("/numbers/{chart_id}", response_class=HTMLResponse)
+def numbers(request: Request, chart_id: str) -> Response:
+    """The table of one chart of the calculator's inputs (the same query): a recompute's results carry
+    none, and each <details> fetches its own when first opened. A plain `def`: it estimates again."""
+    ctx = compute(forms.parse(request.query_params))
+    if not ctx["results"]:
+        return HTMLResponse('<p class="error">Fix the marked fields to see the numbers.</p>', status_code=422)
+    chart = next((c for c in ctx["charts"] if c["id"] == chart_id), None)
+    if chart is None:
+        return HTMLResponse(f'<p class="error">No chart called {escape(chart_id)}.</p>', status_code=404)
+    return HTMLResponse(table_html(chart["table"]), headers={"Cache-Control": "no-store"})
 
 
 @router.get("/uncertainty", response_class=HTMLResponse)

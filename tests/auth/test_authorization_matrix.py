@@ -145,6 +145,7 @@ def deployment(request: pytest.FixtureRequest) -> Iterator[Deployment]:
             "entry_id": "openai:gpt-4o",
             "slug": next(iter(presets())),
             "path": "prompting.model",
+            "chart_id": "chart-cumulative",
         }
         yield Deployment(app, settings, world, tokens)
     if request.param == "sqlite":

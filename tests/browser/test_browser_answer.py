@@ -215,6 +215,12 @@ def test_a_phones_summary_bar_follows_the_inputs_and_steps_aside_for_the_answer(
     page.evaluate("window.scrollTo(0, 0)")
     expect(bar).to_be_visible()
 
+    # the recompute carried no table: "Numbers of this chart" fetches its own, by keyboard too
+    numbers = page.locator("figure", has=page.locator("#chart-cumulative")).locator("details.numbers")
+    numbers.locator("summary").focus()
+    page.keyboard.press("Enter")
+    expect(numbers.locator("table tbody tr")).to_have_count(36)  # a row a month of the horizon
+
 
 CHART_BOXES = """() => [...document.querySelectorAll('.chart[data-drawn="true"]')].map(chart => {
   const box = el => {

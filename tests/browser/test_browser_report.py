@@ -45,6 +45,11 @@ def test_a_saved_scenarios_report_prints_on_at_most_two_a4_pages(page: Page, scr
     page.emulate_media(media="print")
     for hidden in (".skip", ".report-nav", "details.numbers", ".modebar-container"):
         expect(page.locator(hidden).first).to_be_hidden()
+    # the chart prints in the box it was drawn in: its legend never spills over the next heading
+    chart, legend = page.locator(".chart").first.bounding_box(), page.locator(".chart g.legend").first.bounding_box()
+    assert chart is not None and legend is not None
+    assert legend["y"] + legend["height"] <= chart["y"] + chart["height"] + 1, (legend, chart)
+    assert "(002)" not in page.locator("body").inner_text()  # citations name the articles
     pdf = page.pdf(format="A4", print_background=True)
     (SCREENSHOTS / "report.pdf").write_bytes(pdf)
     page.set_viewport_size({"width": 794, "height": 1123})  # A4 at 96 dpi: the print stylesheet, as printed

@@ -135,3 +135,24 @@ def test_every_legend_sits_below_the_plot_in_the_charts_box() -> None:
     assert figures.LEGEND["yref"] == "container" and figures.LEGEND["yanchor"] == "bottom"
     narrow = figures.monthly(doc)["narrow"]
     assert narrow["xaxis"] == figures.NARROW_YEARS and narrow["xaxis3"] == figures.NARROW_YEARS
+
+
+def test_a_recompute_carries_no_chart_table_and_each_is_fetched_when_opened(client: TestClient) -> None:
+    """The numbers tables were most of a recompute's elements (1,368 of 1,574): the fragment links each
+    instead, and the link answers the very table the full page shows for the same inputs."""
+    query = "workload.requests_per_month=250000&horizon_months=24"
+    page = dom(client.get("/?" + query).text)
+    fragment = dom(client.get("/?" + query, headers={"HX-Request": "true"}).text)
+    lazy = fragment.find_all("details", class_="numbers")
+    assert len(lazy) == 4 and not any(d.find_all("table") for d in lazy)
+    for details in lazy:
+        url = details.attrs["hx-get"]
+        chart = url.split("?")[0].removeprefix("/numbers/")
+        assert details.attrs["hx-trigger"] == "toggle once"
+        answer = client.get(url)
+        assert answer.status_code == 200
+        table = dom(answer.text).find("table")
+        shown = page.find(id=chart).parent.find("table")  # the full page's table of the same chart
+        assert table.text() == shown.text() and len(table.find_all("tr")) == len(shown.find_all("tr"))
+    assert client.get("/numbers/chart-nope?" + query).status_code == 404
+    assert client.get("/numbers/chart-volume?workload.requests_per_month=abc").status_code == 422

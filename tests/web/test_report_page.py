@@ -11,6 +11,7 @@ from htmlkit import Node, dom, fetch
 
 from app.presets import presets
 from app.web import forms
+from app.web.sources import cited
 
 API = "/api/v1/scenarios"
 SLUG = "content-moderation"
@@ -46,7 +47,8 @@ def test_the_report_of_a_revision_matches_the_api(client: TestClient) -> None:
     gates = root.find("ol", class_="report-gates").find_all("li")
     assert len(gates) == len(estimate["verdict"]["gates"]) == 6
     for li, gate in zip(gates, estimate["verdict"]["gates"], strict=True):
-        assert gate["name"] in li.text() and gate["reason"] in li.text()
+        reason = dom(f"<p>{cited(gate['reason'])}</p>").text()  # each citation names its article, linked
+        assert gate["name"] in li.text() and reason in li.text()
         assert li.find("span", class_="badge").text() == ("passed" if gate["passed"] else "failed")
     # totals, as the revision saved them, and the annual rows
     totals = {
