@@ -68,21 +68,16 @@ CHROMIUM, SKIP_REASON = _chromium()
 
 @pytest.hookimpl(tryfirst=True)  # before pytest-xdist's own, which reads the group marks
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    """Under pytest-xdist the browser tests go to two workers (`--dist loadgroup`), each with its own
-    server and Chromium: those of the team server (TEAM_SERVER_FILES) to one, the others to another, so
-    neither waits on the other's half. Without Chromium each is skipped."""
+    """Under pytest-xdist every browser test goes to one worker (`--dist loadgroup`): one server and
+    one Chromium serve them all. Without Chromium each is skipped. (Two groups on two workers were
+    tried: no faster on two cores, and a worker then ran an anyio test beside Playwright's loop.)"""
     here = Path(__file__).parent
     mark = pytest.mark.skip(reason=f"browser tests skipped: {SKIP_REASON}") if CHROMIUM is None else None
     for item in items:
         if here in Path(item.path).parents:
-            group = "browser-team" if Path(item.path).name in TEAM_SERVER_FILES else "browser"
-            item.add_marker(pytest.mark.xdist_group(group))
+            item.add_marker(pytest.mark.xdist_group("browser"))
             if mark is not None:
                 item.add_marker(mark)
-
-
-TEAM_SERVER_FILES = frozenset({"test_browser_team.py", "test_browser_issue17_fixes.py", "test_browser_report.py"})
-"""The files whose tests share the team server (and the report's, to even the two halves out)."""
 
 
 @pytest.hookimpl(wrapper=True)
