@@ -235,30 +235,19 @@ def break_even_volume(x: Inputs, *, pair: Costs | None = None, points: int = 33,
     n = row_count(x)
     dedicated = np.broadcast_to(x["fine_tuning.deployment"] == DEDICATED, (n,))
     result = np.full(n, np.nan)
-    if pair is not None and not dedicated.all():  # every row's line, row by row: the affine rows' are kept
+    if not dedicated.all():  # every row's line, row by row (each row's bits as alone): the affine rows' are kept
+        if pair is None:
+            pair = compute(with_volume_pairs(x, n, pairs_only=True))
         result = np.where(dedicated, result, _affine_from_pair(x, pair, n))
-    for mask, solve in ((~dedicated, _affine_break_even), (dedicated, _swept_break_even)):
-        if mask.any() and (pair is None or solve is _swept_break_even):
-            rows = x if mask.all() else {k: np.broadcast_to(v, (n,))[mask] for k, v in x.items()}
-            result[mask] = solve(rows, points=points, rounds=rounds)
+    if dedicated.any():
+        rows = x if dedicated.all() else {k: np.broadcast_to(v, (n,))[dedicated] for k, v in x.items()}
+        result[dedicated] = _swept_break_even(rows, points=points, rounds=rounds)
     return result
 
 
 SLOPE_STEP = 1e9
 """Requests a month between the two volumes that give each cost line's slope: a large step, so the
 fixed costs (tens of thousands of USD) do not swamp the per-request difference in the subtraction."""
-
-
-def _affine_break_even(x: Inputs, **_sweep: int) -> np.ndarray:
-    """Exact: TCO(V) = a + bV per strategy, from the costs at V = 0 and V = SLOPE_STEP.
-
-    Fine-tuning wins by 2x at V when every competing route c has a_c + b_c V >= 2 (a_f + b_f V);
-    the answer is the volume from which that holds for all c, up to 1e12. (Read off V = 0 and V = 1,
-    the slope kept only the digits left after the fixed costs: about six fewer.)
-    """
-    n = row_count(x)
-    pair = with_volume_pairs(x, n, pairs_only=True)
-    return _affine_from_pair(x, compute(pair), n)
 
 
 def with_volume_pairs(x: Inputs, n: int, *, pairs_only: bool = False) -> Inputs:
@@ -274,7 +263,12 @@ def with_volume_pairs(x: Inputs, n: int, *, pairs_only: bool = False) -> Inputs:
 
 
 def _affine_from_pair(x: Inputs, pair: Costs, n: int) -> np.ndarray:
-    """The affine break-even of N rows from the costs of their 2N rows at V = 0 and V = SLOPE_STEP."""
+    """Exact: TCO(V) = a + bV per strategy, from the costs of the N rows' 2N rows at V = 0 and V = SLOPE_STEP.
+
+    Fine-tuning wins by 2x at V when every competing route c has a_c + b_c V >= 2 (a_f + b_f V);
+    the answer is the volume from which that holds for all c, up to 1e12. (Read off V = 0 and V = 1,
+    the slope kept only the digits left after the fixed costs: about six fewer.)
+    """
     basis = {k: np.tile(np.broadcast_to(x[k], (n,)), 2) for k in ("finance.verdict_basis", "finance.discount_rate")}
     totals = basis_totals(basis, pair)
     a, b = totals[:n], (totals[n:] - totals[:n]) / SLOPE_STEP
