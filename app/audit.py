@@ -6,6 +6,7 @@ or not at all. Nothing here updates or deletes; the database refuses both (app/d
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Sequence
 
 from sqlmodel import Session, col, func, select
@@ -81,5 +82,12 @@ def csv_text(rows: Sequence[AuditRow], *, with_scenario: bool) -> str:
     columns = COLUMNS if with_scenario else tuple(c for c in COLUMNS if c != "scenario_id")
     table = [[neutralise(v) if isinstance(v, str) else v for v in (getattr(e, c) for c in columns)] for e in rows]
     for line, e in zip(table, rows, strict=True):
-        line[0] = e.at.isoformat()
+        line[0] = spreadsheet_time(e.at)
     return to_csv(table, columns)
+
+
+def spreadsheet_time(at: dt.datetime) -> str:
+    """`2026-12-02 22:33:28`, in UTC: a date and time Google Sheets, Excel and LibreOffice read as one
+    when they import a CSV (an ISO string with `T`, fractions and an offset stays text in all three)."""
+    utc = at if at.tzinfo is None else at.astimezone(dt.UTC).replace(tzinfo=None)  # stored naive are UTC
+    return utc.strftime("%Y-%m-%d %H:%M:%S")

@@ -314,6 +314,9 @@ def seed_command() -> None:
     out.print(f"Saved {count} presets." if count else "The database already has scenarios; nothing seeded.")
 
 
+WORKER_HEALTHCHECK_S = 60  # seconds a worker may take to answer uvicorn's supervisor (start-up included)
+
+
 @app.command("serve")
 def serve_command(
     host: Annotated[str | None, typer.Option(help="Address to bind (default: HOST, 127.0.0.1).")] = None,
@@ -358,6 +361,9 @@ def serve_command(
         log_level=settings.log_level,
         access_log=False,  # app.observability.RequestLog writes one line per request instead
         timeout_graceful_shutdown=20,
+        # A spawned worker answers the supervisor's ping only once it has imported app.cli (2 s idle);
+        # uvicorn's 5 s default killed and respawned every worker forever on a loaded 2-core machine.
+        timeout_worker_healthcheck=WORKER_HEALTHCHECK_S,
     )
 
 

@@ -21,7 +21,7 @@ import re
 import unicodedata
 import zipfile
 from collections.abc import Iterable, Iterator, Mapping, Sequence
-from typing import Any, Literal
+from typing import Any, Literal, get_args
 
 from openpyxl import Workbook
 from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
@@ -38,7 +38,7 @@ LONG_COLUMNS = ("scenario", "revision", "strategy", "month", "period", "category
 `usd` holds the amount in `currency` (the estimate's `finance.currency`, USD unless it says otherwise):
 every shape ends with that `currency` column."""
 Shape = Literal["long", "wide", "percentiles", "annual"]
-SHAPES: tuple[Shape, ...] = ("long", "wide", "percentiles")
+SHAPES: tuple[Shape, ...] = get_args(Shape)
 BANDS = ("p10", "p50", "p90")
 """The percentiles of the fan chart, as the keys of `uncertainty.strategies.<strategy>.cumulative_usd`."""
 

@@ -11,12 +11,14 @@ from fastapi.responses import HTMLResponse, Response
 from fastapi.security import HTTPBearer
 from sqlmodel import Session
 from starlette.exceptions import HTTPException
-from starlette.middleware.gzip import GZipMiddleware
+from starlette.middleware.gzip import DEFAULT_EXCLUDED_CONTENT_TYPES, GZipMiddleware
 
-from app.api import errors, estimates, exports, reference, review, scenarios
+from app.api import errors, estimates, exports, reference, review, scenarios, spec
 from app.auth.guard import Guard, route_table
 from app.budget import BudgetScope
 from app.db.session import get_engine
+from app.exports import XLSX_MEDIA_TYPE
+from app.head import HeadAsGet
 from app.hosts import HostCheck
 from app.observability import RequestLog
 from app.ops import router as ops_router
@@ -64,9 +66,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.settings = settings
     engine = get_engine(settings.database_url)
     app.state.session_factory = lambda: Session(engine, expire_on_commit=False)
-    api = APIRouter(  # our 422 and 413 on every route; the bearer scheme (Swagger's "Authorize")
-        prefix=API_PREFIX, responses=errors.ERROR_RESPONSES, dependencies=[Depends(API_TOKEN)]
-    )
+    # the bearer scheme (Swagger's "Authorize"); every operation's errors are declared by app/api/spec.py
+    api = APIRouter(prefix=API_PREFIX, dependencies=[Depends(API_TOKEN)])
     api.include_router(estimates.router)
     api.include_router(reference.router)
     api.include_router(scenarios.router)
@@ -84,6 +85,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(sources.router)
     app.include_router(ops_router)
     errors.install(app)
+    spec.install(app)
     error_pages.install(app)
     app.add_exception_handler(HTTPException, _by_face(errors.http_error, error_pages.http_error))
     app.add_exception_handler(RequestValidationError, _by_face(errors.validation_error, error_pages.validation_error))
@@ -92,8 +94,15 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.add_middleware(Guard, routes=app.router.routes, page=error_pages.page)
     app.add_middleware(error_pages.DatabaseOutage)  # 503 for the guard's lookups and the routes' alike
     app.add_middleware(errors.BodyLimit, limit=settings.max_body_bytes)
-    app.add_middleware(GZipMiddleware, minimum_size=1_000, compresslevel=6)  # static files come gzipped already
+    # static files come gzipped already; an XLSX is a zip already (compressing it again only costs time)
+    app.add_middleware(
+        GZipMiddleware,
+        minimum_size=1_000,
+        compresslevel=6,
+        exclude_content_types=(*DEFAULT_EXCLUDED_CONTENT_TYPES, XLSX_MEDIA_TYPE),
+    )
     app.add_middleware(SecurityHeaders)
+    app.add_middleware(HeadAsGet)  # outside the guard: a HEAD is checked and answered as its GET
     app.add_middleware(HostCheck, settings=settings)  # before anything reads the request: DNS rebinding
     app.add_middleware(RequestLog)  # outermost of ours: times and logs every answer, refusals included
 

@@ -10,6 +10,7 @@ it, so no two workers ever share tables. The database is dropped when the worker
 
 from __future__ import annotations
 
+import fnmatch
 import os
 import shutil
 from pathlib import Path
@@ -49,10 +50,47 @@ if _WORKER and _SERVER_URL:
     os.environ["TEST_POSTGRES_URL"] = _worker_database()
 
 
+ONE_DATABASE = (
+    "web/test_*.py",
+    "auth/test_xss.py",
+    "auth/test_authorization_matrix.py",
+    "auth/test_review_roles.py",
+    "auth/test_csrf.py",
+    "auth/test_security_headers.py",
+    "auth/test_account_pages.py",
+    "auth/test_admin_pages.py",
+    "auth/test_guard_basics.py",
+    "api/test_estimates.py",
+    "api/test_finance_api.py",
+    "api/test_uncertainty.py",
+    "api/test_exports.py",
+    "api/test_csv_injection.py",
+    "api/test_limits.py",
+    "api/test_generated_client.py",
+)
+"""Test modules whose checks do not depend on the database (pages rendered, rules of access, estimates
+and their exports): their `db_engine` tests run on SQLite only, which halves their time. The modules
+that exercise storage (saving, searching, revisions, reviews, sign-in sessions and tokens, migrations,
+transfers, faults, concurrency, schemathesis on saved scenarios) run on SQLite and on PostgreSQL."""
+
+
+def _on_postgresql_needlessly(item: pytest.Item) -> bool:
+    callspec = getattr(item, "callspec", None)
+    if callspec is None or callspec.params.get("db_engine") != "postgresql":
+        return False
+    where = item.path.relative_to(Path(__file__).parent).as_posix()
+    return any(fnmatch.fnmatch(where, pattern) for pattern in ONE_DATABASE)
+
+
 @pytest.hookimpl(trylast=True)  # after pytest-xdist's own, which suffixes a grouped test's id with @<group>
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    """Refuse a run that pytest-xdist would get wrong without a word: two tests with one node id (it
-    runs one of them), or marked groups it did not keep together (pytest 9.2 with xdist 3.8 did that)."""
+    """Leave out the PostgreSQL runs of the ONE_DATABASE modules. Refuse a run that pytest-xdist would get
+    wrong without a word: two tests with one node id (it runs one of them), or marked groups it did not
+    keep together (pytest 9.2 with xdist 3.8 did that)."""
+    needless = [item for item in items if _on_postgresql_needlessly(item)]
+    if needless:
+        config.hook.pytest_deselected(items=needless)
+        items[:] = [item for item in items if not _on_postgresql_needlessly(item)]
     twice = duplicate_node_ids(item.nodeid for item in items)
     if twice:
         raise pytest.UsageError(

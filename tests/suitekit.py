@@ -3,13 +3,16 @@ and how one test file reaches another's helpers (tests/ has no packages)."""
 
 from __future__ import annotations
 
+import contextlib
 import importlib.util
 import io
 import re
 import sys
+import threading
+import time
 import zipfile
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 from types import ModuleType
 from typing import Any
@@ -68,3 +71,23 @@ def move_the_catalog(monkeypatch: Any) -> None:
         return sheet.model_copy(update={"prompting": prompting})
 
     monkeypatch.setattr(saved, "price", moved)
+
+
+@contextlib.contextmanager
+def serving(app: Any) -> Iterator[str]:
+    """`app` on a real socket, uvicorn in a thread: what curl, a spreadsheet or a generated client's
+    own httpx client reaches. Yields `127.0.0.1:<port>`."""
+    import uvicorn
+
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=0, log_level="warning"))
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 60
+    while not server.started:
+        assert thread.is_alive() and time.monotonic() < deadline, "the server did not start"
+        time.sleep(0.02)
+    try:
+        yield f"127.0.0.1:{server.servers[0].sockets[0].getsockname()[1]}"
+    finally:
+        server.should_exit = True
+        thread.join(timeout=30)

@@ -26,17 +26,6 @@ class ErrorBody(BaseModel):
     detail: list[FieldError] | str
 
 
-ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
-    422: {"model": ErrorBody, "description": "A bad field: each with its path and message."},
-    413: {"model": ErrorBody, "description": "The request body is larger than MAX_BODY_BYTES."},
-    401: {"model": ErrorBody, "description": "Sign-in required (team mode): send `Authorization: Bearer <token>`."},
-    403: {
-        "model": ErrorBody,
-        "description": "Your role or your token's scope does not allow this, or a CSRF check failed.",
-    },
-}
-
-
 MAX_ERRORS = 100
 """Errors listed in one 422; past them, one more entry counts the rest (a batch of 10,000 bad scenarios
 answers in kilobytes, not megabytes)."""

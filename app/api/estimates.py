@@ -16,7 +16,7 @@ from pydantic import BaseModel, ConfigDict, Field, SkipValidation, TypeAdapter, 
 
 from app import budget, offload
 from app.api.body import OffLoopRoute
-from app.api.errors import ERROR_RESPONSES, MAX_ERRORS, ErrorBody
+from app.api.errors import MAX_ERRORS, ErrorBody
 from app.engine import Estimate, PriceSheet, Scenario
 from app.engine.estimate import Detail, StrategyEstimate
 from app.engine.scenario import Strategy
@@ -67,6 +67,19 @@ ScenarioBody = Annotated[
     ),
 ]
 
+BATCH_EXAMPLES = {
+    "scenarios": {
+        "summary": "Two scenarios",
+        "value": {
+            "scenarios": [EXAMPLE, {**EXAMPLE, "name": "Support tickets, 5x", "workload": {"requests_per_day": 100000}}]
+        },
+    },
+    "sweep": {
+        "summary": "One scenario at three volumes",
+        "value": {"scenario": EXAMPLE, "sweep": {"field": "workload.requests_per_day", "values": [5000, 20000, 80000]}},
+    },
+}
+
 UncertaintyQuery = Annotated[
     bool,
     Query(
@@ -78,7 +91,12 @@ UncertaintyQuery = Annotated[
 ]
 
 
-@router.post("/estimate", response_model=Estimate, responses=ERROR_RESPONSES, summary="Estimate one scenario")
+@router.post(
+    "/estimate",
+    operation_id="estimate",
+    response_model=Estimate,
+    summary="Estimate one scenario",
+)
 async def estimate(request: Request, scenario: ScenarioBody, uncertainty: UncertaintyQuery = False) -> Response:
     """Monthly TCO of each strategy over the horizon, and the verdict under the 2x rule, at today's catalog."""
 
@@ -94,7 +112,12 @@ class Validated(BaseModel):
     """The scenario with every default filled in."""
 
 
-@router.post("/validate", response_model=Validated, responses=ERROR_RESPONSES, summary="Validate a scenario")
+@router.post(
+    "/validate",
+    operation_id="validate",
+    response_model=Validated,
+    summary="Validate a scenario",
+)
 def validate(scenario: ScenarioBody) -> Validated:
     """Check a scenario's fields without pricing or estimating it: 422 names each bad field."""
     return Validated(scenario=scenario)
@@ -109,8 +132,8 @@ class SeededScenario(BaseModel):
 
 @router.post(
     "/ranges/seeds",
+    operation_id="seed_ranges",
     response_model=SeededScenario,
-    responses=ERROR_RESPONSES,
     summary="Add the seed articles' ranges to a scenario",
 )
 def seed_ranges(scenario: ScenarioBody) -> SeededScenario:
@@ -306,9 +329,9 @@ NDJSON = "application/x-ndjson"
 
 @router.post(
     "/estimate/batch",
+    operation_id="estimate_batch",
     response_model=BatchResponse,
-    responses=ERROR_RESPONSES
-    | {
+    responses={
         200: {
             "content": {NDJSON: {"schema": {"type": "string"}}},
             "description": "With `Accept: application/x-ndjson`: one Estimate per line, in order (see the docs).",
@@ -319,7 +342,7 @@ NDJSON = "application/x-ndjson"
 )
 async def estimate_batch(
     request: Request,
-    body: BatchRequest,
+    body: Annotated[BatchRequest, Body(openapi_examples=BATCH_EXAMPLES)],
     detail: Annotated[Detail, Query(description="full adds the monthly series (and the fan chart's)")] = "summary",
     uncertainty: UncertaintyQuery = False,
 ) -> Response:

@@ -22,7 +22,13 @@ class CatalogPage(BaseModel):
     entries: list[CatalogEntry]
 
 
-@router.get("/catalog", response_model=CatalogPage, tags=["catalog"], summary="Search the price catalog")
+@router.get(
+    "/catalog",
+    operation_id="search_catalog",
+    response_model=CatalogPage,
+    tags=["catalog"],
+    summary="Search the price catalog",
+)
 def catalog(
     search: Annotated[str | None, Query(max_length=200, description="Text in the id or name.")] = None,
     kind: Annotated[str | None, Query(description=f"One of {', '.join(KINDS)}.")] = None,
@@ -39,6 +45,7 @@ def catalog(
 
 @router.get(
     "/catalog/{entry_id:path}",
+    operation_id="get_catalog_entry",
     response_model=CatalogEntry,
     tags=["catalog"],
     summary="One catalog entry",
@@ -58,13 +65,20 @@ class PresetOut(BaseModel):
     scenario: Scenario
 
 
-@router.get("/presets", response_model=list[PresetOut], tags=["presets"], summary="The example scenarios")
+@router.get(
+    "/presets",
+    operation_id="list_presets",
+    response_model=list[PresetOut],
+    tags=["presets"],
+    summary="The example scenarios",
+)
 def list_presets() -> list[Any]:
     return list(presets().values())
 
 
 @router.get(
     "/presets/{slug}",
+    operation_id="get_preset",
     response_model=PresetOut,
     tags=["presets"],
     summary="One example scenario",

@@ -6,13 +6,12 @@ from __future__ import annotations
 import datetime as dt
 from typing import Annotated, Any
 
-from fastapi import APIRouter, HTTPException
+from fastapi import APIRouter, Body, HTTPException
 from fastapi.responses import Response
 from pydantic import BaseModel, ConfigDict, Field
 
 from app import audit, review
 from app.api.body import OffLoopRoute
-from app.api.errors import ERROR_RESPONSES
 from app.api.scenarios import NOT_FOUND, ScenarioDetail, _conflict, _detail, _found
 from app.db import queries
 from app.deps import PrincipalDep, ScenarioId, SessionDep
@@ -59,6 +58,20 @@ class AuditEntry(BaseModel):
     detail: str
 
 
+StepBody = Annotated[
+    Step,
+    Body(openapi_examples={"step": {"summary": "Revision 1", "value": {"revision": 1, "comment": "Volumes from Q3."}}}),
+]
+CommentBody = Annotated[
+    CommentIn,
+    Body(
+        openapi_examples={
+            "question": {"summary": "A question on revision 1", "value": {"revision": 1, "body": "Why 10 USD a label?"}}
+        }
+    ),
+]
+
+
 def _step(action: Any, scenario_id: int, body: Step, session: SessionDep, principal: PrincipalDep) -> dict[str, Any]:
     row = _found(session, scenario_id)
     try:
@@ -72,30 +85,54 @@ def _step(action: Any, scenario_id: int, body: Step, session: SessionDep, princi
     return _detail(session, row)
 
 
-STEP_RESPONSES = {**ERROR_RESPONSES, **NOT_FOUND, **STEP_CONFLICT}
+STEP_RESPONSES = {**NOT_FOUND, **STEP_CONFLICT}
 
 
-@router.post("/{scenario_id}/submit", response_model=ScenarioDetail, responses=STEP_RESPONSES)
-def submit(scenario_id: ScenarioId, body: Step, session: SessionDep, principal: PrincipalDep) -> dict[str, Any]:
+@router.post(
+    "/{scenario_id}/submit",
+    operation_id="submit_scenario",
+    summary="Submit a revision for review",
+    response_model=ScenarioDetail,
+    responses=STEP_RESPONSES,
+)
+def submit(scenario_id: ScenarioId, body: StepBody, session: SessionDep, principal: PrincipalDep) -> dict[str, Any]:
     """Draft or changes requested → in review."""
     return _step(review.submit, scenario_id, body, session, principal)
 
 
-@router.post("/{scenario_id}/approve", response_model=ScenarioDetail, responses=STEP_RESPONSES)
-def approve(scenario_id: ScenarioId, body: Step, session: SessionDep, principal: PrincipalDep) -> dict[str, Any]:
+@router.post(
+    "/{scenario_id}/approve",
+    operation_id="approve_scenario",
+    summary="Approve a revision",
+    response_model=ScenarioDetail,
+    responses=STEP_RESPONSES,
+)
+def approve(scenario_id: ScenarioId, body: StepBody, session: SessionDep, principal: PrincipalDep) -> dict[str, Any]:
     """In review → approved; `approved_revision` pins the revision."""
     return _step(review.approve, scenario_id, body, session, principal)
 
 
-@router.post("/{scenario_id}/request-changes", response_model=ScenarioDetail, responses=STEP_RESPONSES)
+@router.post(
+    "/{scenario_id}/request-changes",
+    operation_id="request_changes",
+    summary="Request changes to a revision",
+    response_model=ScenarioDetail,
+    responses=STEP_RESPONSES,
+)
 def request_changes(
-    scenario_id: ScenarioId, body: Step, session: SessionDep, principal: PrincipalDep
+    scenario_id: ScenarioId, body: StepBody, session: SessionDep, principal: PrincipalDep
 ) -> dict[str, Any]:
     """In review → changes requested; the comment (required) says what should change."""
     return _step(review.request_changes, scenario_id, body, session, principal)
 
 
-@router.get("/{scenario_id}/comments", response_model=list[CommentOut], responses=NOT_FOUND)
+@router.get(
+    "/{scenario_id}/comments",
+    operation_id="list_comments",
+    summary="A scenario's comments",
+    response_model=list[CommentOut],
+    responses=NOT_FOUND,
+)
 def comments(scenario_id: ScenarioId, session: SessionDep) -> list[Any]:
     """Oldest first."""
     row = _found(session, scenario_id)
@@ -105,11 +142,13 @@ def comments(scenario_id: ScenarioId, session: SessionDep) -> list[Any]:
 
 @router.post(
     "/{scenario_id}/comments",
+    operation_id="add_comment",
+    summary="Comment on a revision",
     status_code=201,
     response_model=CommentOut,
-    responses={**ERROR_RESPONSES, **NOT_FOUND},
+    responses=NOT_FOUND,
 )
-def add_comment(scenario_id: ScenarioId, body: CommentIn, session: SessionDep, principal: PrincipalDep) -> Any:
+def add_comment(scenario_id: ScenarioId, body: CommentBody, session: SessionDep, principal: PrincipalDep) -> Any:
     row = _found(session, scenario_id)
     try:
         return review.add_comment(session, row=row, revision=body.revision, actor=principal.username, body=body.body)
@@ -118,7 +157,13 @@ def add_comment(scenario_id: ScenarioId, body: CommentIn, session: SessionDep, p
         raise HTTPException(422, [{"loc": loc, "msg": str(exc), "type": "value_error"}]) from exc
 
 
-@router.get("/{scenario_id}/audit", response_model=list[AuditEntry], responses=NOT_FOUND)
+@router.get(
+    "/{scenario_id}/audit",
+    operation_id="get_audit_log",
+    summary="A scenario's audit log",
+    response_model=list[AuditEntry],
+    responses=NOT_FOUND,
+)
 def audit_log(scenario_id: ScenarioId, session: SessionDep) -> list[Any]:
     """Every action on the scenario, newest first (append-only)."""
     row = _found(session, scenario_id)
@@ -127,8 +172,16 @@ def audit_log(scenario_id: ScenarioId, session: SessionDep) -> list[Any]:
 
 @router.get(
     "/{scenario_id}/audit.csv",
+    operation_id="export_audit_csv",
     response_class=Response,
-    responses={200: {"content": {CSV_MEDIA_TYPE: {}}, "description": "at,actor,action,revision,detail"}, **NOT_FOUND},
+    summary="Export a scenario's audit log as CSV",
+    responses={
+        200: {
+            "content": {"text/csv": {"schema": {"type": "string"}}},
+            "description": "at,actor,action,revision,detail",
+        },
+        **NOT_FOUND,
+    },
 )
 def audit_log_csv(scenario_id: ScenarioId, session: SessionDep) -> Response:
     """The audit log as CSV: at, actor, action, revision, detail (text cells safe from formula injection)."""

@@ -6,14 +6,13 @@ from __future__ import annotations
 import datetime as dt
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, HTTPException, Query
+from fastapi import APIRouter, Body, HTTPException, Query
 from fastapi.responses import Response
 from pydantic import BaseModel, ConfigDict, Field
 
 from app import saved
 from app.api.body import OffLoopRoute
-from app.api.errors import ERROR_RESPONSES
-from app.api.estimates import UncertaintyQuery, json_response
+from app.api.estimates import EXAMPLE, ScenarioBody, UncertaintyQuery, json_response
 from app.db import queries
 from app.db.models import RevisionRow, ScenarioRow
 from app.deps import PrincipalDep, ScenarioId, SessionDep
@@ -86,6 +85,22 @@ class Reprice(BaseModel):
     """The latest revision, as the caller knows it (409 otherwise)."""
 
 
+EditBody = Annotated[
+    ScenarioEdit,
+    Body(
+        openapi_examples={
+            "edit": {
+                "summary": "Revision 1, with the volume doubled",
+                "value": {"revision": 1, "scenario": {**EXAMPLE, "workload": {"requests_per_day": 40000}}},
+            }
+        }
+    ),
+]
+RepriceBody = Annotated[
+    Reprice, Body(openapi_examples={"latest": {"summary": "Re-price the latest revision, 1", "value": {"revision": 1}}})
+]
+
+
 def _summary(rev: RevisionRow) -> dict[str, Any]:
     return {k: getattr(rev, k) for k in RevisionSummary.model_fields}
 
@@ -127,14 +142,16 @@ def _conflict(exc: queries.StaleRevision) -> HTTPException:
     return HTTPException(409, str(exc))
 
 
-@router.post("", status_code=201, response_model=ScenarioDetail, responses=ERROR_RESPONSES)
-def create(scenario: Scenario, session: SessionDep, principal: PrincipalDep) -> dict[str, Any]:
+@router.post(
+    "", operation_id="create_scenario", summary="Save a new scenario", status_code=201, response_model=ScenarioDetail
+)
+def create(scenario: ScenarioBody, session: SessionDep, principal: PrincipalDep) -> dict[str, Any]:
     """Save a scenario as revision 1, priced at today's catalog."""
     row = saved.save(session, scenario=scenario, author=principal.username)
     return _detail(session, row)
 
 
-@router.get("", response_model=ScenarioPage, responses=ERROR_RESPONSES)
+@router.get("", operation_id="list_scenarios", summary="List saved scenarios", response_model=ScenarioPage)
 def list_(
     session: SessionDep,
     search: Annotated[str | None, Query(max_length=200, pattern="^[^\x00]*$", description="Text in the name.")] = None,
@@ -150,13 +167,25 @@ def list_(
     return {"total": total, "items": [_scenario_out(s, r) for s, r in rows]}
 
 
-@router.get("/{scenario_id}", response_model=ScenarioDetail, responses=NOT_FOUND)
+@router.get(
+    "/{scenario_id}",
+    operation_id="get_scenario",
+    summary="One saved scenario",
+    response_model=ScenarioDetail,
+    responses=NOT_FOUND,
+)
 def read(scenario_id: ScenarioId, session: SessionDep) -> dict[str, Any]:
     return _detail(session, _found(session, scenario_id))
 
 
-@router.put("/{scenario_id}", response_model=ScenarioDetail, responses={**ERROR_RESPONSES, **NOT_FOUND, **CONFLICT})
-def edit(scenario_id: ScenarioId, body: ScenarioEdit, session: SessionDep, principal: PrincipalDep) -> dict[str, Any]:
+@router.put(
+    "/{scenario_id}",
+    operation_id="edit_scenario",
+    summary="Edit a scenario (a new revision)",
+    response_model=ScenarioDetail,
+    responses={**NOT_FOUND, **CONFLICT},
+)
+def edit(scenario_id: ScenarioId, body: EditBody, session: SessionDep, principal: PrincipalDep) -> dict[str, Any]:
     """A new revision from the one named in `revision`. Prices of unchanged ids stay frozen."""
     row = _found(session, scenario_id)
     try:
@@ -166,27 +195,51 @@ def edit(scenario_id: ScenarioId, body: ScenarioEdit, session: SessionDep, princ
     return _detail(session, row)
 
 
-@router.delete("/{scenario_id}", response_model=ScenarioDetail, responses=NOT_FOUND)
+@router.delete(
+    "/{scenario_id}",
+    operation_id="archive_scenario",
+    summary="Archive a scenario",
+    response_model=ScenarioDetail,
+    responses=NOT_FOUND,
+)
 def archive(scenario_id: ScenarioId, session: SessionDep, principal: PrincipalDep) -> dict[str, Any]:
     """Archive: hidden from the default list, restorable, nothing lost."""
     row = queries.set_archived(session, scenario=_found(session, scenario_id), archived=True, actor=principal.username)
     return _detail(session, row)
 
 
-@router.post("/{scenario_id}/restore", response_model=ScenarioDetail, responses=NOT_FOUND)
+@router.post(
+    "/{scenario_id}/restore",
+    operation_id="restore_scenario",
+    summary="Restore an archived scenario",
+    response_model=ScenarioDetail,
+    responses=NOT_FOUND,
+)
 def restore(scenario_id: ScenarioId, session: SessionDep, principal: PrincipalDep) -> dict[str, Any]:
     row = queries.set_archived(session, scenario=_found(session, scenario_id), archived=False, actor=principal.username)
     return _detail(session, row)
 
 
-@router.get("/{scenario_id}/revisions", response_model=list[RevisionSummary], responses=NOT_FOUND)
+@router.get(
+    "/{scenario_id}/revisions",
+    operation_id="list_revisions",
+    summary="A scenario's revisions",
+    response_model=list[RevisionSummary],
+    responses=NOT_FOUND,
+)
 def revisions(scenario_id: ScenarioId, session: SessionDep) -> list[dict[str, Any]]:
     row = _found(session, scenario_id)
     assert row.id is not None
     return [_summary(r) for r in queries.list_revisions(session, scenario_id=row.id)]
 
 
-@router.get("/{scenario_id}/revisions/{number}", response_model=RevisionOut, responses=NOT_FOUND)
+@router.get(
+    "/{scenario_id}/revisions/{number}",
+    operation_id="get_revision",
+    summary="One revision",
+    response_model=RevisionOut,
+    responses=NOT_FOUND,
+)
 def revision(
     scenario_id: ScenarioId, number: Annotated[int, Field(ge=1, le=1_000_000)], session: SessionDep
 ) -> dict[str, Any]:
@@ -194,7 +247,13 @@ def revision(
     return _summary(rev) | {"inputs": rev.inputs, "prices": rev.prices}
 
 
-@router.get("/{scenario_id}/estimate", response_model=Estimate, responses={**ERROR_RESPONSES, **NOT_FOUND})
+@router.get(
+    "/{scenario_id}/estimate",
+    operation_id="estimate_scenario",
+    summary="The estimate of a saved revision",
+    response_model=Estimate,
+    responses=NOT_FOUND,
+)
 def estimate(
     scenario_id: ScenarioId,
     session: SessionDep,
@@ -207,8 +266,14 @@ def estimate(
     return json_response(saved.estimate_revision(rev, uncertainty=uncertainty))
 
 
-@router.post("/{scenario_id}/reprice", response_model=ScenarioDetail, responses={**NOT_FOUND, **CONFLICT})
-def reprice(scenario_id: ScenarioId, body: Reprice, session: SessionDep, principal: PrincipalDep) -> dict[str, Any]:
+@router.post(
+    "/{scenario_id}/reprice",
+    operation_id="reprice_scenario",
+    summary="Re-price a scenario at today's catalog",
+    response_model=ScenarioDetail,
+    responses={**NOT_FOUND, **CONFLICT},
+)
+def reprice(scenario_id: ScenarioId, body: RepriceBody, session: SessionDep, principal: PrincipalDep) -> dict[str, Any]:
     """A new revision with the same inputs at today's catalog; the old revision keeps its figures. When
     today's catalog gives the latest revision's prices again, nothing is added: the scenario as it is."""
     row = _found(session, scenario_id)

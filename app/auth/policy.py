@@ -25,6 +25,8 @@ _RULES: list[tuple[str, str, Permission]] = [
     ("GET", "/healthz", P.PUBLIC),
     ("GET", "/readyz", P.PUBLIC),
     ("GET", "/metrics", P.PUBLIC),
+    # the API's description: no user data, and client generators fetch it without a token
+    ("GET", "/openapi.json", P.PUBLIC),
     # pages
     ("GET", "/", P.READ),
     ("GET", "/start", P.READ),
@@ -37,7 +39,6 @@ _RULES: list[tuple[str, str, Permission]] = [
     ("GET", "/compare", P.READ),
     ("GET", "/compare/uncertainty", P.READ),
     ("GET", "/docs", P.READ),
-    ("GET", "/openapi.json", P.READ),
     ("GET", "/scenarios", P.READ),
     ("GET", SCENARIO, P.READ),
     ("GET", SCENARIO + "/uncertainty", P.READ),

@@ -362,6 +362,38 @@ def _monthly_total(categories: Series, in_horizon: np.ndarray) -> np.ndarray:
     return total
 
 
+def monthly_volume(requests: np.ndarray, x: Inputs, months: np.ndarray, in_horizon: np.ndarray) -> np.ndarray:
+    """(N, months) requests served in each month from `requests` in month 1 (monthly growth, 0 past the
+    horizon): the kernel's volumes, and the break-even sweep's at any month-1 volume, to the bit."""
+    return np.where(in_horizon, _col(requests) * _col(1.0 + x["workload.monthly_growth"]) ** (months - 1), 0.0)
+
+
+REPLICA_INPUTS = (
+    "fine_tuning.system_prompt_tokens",
+    "workload.input_tokens",
+    "workload.output_tokens",
+    "workload.peak_to_average",
+    "fine_tuning.tokens_per_second_per_replica",
+    "fine_tuning.min_replicas",
+)
+"""What `replicas_for` reads of the inputs: all a caller copies to re-count replicas at other volumes."""
+
+
+def replicas_for(x: Inputs, volume: np.ndarray) -> np.ndarray:
+    """(N, months) dedicated serving replicas for each month's requests: the peak rate's, at least min_replicas.
+
+    The ceil is of the replicas needed less a relative 1e-12, so that a float error above a whole
+    number (4.0000000000001) is not a fifth replica, while any traffic at all needs one (0.0001
+    requests a month: ceil(~1e-12) = 1); no traffic and min_replicas 0: no GPU rented
+    (docs/cost-model.md, section 7). The one formula of the kernel and of the break-even volume's steps.
+    """
+    prefix = x["fine_tuning.system_prompt_tokens"]
+    tokens_per_request = prefix + x["workload.input_tokens"] + x["workload.output_tokens"]
+    peak_tps = volume * _col(tokens_per_request * x["workload.peak_to_average"] / SECONDS_PER_MONTH)
+    tps_per_replica = _col(np.nan_to_num(x["fine_tuning.tokens_per_second_per_replica"], nan=1.0))
+    return np.maximum(_col(x["fine_tuning.min_replicas"]), np.ceil(peak_tps / tps_per_replica * (1 - 1e-12)))
+
+
 def compute(x: Inputs) -> Costs:
     """Monthly costs of prompting, RAG and fine-tuning for every row of `x`.
 
@@ -377,11 +409,7 @@ def compute(x: Inputs) -> Costs:
     in_horizon = months <= _col(horizon)  # (1, months) unless horizons differ by row
     first = (months == 1).astype(np.float64)
     later = 1.0 - first
-    volume = np.where(
-        in_horizon,
-        _col(x["workload.requests_per_month"]) * _col(1.0 + x["workload.monthly_growth"]) ** (months - 1),
-        0.0,
-    )
+    volume = monthly_volume(x["workload.requests_per_month"], x, months, in_horizon)
     week = x["team.engineer_week_usd"]
     hour = _col(week) / HOURS_PER_WEEK
     api = price_trend(x["finance.api_price_change_per_year"], months)
@@ -543,12 +571,7 @@ def compute(x: Inputs) -> Costs:
     curation = x["fine_tuning.curation_weeks"]
     full_cycle_people = (x["fine_tuning.weeks_per_cycle"] + curation) * week
     # Dedicated GPUs: replicas for the peak rate, billed for the share of the month after launch.
-    peak_tps = volume * _col(tokens_per_request * x["workload.peak_to_average"] / SECONDS_PER_MONTH)
-    tps_per_replica = _col(np.nan_to_num(x["fine_tuning.tokens_per_second_per_replica"], nan=1.0))
-    # ceil of the replicas needed, less a relative 1e-12 so that a float error above a whole number
-    # (4.0000000000001) is not a fifth replica, while any traffic at all needs one (0.0001 requests a
-    # month: ceil(~1e-12) = 1); no traffic and min_replicas 0: no GPU rented (docs/cost-model.md, section 7)
-    replicas = np.maximum(_col(x["fine_tuning.min_replicas"]), np.ceil(peak_tps / tps_per_replica * (1 - 1e-12)))
+    replicas = replicas_for(x, volume)
 
     tune = _tune_segments(x, n)
     not_maintainable_from = None

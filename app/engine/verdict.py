@@ -14,10 +14,11 @@ from dataclasses import dataclass
 import numpy as np
 
 from .inputs import Inputs, row_count
-from .kernel import DEDICATED, Costs, compute, running_total
-from .scenario import MIN_LABELED_EXAMPLES, STRATEGIES, TCO_RULE
+from .kernel import DEDICATED, REPLICA_INPUTS, Costs, compute, monthly_volume, replicas_for, running_total
+from .scenario import CATEGORIES, MIN_LABELED_EXAMPLES, STRATEGIES, TCO_RULE
 
 PROMPTING, RAG, FINE_TUNING = range(3)
+HOSTING = CATEGORIES.index("hosting")
 GATE_NAMES = (
     "Behaviour, not knowledge",
     "Prompting tried first",
@@ -190,9 +191,11 @@ def decide(x: Inputs, costs: Costs, *, crossings: bool = True) -> Verdicts:
     )
 
 
-def _at_volumes(x: Inputs, volumes: np.ndarray, *, basis: bool = True) -> tuple[Inputs, np.ndarray]:
-    """The N*P rows of each row at each month-1 volume, and their (N*P, 3) totals per strategy: as the
-    verdict weighs them (`basis_totals`), or the nominal TCO (`basis=False`)."""
+def totals_at(x: Inputs, volumes: np.ndarray) -> np.ndarray:
+    """(N, P, 3) TCO of each strategy for each row at each month-1 volume: one kernel call of N*P rows.
+
+    What the volume chart draws; rag's column is NaN where it is not an option.
+    """
     n, p = volumes.shape
     if n == 1:  # one row's inputs broadcast against the P volumes as they are
         swept = dict(x)
@@ -200,48 +203,30 @@ def _at_volumes(x: Inputs, volumes: np.ndarray, *, basis: bool = True) -> tuple[
         swept = {k: np.repeat(np.broadcast_to(np.asarray(v, dtype=np.float64), (n,)), p) for k, v in x.items()}
     swept["workload.requests_per_month"] = volumes.reshape(-1)
     costs = compute(swept)
-    if not basis:
-        return swept, np.stack([costs.totals(s) for s in STRATEGIES], axis=1)
-    return swept, basis_totals(swept, costs)
-
-
-def totals_at(x: Inputs, volumes: np.ndarray) -> np.ndarray:
-    """(N, P, 3) TCO of each strategy for each row at each month-1 volume: one kernel call.
-
-    What the volume chart draws; rag's column is NaN where it is not an option.
-    """
-    swept, totals = _at_volumes(x, volumes, basis=False)
+    totals = np.stack([costs.totals(s) for s in STRATEGIES], axis=1)
     totals[:, RAG] = np.where(swept["rag.enabled"] > 0, totals[:, RAG], np.nan)
     return totals.reshape(*volumes.shape, len(STRATEGIES))
-
-
-def ratios_at(x: Inputs, volumes: np.ndarray) -> np.ndarray:
-    """(N, P) TCO ratio of each row at each month-1 volume: one kernel call of N*P rows."""
-    swept, totals = _at_volumes(x, volumes)
-    simpler, _ = _simpler_and_feasibility(swept, totals)
-    simpler_total = np.take_along_axis(totals, simpler[:, None], axis=1)[:, 0]
-    return _tco_ratio(simpler_total, totals[:, FINE_TUNING]).reshape(volumes.shape)
 
 
 def break_even_volume(x: Inputs, *, pair: Costs | None = None, points: int = 33, rounds: int = 3) -> np.ndarray:
     """(N,) month-1 requests per month above which fine-tuning wins by at least 2x, up to 1e12.
 
-    NaN = never below 1e12; 0 = at any volume. Every strategy's TCO is affine in
-    the month-1 volume (inference, retrieval per query) except dedicated GPUs,
-    whose replicas come in whole steps: affine rows are solved exactly from two
-    volumes, dedicated rows by a sweep. `pair`: the costs of `with_volume_pairs(x)`'s last 2N rows,
-    when the caller's kernel call already has them (else they are computed here).
+    NaN = never below 1e12; 0 = at any volume. Every strategy's TCO is affine in the month-1 volume
+    (inference, retrieval per query) except on dedicated GPUs (from the start, or from a successor on),
+    whose replicas come in whole steps: affine rows are solved exactly, dedicated rows on a grid where
+    each point's TCO is the affine part plus the replicas it needs (docs/cost-model.md, Break-even
+    volume). Both read the costs at two volumes, `pair`: `with_volume_pairs(x)`'s last 2N rows, when
+    the caller's kernel call already has them (else they are computed here).
     """
     n = row_count(x)
-    dedicated = np.broadcast_to(x["fine_tuning.deployment"] == DEDICATED, (n,))
-    result = np.full(n, np.nan)
-    if not dedicated.all():  # every row's line, row by row (each row's bits as alone): the affine rows' are kept
-        if pair is None:
-            pair = compute(with_volume_pairs(x, n, pairs_only=True))
-        result = np.where(dedicated, result, _affine_from_pair(x, pair, n))
-    if dedicated.any():
-        rows = x if dedicated.all() else {k: np.broadcast_to(v, (n,))[dedicated] for k, v in x.items()}
-        result[dedicated] = _swept_break_even(rows, points=points, rounds=rounds)
+    if pair is None:
+        pair = compute(with_volume_pairs(x, n, pairs_only=True))
+    lines = _Lines(x, pair, n)
+    # on GPUs from the start, or from a successor on (a lifecycle move to a dedicated deployment)
+    stepped = np.broadcast_to(x["fine_tuning.deployment"] == DEDICATED, (n,)) | (running_total(lines.hosting[n:]) > 0)
+    result = np.where(stepped, np.nan, _affine_break_even(x, lines))
+    if stepped.any():
+        result[stepped] = _stepped_break_even(x, pair, lines, stepped, points=points, rounds=rounds)
     return result
 
 
@@ -262,18 +247,33 @@ def with_volume_pairs(x: Inputs, n: int, *, pairs_only: bool = False) -> Inputs:
     return out
 
 
-def _affine_from_pair(x: Inputs, pair: Costs, n: int) -> np.ndarray:
-    """Exact: TCO(V) = a + bV per strategy, from the costs of the N rows' 2N rows at V = 0 and V = SLOPE_STEP.
+class _Lines:
+    """Each row's TCO(V) = a + bV per strategy on the verdict's basis, from its costs at V = 0 and at
+    V = SLOPE_STEP; fine-tuning's line leaves out the dedicated GPUs (`hosting`, added per step).
 
-    Fine-tuning wins by 2x at V when every competing route c has a_c + b_c V >= 2 (a_f + b_f V);
-    the answer is the volume from which that holds for all c, up to 1e12. (Read off V = 0 and V = 1,
-    the slope kept only the digits left after the fixed costs: about six fewer.)
+    (Read off V = 0 and V = 1, the slope kept only the digits left after the fixed costs: about six
+    fewer.)
     """
-    basis = {k: np.tile(np.broadcast_to(x[k], (n,)), 2) for k in ("finance.verdict_basis", "finance.discount_rate")}
-    totals = basis_totals(basis, pair)
-    a, b = totals[:n], (totals[n:] - totals[:n]) / SLOPE_STEP
+
+    def __init__(self, x: Inputs, pair: Costs, n: int) -> None:
+        basis = {k: np.tile(np.broadcast_to(x[k], (n,)), 2) for k in ("finance.verdict_basis", "finance.discount_rate")}
+        months = pair.in_horizon.shape[1]
+        self.weights = _basis_weights(basis, months)
+        totals = basis_totals(basis, pair, self.weights)
+        hosting_series = pair.series["fine_tuning"][HOSTING]
+        assert hosting_series is not None  # the kernel always prices fine-tuning's hosting
+        hosting = np.broadcast_to(hosting_series, (2 * n, months)) * pair.in_horizon
+        self.hosting = hosting if self.weights is None else hosting * self.weights
+        totals[:, FINE_TUNING] -= running_total(self.hosting)
+        self.a, self.b = totals[:n], (totals[n:] - totals[:n]) / SLOPE_STEP
+
+
+def _affine_break_even(x: Inputs, lines: _Lines) -> np.ndarray:
+    """Exact, where fine-tuning rents no GPU: fine-tuning wins by 2x at V when every competing route c
+    has a_c + b_c V >= 2 (a_f + b_f V); the answer is the volume from which that holds for all c, up to 1e12."""
+    a, b = lines.a, lines.b
     use_p, use_r, _ = _candidates(x)
-    threshold = np.zeros(n)
+    threshold = np.zeros(a.shape[0])
     for route, use in ((PROMPTING, use_p), (RAG, use_r)):
         slope = b[:, route] - TCO_RULE * b[:, FINE_TUNING]
         margin = a[:, route] - TCO_RULE * a[:, FINE_TUNING]
@@ -284,17 +284,60 @@ def _affine_from_pair(x: Inputs, pair: Costs, n: int) -> np.ndarray:
     return np.where(threshold <= MAX_VOLUME, threshold, np.nan)
 
 
-def _swept_break_even(x: Inputs, *, points: int, rounds: int) -> np.ndarray:
-    """A log grid from 1 to 1e12 requests a month, then `rounds - 1` finer grids between the last
-    point below 2x and the next: the volume above which every swept point keeps the 2x rule."""
-    n = row_count(x)
-    lo = np.zeros(n)
-    hi = np.full(n, np.log10(MAX_VOLUME))
-    result = np.full(n, np.nan)
-    settled = np.zeros(n, dtype=bool)
+def _stepped_break_even(
+    x: Inputs, pair: Costs, lines: _Lines, rows: np.ndarray, *, points: int, rounds: int
+) -> np.ndarray:
+    """The `rows` (a mask) on dedicated GPUs: a log grid from 1 to 1e12 requests a month, then
+    `rounds - 1` finer grids between the last point below 2x and the next; the volume above which
+    every point keeps the 2x rule.
+
+    A point's fine-tuning TCO is its line plus, month by month, the replicas that month's volume needs
+    times what one replica costs that month (its hosting at V = SLOPE_STEP over its replicas there):
+    the kernel's own formulas (`monthly_volume`, `replicas_for`), with no kernel call per point.
+    """
+    n = lines.a.shape[0]
+    idx = np.flatnonzero(rows)
+    k = idx.size
+    months = pair.in_horizon.shape[1]
+    month_numbers = np.arange(1, months + 1, dtype=np.float64)[None, :]
+
+    def per_row(key: str) -> np.ndarray:
+        return np.broadcast_to(x[key], (n,))[idx]
+
+    growth = {"workload.monthly_growth": per_row("workload.monthly_growth")}
+    in_horizon = month_numbers <= per_row("horizon_months")[:, None]
+    at_step = monthly_volume(np.full(k, SLOPE_STEP), growth, month_numbers, in_horizon)
+    replica_inputs = {key: per_row(key) for key in REPLICA_INPUTS}
+    replicas_at_step = replicas_for(replica_inputs, at_step)
+    hosting_at_step = lines.hosting[n + idx]
+    rented = replicas_at_step > 0
+    per_replica = np.where(rented, hosting_at_step / np.where(rented, replicas_at_step, 1.0), 0.0)
+
+    a, b = lines.a[idx], lines.b[idx]
+    flat_inputs = {key: np.repeat(v, points) for key, v in replica_inputs.items()}
+    flat_growth = {"workload.monthly_growth": np.repeat(growth["workload.monthly_growth"], points)}
+    flat_horizon = np.repeat(in_horizon, points, axis=0)
+    flat_per_replica = np.repeat(per_replica, points, axis=0)
+    use_p, use_r = (np.broadcast_to(use, (n,))[idx, None] for use in _candidates(x)[:2])
+
+    def wins_at(volumes: np.ndarray) -> np.ndarray:
+        """(k, points) whether fine-tuning wins by 2x at each month-1 volume."""
+        flat = volumes.reshape(-1)
+        steps = replicas_for(flat_inputs, monthly_volume(flat, flat_growth, month_numbers, flat_horizon))
+        hosting = running_total(steps * flat_per_replica).reshape(volumes.shape)
+        ft = a[:, FINE_TUNING, None] + b[:, FINE_TUNING, None] * volumes + hosting
+        cost_p = np.where(use_p, a[:, PROMPTING, None] + b[:, PROMPTING, None] * volumes, np.inf)
+        cost_r = np.where(use_r, a[:, RAG, None] + b[:, RAG, None] * volumes, np.inf)
+        simpler = np.where(cost_r < cost_p, cost_r, cost_p)
+        return _tco_ratio(simpler.reshape(-1), ft.reshape(-1)).reshape(volumes.shape) >= TCO_RULE
+
+    lo = np.zeros(k)
+    hi = np.full(k, np.log10(MAX_VOLUME))
+    result = np.full(k, np.nan)
+    settled = np.zeros(k, dtype=bool)
     for round_ in range(rounds):
         grid = lo[:, None] + (hi - lo)[:, None] * np.linspace(0.0, 1.0, points)[None, :]
-        wins = ratios_at(x, 10.0**grid) >= TCO_RULE
+        wins = wins_at(10.0**grid)
         if round_ == 0:
             never = ~wins[:, -1]
             always = wins.all(axis=1)
@@ -303,7 +346,7 @@ def _swept_break_even(x: Inputs, *, points: int, rounds: int) -> np.ndarray:
         losing = ~wins
         last_lose = points - 1 - np.argmax(losing[:, ::-1], axis=1)
         last_lose = np.minimum(last_lose, points - 2)
-        idx = np.arange(n)
-        lo = np.where(settled, lo, grid[idx, last_lose])
-        hi = np.where(settled, hi, grid[idx, last_lose + 1])
+        at = np.arange(k)
+        lo = np.where(settled, lo, grid[at, last_lose])
+        hi = np.where(settled, hi, grid[at, last_lose + 1])
     return np.where(settled, result, 10.0**hi)

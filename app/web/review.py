@@ -166,7 +166,7 @@ def create_share(
         link, secret = review.create_share(session, row=row, revision=number, actor=principal.username, days=days)
     except review.ReviewError as exc:
         return _refused(request, session, row, values, 422, review_errors={"share": _sentence(exc)})
-    url = str(request.base_url).rstrip("/") + f"/shared/{secret}"
+    url = str(request.base_url).rstrip("/") + f"/shared/{secret}"  # the CSV shapes' URLs follow it on the page
     shown = number if number < row.latest_revision else None
     response = scenario_page(request, session, row, shown, status=201, share_secret=url, new_share=link)
     response.headers["Cache-Control"] = "no-store"
@@ -239,15 +239,16 @@ def _attachment(body: bytes | str, media_type: str, name: str) -> Response:
 
 
 @router.get("/shared/{token}/export.csv")
-def shared_csv(request: Request, token: str, session: SessionDep) -> Response:
-    """The revision's long CSV, the same bytes as GET /api/v1/scenarios/{id}/export.csv?revision=N."""
+def shared_csv(request: Request, token: str, session: SessionDep, shape: exports.Shape = "long") -> Response:
+    """The revision's CSV in any shape, the same bytes as GET /api/v1/scenarios/{id}/export.csv?revision=N:
+    the one URL a spreadsheet's IMPORTDATA or WEBSERVICE can reach in a team deployment."""
     found_ = _shared(session, token)
     if isinstance(found_, str):
         return _gone(request, found_)
     _, rev = found_
-    doc = saved.estimate_revision(rev)
-    name = exports.export_filename(doc["scenario_name"], "csv", revision=rev.number)
-    return _attachment(exports.csv_export(doc, shape="long", revision=rev.number), exports.CSV_MEDIA_TYPE, name)
+    doc = saved.estimate_revision(rev, uncertainty=shape == "percentiles")
+    name = exports.export_filename(doc["scenario_name"], "csv", revision=rev.number, shape=shape)
+    return _attachment(exports.csv_export(doc, shape=shape, revision=rev.number), exports.CSV_MEDIA_TYPE, name)
 
 
 @router.get("/shared/{token}/export.xlsx")

@@ -13,6 +13,7 @@ from jinja2 import pass_context
 from jinja2.runtime import Context
 from markupsafe import Markup, escape
 
+from app import exports
 from app.auth.guard import CSRF_FIELD, auth_on, csrf_of, principal_of
 from app.engine.scenario import CATEGORIES, STRATEGY_LABELS, next_month
 from app.web import fields, forms, sources
@@ -134,7 +135,7 @@ def _make() -> Jinja2Templates:
     env.globals.update(csrf=csrf_of, csrf_field=csrf_field, principal=principal_of, auth_on=auth_on)
     env.globals.update(oob_errors=oob_errors, range_of=fields.range_specs().get, template_range=fields.TEMPLATE_RANGE)
     env.globals.update(extra_cost_rows=forms.extra_cost_rows, strategy_labels=STRATEGY_LABELS, categories=CATEGORIES)
-    env.globals.update(revision_currency=revision_currency)
+    env.globals.update(revision_currency=revision_currency, csv_shapes=exports.SHAPES)
     env.globals.update(month_fields=fields.MONTH_FIELDS, default_month=next_month)
     env.trim_blocks = True
     env.lstrip_blocks = True

@@ -1,8 +1,9 @@
 """Each test gets its own database and an app from create_app(), wired to it by dependency override.
 
 `db_engine` runs every test that uses the database twice: on SQLite (in memory) and on PostgreSQL
-(TEST_POSTGRES_URL, set by scripts/with-postgres.sh, which `make test` runs pytest through). Without
-TEST_POSTGRES_URL the PostgreSQL run is skipped, and the skip says why.
+(TEST_POSTGRES_URL, set by scripts/with-postgres.sh, which `make test` runs pytest through), except in
+the modules that tests/conftest.py's ONE_DATABASE names (their checks do not depend on the database:
+SQLite only). Without TEST_POSTGRES_URL the PostgreSQL run is skipped, and the skip says why.
 """
 
 from __future__ import annotations

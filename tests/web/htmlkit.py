@@ -16,10 +16,13 @@ class Node:
         self.children: list[Node | str] = []
 
     def iter(self) -> Iterator[Node]:
-        yield self
-        for child in self.children:
-            if isinstance(child, Node):
-                yield from child.iter()
+        """This node and every node under it, in document order (a stack, not nested generators: the
+        pages are deep, and a generator per level made each step cost the depth)."""
+        stack: list[Node] = [self]
+        while stack:
+            node = stack.pop()
+            yield node
+            stack.extend(reversed([c for c in node.children if isinstance(c, Node)]))
 
     def text(self) -> str:
         parts = [c if isinstance(c, str) else c.text() for c in self.children]
