@@ -136,6 +136,8 @@ def test_the_generated_client_estimates_saves_and_keeps_the_errors_message(
     stale = api("scenarios.edit_scenario").sync(saved.id, client=http, body=edit)  # revision 1 again
     assert isinstance(stale, models().ErrorBody)
     assert "revision 1 is not the latest (the latest is 2)" in stale.detail
+    listed = api("scenarios.list_scenarios").sync(client=http)
+    assert isinstance(listed, models().ScenarioPage) and [i.id for i in listed.items] == [saved.id]
     missing = api("scenarios.get_scenario").sync(999_999, client=http)
     assert isinstance(missing, models().ErrorBody) and "999999" in missing.detail
     bad = api("estimates.validate").sync(client=http, body=models().Scenario.from_dict({"horizon_months": 0}))
