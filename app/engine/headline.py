@@ -30,8 +30,8 @@ OPENING = {"fine_tuning": "Fine-tune.", "prompting": "Keep prompting.", "rag": "
 
 
 def money(x: float, currency: str) -> str:
-    """An amount as sentences say it: "1,234 EUR"."""
-    return f"{x:,.0f} {currency}"
+    """An amount as sentences say it: "1,234 EUR". (float(): a NumPy float formats ten times slower.)"""
+    return f"{float(x):,.0f} {currency}"
 
 
 def percent(rate: float) -> str:
