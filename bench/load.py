@@ -10,7 +10,8 @@ connections for 60 s, after a 2 s warm-up, sending a mix of requests from a Lua 
     GET  /scenarios/{id}                    a saved scenario's HTML page, ids 1-5 in turn
     GET  /api/v1/scenarios/{id}/export.csv  its CSV export, ids 1-5 in turn
 
-in proportions 40/20/20/20 (`--mix`). The script counts answers other than 2xx/3xx (`response()`)
+in proportions 40/20/20/20 (`--mix`); then, for 10 s, POST /api/v1/validate alone on the same server:
+the mix's req/s per worker is printed beside that ceiling. The script counts answers other than 2xx/3xx (`response()`)
 and prints wrk's summary as one JSON line (`done()`): requests, errors of every kind, p50/p90/p99.
 
 SQLite is a temporary file. PostgreSQL is a database made for the configuration (and dropped after)
@@ -75,7 +76,13 @@ KINDS = {
     "list": ("GET", "/api/v1/scenarios"),
     "page": ("GET", "/scenarios/{id}"),
     "export": ("GET", "/api/v1/scenarios/{id}/export.csv"),
+    "validate": ("POST", "/api/v1/validate"),
 }
+BASELINE = {"validate": 1}
+"""After the mix, the same server answers POST /api/v1/validate alone (the same scenario's body, parsed
+and answered without estimating) for BASELINE_S: the ceiling of server + wrk here, beside which the
+mix's req/s per worker reads (issue 18)."""
+BASELINE_S = 10.0
 SAVED_IDS = (1, 2, 3, 4, 5)
 """The presets, seeded as scenarios 1-5 into each fresh database."""
 MARK = "WRK_RESULT "
@@ -465,6 +472,8 @@ class Row:
     """Cores the rest of the machine used meanwhile (neither wrk, the server nor its PostgreSQL backends)."""
     by_process: list[float] | None = None
     """Cores used by each process of the server that used any (the workers, when several)."""
+    validate: WrkResult | None = None
+    """The same server answering POST /api/v1/validate alone, after the mix (BASELINE)."""
     failure: str = ""
 
 
@@ -527,6 +536,10 @@ def measure(
             row.others_cpu = max(0.0, (busy1 - busy0) / wall - ours)
         if proc.poll() is not None:
             row.failure = f"the server exited with {proc.returncode} during the run"
+        elif not args.alongside:
+            baseline = workdir / "validate.lua"
+            baseline.write_text(lua_script(sequence(BASELINE), body.decode(), headers))
+            row.validate = run_wrk(wrk, baseline, port, args.connections, min(args.duration, BASELINE_S))
     except (RuntimeError, subprocess.TimeoutExpired) as e:
         row.failure = str(e).splitlines()[0] if str(e) else type(e).__name__
         print(f"  FAILED: {e}", flush=True)
@@ -542,6 +555,13 @@ def measure(
             flush=True,
         )
         print(f"  errors: {r.error_count} ({errors}); answers not 2xx/3xx: {statuses}", flush=True)
+        if row.validate is not None:
+            v = row.validate
+            print(
+                f"  the mix per worker: {r.rps / workers:,.0f} req/s; POST /api/v1/validate alone on the same "
+                f"server: {v.rps:,.0f} req/s ({v.rps / workers:,.0f} per worker; errors {v.error_count})",
+                flush=True,
+            )
         each = " + ".join(fmt_cpu(x) for x in row.by_process or [])
         split = f" ({each})" if row.by_process and len(row.by_process) > 1 else ""
         print(f"  cpu (cores): server {fmt_cpu(row.server_cpu)}{split}, wrk {fmt_cpu(r.client_cpu)}", end="")
@@ -658,7 +678,7 @@ def main() -> None:
             print(f"{row.database:10s} {row.workers:7d} {'FAILED':>9s}  {row.failure}")
             summary.append((f"{row.database}, {row.workers} worker(s): req/s", "FAILED", "", row.failure))
             continue
-        failed = failed or r.error_count > 0 or bool(row.failure)
+        failed = failed or r.error_count > 0 or bool(row.failure) or bool(row.validate and row.validate.error_count)
         split = "+".join(fmt_cpu(x) for x in row.by_process or [])
         cpu = f"server {fmt_cpu(row.server_cpu)}" + (f" ({split})" if len(row.by_process or []) > 1 else "")
         cpu += f", wrk {fmt_cpu(r.client_cpu)}"
@@ -671,6 +691,18 @@ def main() -> None:
         note = f"p50 {r.p50_ms:.1f} ms, p99 {r.p99_ms:.1f} ms; cpu {cpu}"
         summary.append((f"{row.database}, {row.workers} worker(s): req/s", f"{r.rps:,.0f} req/s", "", note))
         summary.append((f"{row.database}, {row.workers} worker(s): errors", f"{r.error_count}", "0", row.failure))
+        if row.validate is not None:
+            per_worker, ceiling = r.rps / row.workers, row.validate.rps / row.workers
+            print(f"{'':10s} {'':7s} mix {per_worker:,.0f} req/s per worker; validate alone {ceiling:,.0f} per worker")
+            summary.append(
+                (
+                    f"{row.database}, {row.workers} worker(s): mix per worker",
+                    f"{per_worker:,.0f} req/s",
+                    "",
+                    f"POST /validate alone on the same server: {ceiling:,.0f} req/s per worker "
+                    f"({per_worker / ceiling:.2f} of it)",
+                )
+            )
     if skipped:
         print(f"{'postgresql':10s} {'':7s} {'SKIPPED':>9s}  {skipped}")
         summary.append(("postgresql: req/s", "SKIPPED", "", skipped))
