@@ -166,7 +166,7 @@ def create_share(
         link, secret = review.create_share(session, row=row, revision=number, actor=principal.username, days=days)
     except review.ReviewError as exc:
         return _refused(request, session, row, values, 422, review_errors={"share": _sentence(exc)})
-    url = str(request.base_url).rstrip("/") + f"/shared/{secret}"  # the CSV shapes' URLs follow it on the page
+    url = str(request.base_url).rstrip("/") + f"/shared/{secret}"
     shown = number if number < row.latest_revision else None
     response = scenario_page(request, session, row, shown, status=201, share_secret=url, new_share=link)
     response.headers["Cache-Control"] = "no-store"
@@ -241,7 +241,7 @@ def _attachment(body: bytes | str, media_type: str, name: str) -> Response:
 @router.get("/shared/{token}/export.csv")
 def shared_csv(request: Request, token: str, session: SessionDep, shape: exports.Shape = "long") -> Response:
     """The revision's CSV in any shape, the same bytes as GET /api/v1/scenarios/{id}/export.csv?revision=N:
-    the one URL a spreadsheet's IMPORTDATA or WEBSERVICE can reach in a team deployment."""
+    the URL a spreadsheet's IMPORTDATA or linked sheet can reach in a team deployment (no token)."""
     found_ = _shared(session, token)
     if isinstance(found_, str):
         return _gone(request, found_)
