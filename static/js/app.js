@@ -21,15 +21,63 @@
     return target;
   }
 
-  function drawCharts(root) {
+  function plot(el) {
+    var fig = JSON.parse(el.getAttribute("data-figure"));
+    var layout = fig.narrow && el.clientWidth < NARROW_PX ? merge(fig.layout, fig.narrow) : fig.layout;
+    window.Plotly.react(el, fig.data, layout, config());
+    el.setAttribute("data-drawn", "true");
+  }
+
+  // A chart is drawn when it can be seen: at once if it is on screen (or within NEAR_PX of it), else
+  // as soon as it scrolls near, or in the browser's idle time once typing has paused for QUIET_MS, one
+  // chart per idle callback: a keystroke never waits behind a chart nobody is looking at
+  // (bench/pages.py times the keystroke to the charts in view). Printing draws every one first.
+  var NEAR_PX = 300;
+  var QUIET_MS = 700;
+  var waiting = [];
+  var idleQueued = false;
+  var lastInput = 0;
+  ["keydown", "input"].forEach(function (name) {
+    document.addEventListener(name, function () { lastInput = Date.now(); }, true);
+  });
+  var near = "IntersectionObserver" in window ? new IntersectionObserver(function (entries) {
+    entries.forEach(function (entry) {
+      if (entry.isIntersecting) drawNow(entry.target);
+    });
+  }, { rootMargin: NEAR_PX + "px 0px" }) : null;
+  function drawNow(el) {
+    if (near) near.unobserve(el);
+    var at = waiting.indexOf(el);
+    if (at >= 0) waiting.splice(at, 1);
+    if (el.isConnected && el.getAttribute("data-drawn") !== "true") plot(el);
+  }
+  function onScreen(el) {
+    var box = el.getBoundingClientRect();
+    return box.bottom >= -NEAR_PX && box.top <= window.innerHeight + NEAR_PX;
+  }
+  function drawIdle() {
+    if (idleQueued || !waiting.length) return;
+    idleQueued = true;
+    var idle = window.requestIdleCallback || function (f) { return setTimeout(f, 0); };
+    setTimeout(function () {
+      idle(function () {
+        idleQueued = false;
+        if (Date.now() - lastInput >= QUIET_MS && waiting.length) drawNow(waiting[0]);
+        drawIdle();
+      }, { timeout: 1000 });
+    }, Math.max(0, lastInput + QUIET_MS - Date.now()));
+  }
+  function drawCharts(root, all) {
     if (!window.Plotly) return;
     root.querySelectorAll(".chart[data-figure]").forEach(function (el) {
-      var fig = JSON.parse(el.getAttribute("data-figure"));
-      var layout = fig.narrow && el.clientWidth < NARROW_PX ? merge(fig.layout, fig.narrow) : fig.layout;
-      window.Plotly.react(el, fig.data, layout, config());
-      el.setAttribute("data-drawn", "true");
+      if (el.getAttribute("data-drawn") === "true") return;
+      if (all || !near || onScreen(el)) { drawNow(el); return; }
+      if (waiting.indexOf(el) < 0) waiting.push(el);
+      near.observe(el);
     });
+    drawIdle();
   }
+  window.addEventListener("beforeprint", function () { drawCharts(document, true); });
 
   // An input is invalid when an error slot it is described by holds a message (a range's low is
   // described by its own slot and by its range's); a message in a folded group or range unfolds it.
@@ -165,35 +213,59 @@
     if (el.matches && el.matches("details.input-range") && el.open) fillRange(el);
   }, true);
 
-  // A recompute swaps the results, charts included: the charts already drawn are kept and moved into the
-  // new results, where drawCharts updates each in place with Plotly.react (re-creating a plot costs a
-  // browser most of a recompute). The new results' empty chart elements only bring their figures.
-  var drawn = {};
+  // A recompute swaps the results, charts included: the charts already drawn are taken out of the old
+  // results before the swap (htmx would otherwise walk every node of their SVG to clean it up) and put
+  // back into the new results in place of their empty elements, where a changed figure is redrawn in
+  // place with Plotly.react (re-creating a plot costs a browser most of a recompute). The uncertainty
+  // panel's charts wait here for the panel, which arrives a moment later; charts not taken back are purged.
+  var kept = {};
+  function purgeKept() {
+    Object.keys(kept).forEach(function (id) {
+      if (window.Plotly) window.Plotly.purge(kept[id]);
+      delete kept[id];
+    });
+  }
   document.addEventListener("htmx:beforeSwap", function (event) {
     var target = event.detail.target;
-    drawn = {};
-    if (!target || target.id !== "results") return;
-    target.querySelectorAll(".chart[data-drawn='true'][id]").forEach(function (el) { drawn[el.id] = el; });
+    var xhr = event.detail.xhr;
+    if (!target || target.id !== "results" || !event.detail.shouldSwap) return;
+    if (xhr && xhr.getResponseHeader("HX-Reswap") === "none") return;  // an invalid form: nothing is replaced
+    target.querySelectorAll(".chart[data-drawn='true'][id]").forEach(function (el) {
+      if (kept[el.id] && kept[el.id] !== el && window.Plotly) window.Plotly.purge(kept[el.id]);
+      kept[el.id] = el;
+      el.remove();
+    });
+    // The rest of the old results leaves now too: htmx would fire an event on each of their nodes to
+    // clean it up, and nothing in them is bound outside them. A panel still running is stopped first.
+    var panel = target.querySelector(".uncertainty[aria-busy='true']");
+    if (panel && window.htmx) window.htmx.trigger(panel, "htmx:abort");
+    target.replaceChildren();
   });
-  function keepCharts(root) {
+  function keepCharts(root, panelComing) {
     root.querySelectorAll(".chart[data-figure][id]").forEach(function (fresh) {
-      var old = drawn[fresh.id];
-      if (!old || old === fresh) return;
-      old.setAttribute("data-figure", fresh.getAttribute("data-figure"));
+      var old = kept[fresh.id];
+      if (!old) return;
+      delete kept[fresh.id];
+      var figure = fresh.getAttribute("data-figure");
+      if (old.getAttribute("data-figure") !== figure) {
+        old.setAttribute("data-figure", figure);
+        old.removeAttribute("data-drawn");  // drawn again, in place, once the swap settles
+      }
       old.setAttribute("aria-label", fresh.getAttribute("aria-label"));
+      var plotted = old.classList.contains("js-plotly-plot");  // plotly.js's own class: its styles hang on it
       old.className = fresh.className;
-      old.removeAttribute("data-drawn");  // drawn again, in place, once the swap settles
+      if (plotted) old.classList.add("js-plotly-plot");
       fresh.replaceWith(old);
     });
-    drawn = {};
+    if (!panelComing) purgeKept();
   }
 
   document.addEventListener("htmx:afterSwap", function (event) {
     var target = event.detail.target;
     if (!target) return;
-    if (target.classList.contains("uncertainty")) { panelArrived(target); return; }
+    if (target.classList.contains("uncertainty")) { keepCharts(target, false); panelArrived(target); return; }
     if (target.id !== "results") return;
-    keepCharts(target);
+    keepCharts(target, !!target.querySelector(".uncertainty[aria-busy='true']"));
     // Valid results arrived: no field is in error any more (the server sends error slots only with errors).
     var xhr = event.detail.xhr;
     if (xhr && xhr.getResponseHeader("HX-Reswap") === "none") return; // the form was invalid
@@ -217,10 +289,18 @@
       });
     }
     drawCharts(event.detail.elt || document);
-    markInvalid(document);
-    placeholders(document);
-    syncSummaryBar();
+    // htmx fires this once per element swapped in (a recompute's results are a score of them): the
+    // page-wide passes run once, when the last has settled.
+    if (settleQueued) return;
+    settleQueued = true;
+    queueMicrotask(function () {
+      settleQueued = false;
+      markInvalid(document);
+      placeholders(document);
+      syncSummaryBar();
+    });
   });
+  var settleQueued = false;
   // An invalid form comes back as every error slot out of band, and htmx fires this event once per slot
   // swapped so far after each one (n^2 events for n slots): scan the form once, after the last of them.
   var markQueued = false;
