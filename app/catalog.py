@@ -413,6 +413,7 @@ class Catalog:
         if errors:
             raise CatalogError(f"invalid price data in {self.pricing_dir}", errors)
         self._entries = dict(sorted(entries.items()))
+        self._sheets: dict[tuple[Any, ...], PriceSheet] = {}
 
     def _pin(self, texts: dict[str, str]) -> GenaiPricesPin:
         if PIN_FILE not in texts:
@@ -548,7 +549,22 @@ class Catalog:
 
         Raises `CatalogError` listing every unknown id, wrong kind, unsupported deployment or
         missing price at once, each with its field path (e.g. `("rag", "embedding_model")`).
+
+        A sheet depends only on the fields in `_sheet_key` and is frozen: the last SHEETS_KEPT are
+        kept and shared (a batch of a thousand scenarios on a few models prices each combination
+        once; resolving one costs a few pydantic validations, about 70 us).
         """
+        key = _sheet_key(scenario)
+        sheet = self._sheets.get(key)
+        if sheet is None:
+            sheet = self._resolve(scenario)
+            if len(self._sheets) >= SHEETS_KEPT:
+                self._sheets.pop(next(iter(self._sheets)), None)
+            self._sheets[key] = sheet
+        return sheet
+
+    def _resolve(self, scenario: Scenario) -> PriceSheet:
+        """`price_sheet` without the cache: reads exactly the fields `_sheet_key` names."""
         errors: list[dict[str, Any]] = []
         version = self.version
 
@@ -710,6 +726,32 @@ class Catalog:
             fine_tuning=fine_tuning,
             gpu=gpu,
         )
+
+
+SHEETS_KEPT = 4096
+"""Price sheets a catalog keeps (a few KB each): the first in is the first out."""
+
+
+def _sheet_key(scenario: Scenario) -> tuple[Any, ...]:
+    """Every field `Catalog._resolve` reads, and nothing else: two scenarios with the same key get the
+    same sheet (tests/catalog/test_sheet_cache.py checks this against every field of a scenario)."""
+    rag, ft = scenario.rag, scenario.fine_tuning
+    return (
+        scenario.start_month,
+        scenario.horizon_months,
+        scenario.prompting.model,
+        rag.enabled,
+        rag.model,
+        rag.embedding_model,
+        rag.vector_db,
+        rag.reranker,
+        ft.model,
+        ft.deployment,
+        ft.move_to,
+        ft.gpu,
+        ft.cost_per_run_usd is not None,
+        ft.prices.training is not None,
+    )
 
 
 @functools.cache

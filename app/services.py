@@ -53,15 +53,12 @@ def priced(scenarios: Sequence[Scenario], *, prefix: str = "", first: int = 0) -
     """Today's catalog prices of each scenario; every problem of every scenario at once (with a prefix
     such as `scenarios.`, named by index, counted from `first`: `scenarios.3.prompting.model`)."""
     errors: list[dict[str, Any]] = []
-    sheets: list[PriceSheet] = []
-    same: dict[str, PriceSheet] = {}  # scenarios on the same models share one sheet: a batch's memory
+    sheets: list[PriceSheet] = []  # scenarios on the same models share one sheet (the catalog's cache)
     for i, scenario in enumerate(scenarios):
         try:
-            sheet = price(scenario, prefix=f"{prefix}{first + i}." if prefix else "")
+            sheets.append(price(scenario, prefix=f"{prefix}{first + i}." if prefix else ""))
         except ScenarioError as exc:
             errors.extend(exc.errors)
-        else:
-            sheets.append(same.setdefault(sheet.model_dump_json(), sheet))
     if errors:
         raise ScenarioError(errors)
     return sheets

@@ -342,8 +342,9 @@ def estimate_documents(
     other = _other_basis(inputs, costs)
     volumes = break_even_volume(inputs, pair=together.rows(n, 3 * n))
     sums = _horizon_sums(costs, verdicts, inputs["finance.usd_to_currency"], [s.finance.currency for s in scenarios])
+    memo: dict[tuple[Any, ...], Any] = {}
     docs = [
-        _document(i, scenario, sheet, costs, verdicts, other, sums, volumes[i], full=detail == "full")
+        _document(i, scenario, sheet, costs, verdicts, other, sums, volumes[i], full=detail == "full", memo=memo)
         for i, (scenario, sheet) in enumerate(zip(scenarios, sheets, strict=True))
     ]
     for i, (scenario, doc) in enumerate(zip(scenarios, docs, strict=True)):
@@ -419,6 +420,8 @@ class _HorizonSums:
     """Exact: the verdict's (present values on the npv basis), in the row's currency."""
     cents: dict[str, np.ndarray]
     """(N, months, 8) tied-out cents of each strategy (`tied_cents`): every figure shown is made of these."""
+    total_cents: dict[str, list[int]]
+    """Each row's sum of its cents (months past its horizon hold none), summed for all rows at once."""
     served: list[float]
 
 
@@ -458,6 +461,7 @@ def _horizon_sums(costs: Costs, v: Verdicts, usd_to_currency: np.ndarray, curren
     return _HorizonSums(
         totals={s: (v.totals[:, k] * rate).tolist() for k, s in enumerate(STRATEGIES)},
         cents=cents,
+        total_cents={s: c.sum(axis=(1, 2)).tolist() for s, c in cents.items()},
         served=np.cumsum(costs.requests, axis=1)[:, -1].tolist(),  # a running sum, as Costs.totals
     )
 
@@ -468,10 +472,12 @@ def present_value(month_cents: np.ndarray, rate: float) -> float:
     return round(float((month_cents / (1.0 + rate) ** (months / 12.0)).sum()) / 100, 2)
 
 
-def _strategy_doc(cents: np.ndarray, served: float, request_usd: float, rate: float) -> dict[str, Any]:
-    """Total and cost per 1,000 requests from a row's tied-out cents (months, 8): the total is the sum
-    of the cells shown, and the rate is computed from it."""
-    total = int(cents.sum()) / 100
+def _strategy_doc(
+    cents: np.ndarray, total_cents: int, served: float, request_usd: float, rate: float
+) -> dict[str, Any]:
+    """Total and cost per 1,000 requests from a row's tied-out cents (months, 8) and their sum: the total
+    is the sum of the cells shown, and the rate is computed from it."""
+    total = total_cents / 100
     return {
         "total_usd": total,
         "npv_usd": total if rate == 0 else present_value(cents.sum(axis=1), rate),
@@ -663,8 +669,21 @@ def _plain(model: Any) -> dict[str, Any]:
     return dict(model.__dict__)
 
 
-def _prices_used(scenario: Scenario, sheet: PriceSheet) -> dict[str, dict[str, Any]]:
+def _prices_used(scenario: Scenario, sheet: PriceSheet, memo: dict[tuple[Any, ...], Any]) -> dict[str, dict[str, Any]]:
+    """Each priced item's values used, overrides and source. `memo` is one batch's: scenarios that use
+    a catalog item with none of its prices overridden share its entry (read-only, like the whole
+    document), which most of a batch of a thousand does. The values are the item's own attributes, so
+    the item's identity is the key (the sheets keep every item alive for the batch)."""
+
     def entry(item: Any, values: dict[str, float | None], overrides: dict[str, Any]) -> dict[str, Any]:
+        if any(v is not None for v in overrides.values()):
+            return _entry(item, values, overrides)
+        found = memo.get((id(item), *overrides))
+        if found is None:
+            found = memo[(id(item), *overrides)] = _entry(item, values, overrides)
+        return found  # type: ignore[no-any-return]
+
+    def _entry(item: Any, values: dict[str, float | None], overrides: dict[str, Any]) -> dict[str, Any]:
         used = {k: (overrides.get(k) if overrides.get(k) is not None else v) for k, v in values.items()}
         return {
             "id": item.id,
@@ -860,6 +879,7 @@ def _document(
     volume: float,
     *,
     full: bool,
+    memo: dict[tuple[Any, ...], Any],
 ) -> dict[str, Any]:
     months = scenario.horizon_months
     stop = _not_maintainable_month(costs, i, months)
@@ -871,7 +891,7 @@ def _document(
             continue
         cents = sums.cents[s][i, :months]
         request = float(costs.per_request[s][i]) * scenario.finance.usd_to_currency
-        doc = _strategy_doc(cents, sums.served[i], request, scenario.finance.discount_rate)
+        doc = _strategy_doc(cents, sums.total_cents[s][i], sums.served[i], request, scenario.finance.discount_rate)
         if calendar is not None:  # full detail
             doc |= _monthly(cents, calendar.periods)
             doc["annual"] = _annual(cents, calendar)
@@ -917,6 +937,6 @@ def _document(
             "other_basis": other_basis,
         },
         "lifecycle_events": _events(i, scenario, sheet, costs),
-        "prices_used": _prices_used(scenario, sheet),
+        "prices_used": _prices_used(scenario, sheet, memo),
         "catalog_version": sheet.catalog_version,
     }
