@@ -681,7 +681,7 @@ def _prices_used(scenario: Scenario, sheet: PriceSheet, memo: dict[tuple[Any, ..
         found = memo.get((id(item), *overrides))
         if found is None:
             found = memo[(id(item), *overrides)] = _entry(item, values, overrides)
-        return found  # type: ignore[no-any-return]
+        return found
 
     def _entry(item: Any, values: dict[str, float | None], overrides: dict[str, Any]) -> dict[str, Any]:
         used = {k: (overrides.get(k) if overrides.get(k) is not None else v) for k, v in values.items()}
