@@ -11,7 +11,7 @@ from typing import Any
 from app import budget
 from app.catalog import CatalogError, load_catalog
 from app.engine import MissingPrice, PriceSheet, Scenario, build_inputs
-from app.engine.estimate import AmountTooLarge, Detail, estimate_documents
+from app.engine.estimate import AmountTooLarge, Detail, VolumeLines, estimate_documents
 from app.engine.uncertainty import RangeError, seed_ranges, triangles
 from app.observability import count_estimates
 
@@ -72,6 +72,7 @@ def estimate_all(
     first: int = 0,
     detail: Detail = "full",
     uncertainty: bool = False,
+    keep: list[VolumeLines] | None = None,
 ) -> list[dict[str, Any]]:
     """Estimate documents (plain dicts, cents) for many scenarios in one engine call.
 
@@ -85,7 +86,7 @@ def estimate_all(
     if sheets is None:
         sheets = priced(scenarios, prefix=prefix)
     try:
-        documents = estimate_documents(scenarios, sheets, detail=detail, uncertainty=uncertainty)
+        documents = estimate_documents(scenarios, sheets, detail=detail, uncertainty=uncertainty, keep=keep)
     except RangeError as exc:
         raise ScenarioError([_range_error(exc, exc.index, prefix)]) from exc
     except MissingPrice as exc:
@@ -137,8 +138,15 @@ def chunk_bounds(units: Sequence[int]) -> list[tuple[int, int]]:
     return bounds
 
 
-def estimate_one(scenario: Scenario, sheet: PriceSheet | None = None, *, uncertainty: bool = False) -> dict[str, Any]:
-    return estimate_all([scenario], None if sheet is None else [sheet], uncertainty=uncertainty)[0]
+def estimate_one(
+    scenario: Scenario,
+    sheet: PriceSheet | None = None,
+    *,
+    uncertainty: bool = False,
+    keep: list[VolumeLines] | None = None,
+) -> dict[str, Any]:
+    """One scenario's document; `keep` receives what its volume chart needs (`estimate_documents`)."""
+    return estimate_all([scenario], None if sheet is None else [sheet], uncertainty=uncertainty, keep=keep)[0]
 
 
 def with_seed_ranges(scenario: Scenario, sheet: PriceSheet | None = None) -> tuple[Scenario, dict[str, str]]:

@@ -40,7 +40,7 @@ from .verdict import (
     Verdicts,
     break_even_volume,
     decide,
-    totals_at,
+    totals_on_lines,
     with_volume_pairs,
 )
 
@@ -323,8 +323,12 @@ def estimate_documents(
     *,
     detail: Detail = "full",
     uncertainty: bool = False,
+    keep: list[VolumeLines] | None = None,
 ) -> list[dict[str, Any]]:
     """The Estimate documents as plain dicts, for faces that serialise them directly.
+
+    `keep`, for one scenario, receives its `VolumeLines`: the page's volume chart then needs no
+    kernel call of its own.
 
     Their shape is `Estimate`'s (tests validate every one); skipping the model
     saves re-validating a thousand numbers per scenario on the API's hot path.
@@ -338,6 +342,8 @@ def estimate_documents(
     n = len(scenarios)
     together = compute(with_volume_pairs(inputs, n))  # one kernel call: the rows and their break-even pairs
     costs = together.rows(0, n)
+    if keep is not None and n == 1:
+        keep.append((inputs, together.rows(n, 3 * n)))
     verdicts = decide(inputs, costs)
     other = _other_basis(inputs, costs)
     volumes = break_even_volume(inputs, pair=together.rows(n, 3 * n))
@@ -373,13 +379,23 @@ def _other_basis(inputs: Inputs, costs: Costs) -> Verdicts | None:
     return decide(flipped, costs, crossings=False)
 
 
-def tco_by_volume(scenario: Scenario, sheet: PriceSheet, volumes: Sequence[float]) -> dict[str, list[float | None]]:
+VolumeLines = tuple[Inputs, Costs]
+"""One scenario's inputs and its costs at two month-1 volumes (`with_volume_pairs`): all the volume
+chart needs (`tco_by_volume`), kept from the estimate's own kernel call by `estimate_documents(keep=...)`."""
+
+
+def tco_by_volume(
+    scenario: Scenario, sheet: PriceSheet, volumes: Sequence[float], *, lines: VolumeLines | None = None
+) -> dict[str, list[float | None]]:
     """TCO of each strategy over the horizon if month 1 served each of `volumes` requests (growth
-    kept): the curve of the volume chart, in cents of the scenario's currency; None where rag is not an
-    option."""
-    inputs = build_inputs([scenario], [sheet])
+    kept): the curve of the volume chart, in the scenario's currency, to the cent; None where rag is
+    not an option. Read off the costs at two volumes (`totals_on_lines`): the estimate's (`lines`),
+    or two kernel rows costed here."""
+    if lines is None:
+        inputs = build_inputs([scenario], [sheet])
+        lines = inputs, compute(with_volume_pairs(inputs, 1, pairs_only=True))
     volume_rows = np.asarray(volumes, dtype=np.float64)[None, :]
-    totals = totals_at(inputs, volume_rows)[0] * scenario.finance.usd_to_currency
+    totals = totals_on_lines(*lines, volume_rows)[0] * scenario.finance.usd_to_currency
     return {
         s: [None if math.isnan(v) else round(v, 2) for v in totals[:, k].tolist()] for k, s in enumerate(STRATEGIES)
     }

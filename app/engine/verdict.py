@@ -194,7 +194,8 @@ def decide(x: Inputs, costs: Costs, *, crossings: bool = True) -> Verdicts:
 def totals_at(x: Inputs, volumes: np.ndarray) -> np.ndarray:
     """(N, P, 3) TCO of each strategy for each row at each month-1 volume: one kernel call of N*P rows.
 
-    What the volume chart draws; rag's column is NaN where it is not an option.
+    The volume chart's reference: the chart itself is read off two volumes (`totals_on_lines`), and
+    tested against this; rag's column is NaN where it is not an option.
     """
     n, p = volumes.shape
     if n == 1:  # one row's inputs broadcast against the P volumes as they are
@@ -222,8 +223,7 @@ def break_even_volume(x: Inputs, *, pair: Costs | None = None, points: int = 33,
     if pair is None:
         pair = compute(with_volume_pairs(x, n, pairs_only=True))
     lines = _Lines(x, pair, n)
-    # on GPUs from the start, or from a successor on (a lifecycle move to a dedicated deployment)
-    stepped = np.broadcast_to(x["fine_tuning.deployment"] == DEDICATED, (n,)) | (running_total(lines.hosting[n:]) > 0)
+    stepped = _stepped(x, lines, n)
     result = np.where(stepped, np.nan, _affine_break_even(x, lines))
     if stepped.any():
         result[stepped] = _stepped_break_even(x, pair, lines, stepped, points=points, rounds=rounds)
@@ -284,48 +284,86 @@ def _affine_break_even(x: Inputs, lines: _Lines) -> np.ndarray:
     return np.where(threshold <= MAX_VOLUME, threshold, np.nan)
 
 
+class _Replicas:
+    """Fine-tuning's dedicated GPUs of the rows `idx` at any month-1 volume, with no kernel call: month by
+    month, the replicas that month's volume needs times what one replica costs that month (its hosting
+    at V = SLOPE_STEP over its replicas there), by the kernel's own formulas (`monthly_volume`,
+    `replicas_for`); on the lines' basis."""
+
+    def __init__(self, x: Inputs, pair: Costs, lines: _Lines, idx: np.ndarray) -> None:
+        n = lines.a.shape[0]
+        months = pair.in_horizon.shape[1]
+        self.month_numbers = np.arange(1, months + 1, dtype=np.float64)[None, :]
+
+        def per_row(key: str) -> np.ndarray:
+            return np.broadcast_to(x[key], (n,))[idx]
+
+        self.growth = {"workload.monthly_growth": per_row("workload.monthly_growth")}
+        self.in_horizon = self.month_numbers <= per_row("horizon_months")[:, None]
+        at_step = monthly_volume(np.full(idx.size, SLOPE_STEP), self.growth, self.month_numbers, self.in_horizon)
+        self.inputs = {key: per_row(key) for key in REPLICA_INPUTS}
+        replicas_at_step = replicas_for(self.inputs, at_step)
+        hosting_at_step = lines.hosting[n + idx]
+        rented = replicas_at_step > 0
+        self.per_replica = np.where(rented, hosting_at_step / np.where(rented, replicas_at_step, 1.0), 0.0)
+        self._flat: dict[int, tuple[Inputs, Inputs, np.ndarray, np.ndarray]] = {}
+
+    def hosting(self, volumes: np.ndarray) -> np.ndarray:
+        """(k, P) the GPUs' cost over the horizon at each of the rows' P month-1 volumes."""
+        points = volumes.shape[1]
+        if points not in self._flat:  # each row repeated P times: worked out once per P
+            self._flat[points] = (
+                {key: np.repeat(v, points) for key, v in self.inputs.items()},
+                {key: np.repeat(v, points) for key, v in self.growth.items()},
+                np.repeat(self.in_horizon, points, axis=0),
+                np.repeat(self.per_replica, points, axis=0),
+            )
+        inputs, growth, in_horizon, per_replica = self._flat[points]
+        steps = replicas_for(inputs, monthly_volume(volumes.reshape(-1), growth, self.month_numbers, in_horizon))
+        return running_total(steps * per_replica).reshape(volumes.shape)
+
+
+def _stepped(x: Inputs, lines: _Lines, n: int) -> np.ndarray:
+    """(N,) the rows whose fine-tuning rents GPUs: on GPUs from the start, or from a successor on (a
+    lifecycle move to a dedicated deployment)."""
+    return np.broadcast_to(x["fine_tuning.deployment"] == DEDICATED, (n,)) | (running_total(lines.hosting[n:]) > 0)
+
+
+def totals_on_lines(x: Inputs, pair: Costs, volumes: np.ndarray) -> np.ndarray:
+    """(N, P, 3) each strategy's nominal TCO for each row at each of P month-1 volumes, from the costs
+    at two volumes (`pair`, `with_volume_pairs`' last 2N rows): a + bV, plus the dedicated GPUs'
+    steps (`_Replicas`). What the volume chart draws, read off the estimate's own kernel call; rag's
+    column is NaN where it is not an option. Agrees with `totals_at` (a kernel call per point) to a
+    cent in 1e15 of the totals (tests/engine/test_one_kernel_call.py)."""
+    n = volumes.shape[0]
+    nominal = {**x, "finance.verdict_basis": np.zeros(n)}
+    lines = _Lines(nominal, pair, n)
+    totals = lines.a[:, None, :] + lines.b[:, None, :] * volumes[:, :, None]
+    stepped = _stepped(x, lines, n)
+    if stepped.any():
+        idx = np.flatnonzero(stepped)
+        totals[idx, :, FINE_TUNING] += _Replicas(nominal, pair, lines, idx).hosting(volumes[idx])
+    rag = np.broadcast_to(x["rag.enabled"] > 0, (n,))
+    totals[:, :, RAG] = np.where(rag[:, None], totals[:, :, RAG], np.nan)
+    return totals
+
+
 def _stepped_break_even(
     x: Inputs, pair: Costs, lines: _Lines, rows: np.ndarray, *, points: int, rounds: int
 ) -> np.ndarray:
     """The `rows` (a mask) on dedicated GPUs: a log grid from 1 to 1e12 requests a month, then
     `rounds - 1` finer grids between the last point below 2x and the next; the volume above which
-    every point keeps the 2x rule.
-
-    A point's fine-tuning TCO is its line plus, month by month, the replicas that month's volume needs
-    times what one replica costs that month (its hosting at V = SLOPE_STEP over its replicas there):
-    the kernel's own formulas (`monthly_volume`, `replicas_for`), with no kernel call per point.
-    """
+    every point keeps the 2x rule. A point's fine-tuning TCO is its line plus its GPUs (`_Replicas`)."""
     n = lines.a.shape[0]
     idx = np.flatnonzero(rows)
     k = idx.size
-    months = pair.in_horizon.shape[1]
-    month_numbers = np.arange(1, months + 1, dtype=np.float64)[None, :]
-
-    def per_row(key: str) -> np.ndarray:
-        return np.broadcast_to(x[key], (n,))[idx]
-
-    growth = {"workload.monthly_growth": per_row("workload.monthly_growth")}
-    in_horizon = month_numbers <= per_row("horizon_months")[:, None]
-    at_step = monthly_volume(np.full(k, SLOPE_STEP), growth, month_numbers, in_horizon)
-    replica_inputs = {key: per_row(key) for key in REPLICA_INPUTS}
-    replicas_at_step = replicas_for(replica_inputs, at_step)
-    hosting_at_step = lines.hosting[n + idx]
-    rented = replicas_at_step > 0
-    per_replica = np.where(rented, hosting_at_step / np.where(rented, replicas_at_step, 1.0), 0.0)
-
+    replicas = _Replicas(x, pair, lines, idx)
     a, b = lines.a[idx], lines.b[idx]
-    flat_inputs = {key: np.repeat(v, points) for key, v in replica_inputs.items()}
-    flat_growth = {"workload.monthly_growth": np.repeat(growth["workload.monthly_growth"], points)}
-    flat_horizon = np.repeat(in_horizon, points, axis=0)
-    flat_per_replica = np.repeat(per_replica, points, axis=0)
     use_p, use_r = (np.broadcast_to(use, (n,))[idx, None] for use in _candidates(x)[:2])
 
     def wins_at(volumes: np.ndarray) -> np.ndarray:
         """(k, points) whether fine-tuning wins by 2x at each month-1 volume."""
-        flat = volumes.reshape(-1)
-        steps = replicas_for(flat_inputs, monthly_volume(flat, flat_growth, month_numbers, flat_horizon))
-        hosting = running_total(steps * flat_per_replica).reshape(volumes.shape)
-        ft = a[:, FINE_TUNING, None] + b[:, FINE_TUNING, None] * volumes + hosting
+        ft = a[:, FINE_TUNING, None] + b[:, FINE_TUNING, None] * volumes + replicas.hosting(volumes)
         cost_p = np.where(use_p, a[:, PROMPTING, None] + b[:, PROMPTING, None] * volumes, np.inf)
         cost_r = np.where(use_r, a[:, RAG, None] + b[:, RAG, None] * volumes, np.inf)
         simpler = np.where(cost_r < cost_p, cost_r, cost_p)

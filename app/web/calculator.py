@@ -22,6 +22,7 @@ from app.auth.roles import Permission
 from app.catalog import load_catalog
 from app.deps import FormDep, PrincipalDep, SessionDep
 from app.engine import PriceSheet, Scenario
+from app.engine.estimate import VolumeLines
 from app.engine.scenario import EXTRA_COST_RANGEABLE
 from app.presets import presets
 from app.services import ScenarioError, estimate_one, price
@@ -91,13 +92,16 @@ def compute(parsed: forms.Parsed) -> dict[str, Any]:
         return ctx
     try:
         sheet = price(parsed.scenario)
-        doc = estimate_one(parsed.scenario, sheet)
+        kept: list[VolumeLines] = []  # the volume chart is read off the estimate's own kernel call
+        doc = estimate_one(parsed.scenario, sheet, keep=kept)
     except ScenarioError as exc:
         ctx["errors"] = {e["loc"]: e["msg"] for e in exc.errors}
         return ctx
     query = forms.query_of(parsed.scenario)
     panel = "/uncertainty?" + query
-    ctx.update(results.context(doc, parsed.scenario, sheet, uncertainty_url=panel), results=True, query=query)
+    ctx.update(
+        results.context(doc, parsed.scenario, sheet, uncertainty_url=panel, lines=kept[0]), results=True, query=query
+    )
     ctx["hints"] = hints_of(sheet)
     return ctx
 

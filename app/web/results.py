@@ -8,7 +8,7 @@ from __future__ import annotations
 from typing import Any
 
 from app.engine import PriceSheet, Scenario
-from app.engine.estimate import tco_by_volume
+from app.engine.estimate import VolumeLines, tco_by_volume
 from app.engine.scenario import STRATEGY_LABELS
 from app.web import figures
 from app.web.figures import compact, currency
@@ -51,12 +51,20 @@ def changes(doc: dict[str, Any]) -> list[str]:
     return out
 
 
-def context(doc: dict[str, Any], scenario: Scenario, sheet: PriceSheet, *, uncertainty_url: str) -> dict[str, Any]:
+def context(
+    doc: dict[str, Any],
+    scenario: Scenario,
+    sheet: PriceSheet,
+    *,
+    uncertainty_url: str,
+    lines: VolumeLines | None = None,
+) -> dict[str, Any]:
     """The template context of `_results.html`; `uncertainty_url` serves its uncertainty panel, which
-    the page fetches once the results are on screen (app.web.uncertainty_panel)."""
+    the page fetches once the results are on screen (app.web.uncertainty_panel). `lines`: the
+    estimate's own costs at two volumes, which the volume chart is read off (else costed again)."""
     now = doc["monthly_requests"][0] if doc["monthly_requests"] else 0.0
     volumes = figures.volume_grid(now, doc["verdict"]["break_even_requests_per_month"])
-    curve = tco_by_volume(scenario, sheet, volumes)
+    curve = tco_by_volume(scenario, sheet, volumes, lines=lines)
     return {
         "doc": doc,
         "currency": currency(doc),

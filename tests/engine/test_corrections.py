@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 
 from app.engine import estimate
+from app.engine.estimate import tco_by_volume
 
 GPU_HOUR = 2.99  # the test sheet's GPU (conftest.py)
 
@@ -88,6 +89,12 @@ def test_break_even_volume_of_nearly_parallel_cost_lines_is_exact(quiet, sheet):
     volume = estimate(s, sheet).verdict.break_even_requests_per_month
     assert volume is not None
     assert abs(volume - 72_000 / 0.000036) <= 1  # 2,000,000,000
+    # the volume chart off the same lines (docs/cost-model.md section 10): at V = 1,000,000 prompting is
+    # 0.072036 x 1e6 = 72,036.00 and fine-tuning 36,000 + 0.036 x 1e6 = 72,000.00; at V = 0, 0.00 and 36,000.00
+    curve = tco_by_volume(s, sheet, [0.0, 1e6])
+    assert curve["prompting"] == [0.0, 72_036.0]
+    assert curve["fine_tuning"] == [36_000.0, 72_000.0]
+    assert curve["rag"] == [None, None]
 
 
 def test_annual_totals_by_calendar_and_fiscal_year(quiet, sheet):
