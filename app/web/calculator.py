@@ -11,6 +11,7 @@ the recompute never carries the draws; `GET /ranges/seeds` fills the seeds' rang
 
 from __future__ import annotations
 
+import hashlib
 from typing import Any
 
 from fastapi import APIRouter, Request
@@ -53,6 +54,17 @@ def hints_of(sheet: PriceSheet | None) -> HintMap:
             dated = f"{shown} (catalog, {entry.as_of})" if entry.as_of else f"{shown} (catalog)"
             out[path] = {"value": shown, "placeholder": dated, "id": entry.id, "as_of": entry.as_of}
     return out
+
+
+HINTS_PARAM = "_hints"
+"""The form's hidden field that names the catalog hints it shows (`hints_key`): a recompute sends the
+hints out of band only when they changed (a model or the catalog), not the twenty of them each time."""
+
+
+def hints_key(hints: HintMap) -> str:
+    """A short digest of the hints shown: the same hints, the same key."""
+    text = "\n".join(f"{path}={hint['placeholder']}" for path, hint in sorted(hints.items()))
+    return hashlib.sha256(text.encode()).hexdigest()[:12]
 
 
 _SLOTS = [(g.error_id, g.id) for g in fields.groups()] + [(f.error_id, f.path) for f in fields.all_fields().values()]
@@ -116,6 +128,7 @@ def page_context(request: Request, parsed: forms.Parsed, *, fragment: bool = Fal
     elif not valid and not ctx["hints"]:
         ctx["hints"] = hints_of(_default_sheet())  # a form in error still shows the catalog prices
     errors = ctx["errors"]
+    ctx["hints_key"] = hints_key(ctx["hints"])
     return {
         "request": request,
         "nav": "calculator",
@@ -149,7 +162,9 @@ def fragment(request: Request, parsed: forms.Parsed) -> Response:
     ctx["price_fields"] = _PRICE_FIELDS
     ctx["slots"] = slots_of(parsed.values)
     ctx["fragment"] = True  # htmx is running: no <noscript> fallback
-    ctx["hints_changed"] = bool(ctx["hints"]) and ctx["results"]
+    ctx["hints_changed"] = (
+        bool(ctx["hints"]) and ctx["results"] and request.query_params.get(HINTS_PARAM) != ctx["hints_key"]
+    )
     known = fields.all_fields()
     ctx["rewritten"] = [(known[p], parsed.values[p]) for p in parsed.rewritten]  # back to the form
     headers = {"Vary": "HX-Request", "Cache-Control": "no-store"}

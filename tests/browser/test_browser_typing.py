@@ -19,7 +19,7 @@ import pytest
 
 pytest.importorskip("playwright", reason="browser tests skipped: the Python package playwright is not installed")
 
-from pagekit import NewPage, field_id, recompute, settled
+from pagekit import ALL_DRAWN, IDLE, NewPage, field_id, is_recompute, recompute, settled
 from playwright.sync_api import Page
 
 DESKTOP = {"width": 1440, "height": 900}
@@ -63,7 +63,7 @@ def _figure_y(page: Page, chart_id: str) -> list[list[Any]]:
     )
 
 
-def test_typing_redraws_the_chart_in_view_first_and_the_others_in_place_when_typing_pauses(
+def test_typing_redraws_the_chart_in_view_first_the_others_when_typing_pauses_and_unchanged_ones_never(
     new_page: NewPage,
 ) -> None:
     page = new_page(viewport=DESKTOP)
@@ -72,49 +72,40 @@ def test_typing_redraws_the_chart_in_view_first_and_the_others_in_place_when_typ
     page.evaluate(PROBE)
     before = {c: _figure_y(page, c)[0] for c in ("chart-cumulative", *BELOW_THE_FOLD)}
 
-    recompute(page, lambda: page.locator(field_id("workload.requests_per_month")).fill("4000000"))
+    with page.expect_response(is_recompute):  # not pagekit.recompute: its settled() draws every chart
+        page.locator(field_id("workload.requests_per_month")).fill("4000000")
+    page.wait_for_function("() => window.__settles.length > 0")
 
     at_settle = page.evaluate("window.__settles")[-1]
     assert "chart-cumulative" in at_settle["drawn"], at_settle  # in view: drawn when the results settled
     assert not set(BELOW_THE_FOLD) & set(at_settle["drawn"]), at_settle  # below the fold: waiting
     # htmx walked none of the old results (1,692 nodes without the charts, thousands with them): only the
-    # out-of-band slots and the summary bar it replaces (54 today)
-    assert at_settle["cleanups"] < 100, at_settle
+    # out-of-band status lines and the summary bar it replaces (17 today; 54 when the hints came along)
+    assert at_settle["cleanups"] < 30, at_settle
 
-    # settled(): typing paused, so every chart is drawn now, in place, with the figure the server sent
+    # typing paused: every chart is drawn in the idle time that follows, in place, with the figure sent
+    page.wait_for_function(IDLE)
+    page.wait_for_function(ALL_DRAWN)
     for chart in ("chart-cumulative", *BELOW_THE_FOLD):
         sent, drawn = _figure_y(page, chart)
         assert drawn == sent and sent != before[chart], chart
         assert page.evaluate("id => document.getElementById(id).dataset.probe", chart) == "kept", chart
         assert page.evaluate("id => document.getElementById(id).classList.contains('js-plotly-plot')", chart)
 
-
-def test_printing_draws_every_chart_even_one_still_waiting(new_page: NewPage) -> None:
-    page = new_page(viewport=DESKTOP)
-    page.goto("/")
-    settled(page)
-    page.evaluate(PROBE)
+    # printing draws every chart at once, even those still waiting for typing to pause
     page.evaluate("window.__printAtSettle = true")
     recompute(page, lambda: page.locator(field_id("workload.requests_per_month")).fill("3000000"))
     at_settle = page.evaluate("window.__settles")[-1]
     assert {"chart-cumulative", *BELOW_THE_FOLD} <= set(at_settle["drawn"]), at_settle
+    page.evaluate("window.__printAtSettle = false")
 
-
-def test_a_chart_whose_figure_did_not_change_keeps_its_drawing(new_page: NewPage) -> None:
-    page = new_page(viewport=DESKTOP)
-    page.goto("/")
-    settled(page)
-    page.evaluate(PROBE)
+    # the same inputs again: no chart is drawn again, and each keeps plotly.js's class and its legend inside it
     field = page.locator(field_id("workload.requests_per_month"))
-    value = field.input_value()
-    recompute(page, lambda: field.fill(value + "0"))
-    recompute(page, lambda: field.fill(value))
     draws = page.evaluate("window.__draws")
     field.focus()
     page.keyboard.press("End")
     recompute(page, lambda: (page.keyboard.press("0"), page.keyboard.press("Backspace")))  # one request: debounced
-    assert field.input_value() == value
-    # the same inputs again: no chart is drawn again, and each keeps plotly.js's class and its legend inside it
+    assert field.input_value() == "3000000"
     assert page.evaluate("window.__draws") == draws
     boxes = page.evaluate(
         """() => [...document.querySelectorAll('#results .chart')].map(c => {

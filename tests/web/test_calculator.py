@@ -270,6 +270,25 @@ def test_changing_the_model_moves_the_catalog_hints(client: TestClient) -> None:
     assert hint["attrs"]["data-placeholder"].startswith("0.15 (catalog, ")
 
 
+def test_a_recompute_sends_the_catalog_hints_only_when_they_changed(client: TestClient) -> None:
+    """The form says which hints it shows (`_hints`, from the page); typing a volume leaves them as they
+    are and none travels; a new model sends them all, with the new key, which then stops them again."""
+    page = Page(client.get("/").text)
+    key = page.by_id("hints-key")["attrs"]["value"]
+    assert re.fullmatch(r"[0-9a-f]{12}", key)
+    typed = {"workload.requests_per_month": "2,000,000", "_hints": key}
+    unchanged = Page(client.get("/", params=typed, headers=HX).text)
+    assert not unchanged.find(id="hint-prompting__prices__input") and not unchanged.find(id="hints-key")
+    assert unchanged.find(id="verdict-title")  # the results did come
+
+    moved = Page(client.get("/", params={**typed, "prompting.model": "openai:gpt-4o-mini"}, headers=HX).text)
+    new_key = moved.by_id("hints-key")
+    assert new_key["attrs"]["hx-swap-oob"] == "true" and new_key["attrs"]["value"] != key
+    assert moved.by_id("hint-prompting__prices__input")["attrs"]["data-placeholder"].startswith("0.15 (catalog, ")
+    again = {**typed, "prompting.model": "openai:gpt-4o-mini", "_hints": new_key["attrs"]["value"]}
+    assert not Page(client.get("/", params=again, headers=HX).text).find(id="hint-prompting__prices__input")
+
+
 def test_the_link_reopens_the_same_inputs(client: TestClient) -> None:
     typed = {"workload.requests_per_month": "2,000,000", "task.kind": "knowledge", "rag.enabled": "true"}
     link = client.get("/", params=typed, headers=HX).headers["hx-replace-url"]
