@@ -112,9 +112,10 @@ SAME_BODY_AS_ESTIMATE = {
     "POST /api/v1/export.xlsx",
     "POST /api/v1/estimate/batch",
     "POST /api/v1/ranges/seeds",
+    "POST /api/v1/validate",
 }
 """Operations that take POST /api/v1/estimate's body (a scenario, or a batch of them) and answer it
-through the same engine (the seeds' ranges: through the same validation and inputs)."""
+through the same engine (the seeds' ranges and validate: through the same validation and inputs)."""
 SAMPLE_ONE_IN = int(os.environ.get("SCHEMATHESIS_SAMPLE_ONE_IN", "16"))
 _BACKEND = {"name": "none"}
 """The database of the running test_saved case (`database` sets it; "none" for the stateless ones)."""
@@ -124,7 +125,7 @@ def _sampled_out(case: schemathesis.Case) -> bool:
     """The coverage phase's valid cases (each bound of each field in turn, ~530 of them) are the costly
     ones: each is a whole estimate, and an XLSX costs 90 ms. POST /estimate runs every one of them; the
     operations that answer the same body through the same engine (the exports, the batch, the seeds'
-    ranges: 18 s of a CI run before) and the saved
+    ranges and validate: 18 and 21 s of a CI run before) and the saved
     scenarios' operations (which store it, then estimate it) run a fixed one in SAMPLE_ONE_IN (16) of
     them (by a hash of operation and body, so the same sample each run, a different one per operation),
     beside their own examples, their fuzzed cases and every
