@@ -247,12 +247,15 @@
       if (!old) return;
       delete kept[fresh.id];
       var figure = fresh.getAttribute("data-figure");
-      if (old.getAttribute("data-figure") !== figure) {
+      var plotted = old.classList.contains("js-plotly-plot");  // plotly.js's own class: its styles hang on it
+      old.classList.remove("js-plotly-plot");
+      // a new figure, or a new class (a chart's height comes with its class): drawn again, in place,
+      // once the swap settles; else the drawing is kept as it is
+      if (old.getAttribute("data-figure") !== figure || old.className !== fresh.className) {
         old.setAttribute("data-figure", figure);
-        old.removeAttribute("data-drawn");  // drawn again, in place, once the swap settles
+        old.removeAttribute("data-drawn");
       }
       old.setAttribute("aria-label", fresh.getAttribute("aria-label"));
-      var plotted = old.classList.contains("js-plotly-plot");  // plotly.js's own class: its styles hang on it
       old.className = fresh.className;
       if (plotted) old.classList.add("js-plotly-plot");
       fresh.replaceWith(old);
