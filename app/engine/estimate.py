@@ -30,6 +30,7 @@ from .scenario import (
     Strategy,
     month_of,
     period,
+    periods_of,
     year_label,
 )
 from .uncertainty import RangeError, triangles, uncertainty_document
@@ -341,12 +342,12 @@ def estimate_documents(
     inputs = build_inputs(scenarios, sheets)
     n = len(scenarios)
     together = compute(with_volume_pairs(inputs, n))  # one kernel call: the rows and their break-even pairs
-    costs = together.rows(0, n)
+    costs, pair = together.rows(0, n), together.rows(n, 3 * n)
     if keep is not None and n == 1:
-        keep.append((inputs, together.rows(n, 3 * n)))
+        keep.append((inputs, pair))
     verdicts = decide(inputs, costs)
     other = _other_basis(inputs, costs)
-    volumes = break_even_volume(inputs, pair=together.rows(n, 3 * n))
+    volumes = break_even_volume(inputs, pair=pair)
     sums = _horizon_sums(costs, verdicts, inputs["finance.usd_to_currency"], [s.finance.currency for s in scenarios])
     memo: dict[tuple[Any, ...], Any] = {}
     docs = [
@@ -519,7 +520,7 @@ class _Calendar:
 @functools.lru_cache(maxsize=256)
 def _calendar(start_month: str, horizon: int, fiscal_start: int) -> _Calendar:
     """A few calendars serve every estimate of a day (documents copy nothing out of it: strings, ints)."""
-    periods = [period(start_month, m) for m in range(1, horizon + 1)]
+    periods = list(periods_of(start_month, horizon))
     labels = [year_label(p, fiscal_start) for p in periods]
     starts = [m for m, label in enumerate(labels) if m == 0 or label != labels[m - 1]]
     stops = [*starts[1:], len(labels)]
@@ -694,10 +695,10 @@ def _prices_used(scenario: Scenario, sheet: PriceSheet, memo: dict[tuple[Any, ..
     def entry(item: Any, values: dict[str, float | None], overrides: dict[str, Any]) -> dict[str, Any]:
         if any(v is not None for v in overrides.values()):
             return _entry(item, values, overrides)
-        found = memo.get((id(item), *overrides))
-        if found is None:
-            found = memo[(id(item), *overrides)] = _entry(item, values, overrides)
-        return found
+        key = (id(item), *overrides)
+        if key not in memo:
+            memo[key] = _entry(item, values, overrides)
+        return memo[key]
 
     def _entry(item: Any, values: dict[str, float | None], overrides: dict[str, Any]) -> dict[str, Any]:
         used = {k: (overrides.get(k) if overrides.get(k) is not None else v) for k, v in values.items()}

@@ -333,8 +333,8 @@ def totals_on_lines(x: Inputs, pair: Costs, volumes: np.ndarray) -> np.ndarray:
     """(N, P, 3) each strategy's nominal TCO for each row at each of P month-1 volumes, from the costs
     at two volumes (`pair`, `with_volume_pairs`' last 2N rows): a + bV, plus the dedicated GPUs'
     steps (`_Replicas`). What the volume chart draws, read off the estimate's own kernel call; rag's
-    column is NaN where it is not an option. Agrees with `totals_at` (a kernel call per point) to a
-    cent in 1e15 of the totals (tests/engine/test_one_kernel_call.py)."""
+    column is NaN where it is not an option. Agrees with `totals_at` (a kernel call per point) to 1e-14
+    of the totals (tests/engine/test_volume_curve.py)."""
     n = volumes.shape[0]
     nominal = {**x, "finance.verdict_basis": np.zeros(n)}
     lines = _Lines(nominal, pair, n)

@@ -9,11 +9,10 @@ Every figure goes with the table of its numbers (`*_table`), shown beside it.
 
 from __future__ import annotations
 
-import functools
 import math
 from typing import Any
 
-from app.engine.scenario import CATEGORIES, STRATEGY_LABELS, TCO_RULE, period
+from app.engine.scenario import CATEGORIES, STRATEGY_LABELS, TCO_RULE, period, periods_of
 from app.exports import currency_of as currency
 
 COLORS = {"prompting": "#1f77b4", "rag": "#2ca02c", "fine_tuning": "#d62728"}
@@ -82,13 +81,7 @@ def periods(doc: dict[str, Any]) -> list[str] | None:
     start = doc.get("start_month")
     if not start:
         return None
-    return list(_periods(start, doc["horizon_months"]))
-
-
-@functools.lru_cache(maxsize=256)
-def _periods(start: str, months: int) -> tuple[str, ...]:
-    """A page's charts ask for the same months a dozen times: 15% of a recompute, before this cache."""
-    return tuple(period(start, m) for m in range(1, months + 1))
+    return list(periods_of(start, doc["horizon_months"]))
 
 
 def month_axis(doc: dict[str, Any], **extra: Any) -> tuple[list[Any], dict[str, Any]]:

@@ -53,14 +53,13 @@ class Watch:
 # Nothing of htmx's in flight (request, swap, settle) and every chart drawn by app.js. The charts below
 # the fold wait for typing to pause (app.js QUIET_MS); `beforeprint` draws them at once, as printing
 # does, so a test does not wait 0.7 s a recompute for them (test_browser_typing.py waits, unprompted).
-SETTLED = """() => {
-  if (document.querySelector('.htmx-request, .htmx-swapping, .htmx-settling')) return false;
-  const drawn = () => [...document.querySelectorAll('.chart')].every(c => c.dataset.drawn === 'true');
-  if (!drawn()) window.dispatchEvent(new Event('beforeprint'));
-  return drawn();
-}"""
 IDLE = "() => !document.querySelector('.htmx-request, .htmx-swapping, .htmx-settling')"
 ALL_DRAWN = "() => [...document.querySelectorAll('.chart')].every(c => c.dataset.drawn === 'true')"
+SETTLED = f"""() => {{
+  if (!({IDLE})()) return false;
+  if (!({ALL_DRAWN})()) window.dispatchEvent(new Event('beforeprint'));
+  return ({ALL_DRAWN})();
+}}"""
 
 
 def field_id(path: str) -> str:
