@@ -713,6 +713,13 @@ class Catalog:
                 serving_tokens_per_second=g.serving_tokens_per_second,
                 training_tokens_per_second=g.training_tokens_per_second,
             )
+        synthetic = None  # the generator of synthetic labels: named (checked even if unused), else prompting's
+        if ft.synthetic_model:
+            loc = ("fine_tuning", "synthetic_model")
+            if (g := resolve(loc, ft.synthetic_model, "llm")) and need(loc, g, ("input", "output")) and alive(loc, g):
+                synthetic = tokens(g) if ft.labels_source != "human" else None
+        elif ft.labels_source != "human" and prompting is not None:
+            synthetic = prompting.model_copy(update={"successor": None})
         if errors or prompting is None or fine_tuning is None:
             n = len(errors)
             raise CatalogError(f"{n} catalog error{'s' if n != 1 else ''} in the scenario", errors)
@@ -725,6 +732,7 @@ class Catalog:
             reranker=reranker,
             fine_tuning=fine_tuning,
             gpu=gpu,
+            synthetic=synthetic,
         )
 
 
@@ -751,6 +759,8 @@ def _sheet_key(scenario: Scenario) -> tuple[Any, ...]:
         ft.gpu,
         ft.cost_per_run_usd is not None,
         ft.prices.training is not None,
+        ft.labels_source != "human",
+        ft.synthetic_model,
     )
 
 

@@ -17,8 +17,11 @@ KEY_FILE = Path("var/secret-key")
 
 
 @functools.cache
-def _file_key(path: Path) -> bytes:
-    """The key in `path`, made once (exclusively, so two workers starting together agree)."""
+def _file_key() -> bytes:
+    """The key in KEY_FILE, made once (exclusively, so two workers starting together agree), and read
+    once per process: the guard asks on every request, and a file system call there releases the GIL,
+    which the event loop then waits to get back from the engine's threads."""
+    path = KEY_FILE.resolve()
     path.parent.mkdir(parents=True, exist_ok=True)
     try:
         fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
@@ -34,7 +37,7 @@ def _file_key(path: Path) -> bytes:
 
 
 def secret(configured: str) -> bytes:
-    return configured.encode() if configured else _file_key(KEY_FILE.resolve())
+    return configured.encode() if configured else _file_key()
 
 
 def digest(token: str) -> str:

@@ -742,6 +742,8 @@ def _prices_used(scenario: Scenario, sheet: PriceSheet, memo: dict[tuple[Any, ..
                 {"usd_per_1k_requests": sheet.reranker.usd_per_1k_requests},
                 {"usd_per_1k_requests": scenario.rag.rerank_usd_per_1k_requests},
             )
+    if sheet.synthetic is not None and ft.labels_source != "human":
+        out["synthetic"] = entry(sheet.synthetic, {k: getattr(sheet.synthetic, k) for k in ("input", "output")}, {})
     if sheet.gpu is not None and ft.deployment == "dedicated":
         out["gpu"] = entry(
             sheet.gpu,
@@ -800,6 +802,20 @@ def _gate_reasons(
         {"id": k + 1, "name": GATE_NAMES[k], "passed": bool(v.gates[i, k]), "reason": reasons[k], "why": GATE_WHY[k]}
         for k in range(6)
     ]
+
+
+def _synthetic_caveat(scenario: Scenario, sheet: PriceSheet) -> str:
+    """002's caveat on synthetic labels, after gate 6's reason when the training set is (partly) generated."""
+    ft = scenario.fine_tuning
+    if ft.labels_source == "human" or sheet.synthetic is None:
+        return ""
+    share = "all" if ft.labels_source == "synthetic" else percent(ft.synthetic_share)
+    return (
+        f" Synthetic labels ({share} of the training set, from {sheet.synthetic.id}, "
+        f"{percent(ft.synthetic_review_share)} "
+        "checked by a person) do not count here. 002: validate that the generated outputs are correct, and "
+        "check the generator's terms of service (OpenAI prohibits using its outputs to train competing models)."
+    )
 
 
 def _gate5_reason(
@@ -918,6 +934,7 @@ def _document(
         strategies[s] = doc
     totals: dict[str, float] = {s: sums.totals[s][i] for s in STRATEGIES}
     gates = _gate_reasons(scenario, v, i, totals, volume)
+    gates[5]["reason"] += _synthetic_caveat(scenario, sheet)
     words, (ready, readiness) = _verdict_words(scenario, v, i, totals, volume, stop)
     ratio = float(v.ratio[i])
     other_basis = None

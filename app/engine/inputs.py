@@ -134,6 +134,10 @@ def _with_prices(scenario: Scenario, sheet: PriceSheet, row: dict[str, float]) -
     pick("fine_tuning.gpu_hour_usd", gpu.gpu_hour_usd if gpu else None)
     pick("fine_tuning.tokens_per_second_per_replica", gpu.serving_tokens_per_second if gpu else None)
     pick("fine_tuning.training_tokens_per_second", gpu.training_tokens_per_second if gpu else None)
+    generator = sheet.synthetic  # none while every label is a person's: nothing generated, nothing priced
+    unpriced = 0.0 if scenario.fine_tuning.labels_source == "human" else math.nan  # `_check` refuses NaN
+    row["fine_tuning.synthetic_prices.input"] = generator.input if generator else unpriced
+    row["fine_tuning.synthetic_prices.output"] = generator.output if generator else unpriced
     row["workload.requests_per_month"] = scenario.workload.monthly_requests
     row["fine_tuning.latency_ms"] = scenario.fine_tuning.effective_latency_ms
 
@@ -160,6 +164,8 @@ def _check(scenario: Scenario, row: dict[str, float]) -> None:
                 raise MissingPrice(f"{path}: no price in the sheet for rag; give it or disable rag")
             row[path] = 0.0  # rag is not an option: its prices are never shown
     ft = scenario.fine_tuning
+    if math.isnan(row["fine_tuning.synthetic_prices.input"]):
+        raise MissingPrice(f"fine_tuning.synthetic_model: no generator in the sheet for {ft.labels_source} labels")
     if math.isnan(row["fine_tuning.cost_per_run_usd"]):
         if ft.deployment == "dedicated":
             needed = ["fine_tuning.gpu_hour_usd", "fine_tuning.training_tokens_per_second"]

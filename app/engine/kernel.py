@@ -379,6 +379,26 @@ REPLICA_INPUTS = (
 """What `replicas_for` reads of the inputs: all a caller copies to re-count replicas at other volumes."""
 
 
+def _label_costs(x: Inputs) -> tuple[np.ndarray, np.ndarray]:
+    """(N,) USD per training label, in two parts (docs/cost-model.md, Synthetic labels): what people
+    are paid, at `label_cost_usd` for each label they write or check, and the generator's tokens (which
+    follow the API's price trend). A share s of the examples is generated (0 human, 1 synthetic,
+    `synthetic_share` mixed), and `synthetic_review_share` of those is checked by a person:
+
+        people = label_cost_usd x ((1 - s) + s x review share)
+        tokens = s x (synthetic_prompt_tokens x generator input + (input + output tokens) x generator output) / 1e6
+    """
+    source = x["fine_tuning.labels_source"]  # the choice's index: human, synthetic, mixed
+    s = np.where(source == 1, 1.0, np.where(source == 2, x["fine_tuning.synthetic_share"], 0.0))
+    people = x["team.label_cost_usd"] * ((1.0 - s) + s * x["fine_tuning.synthetic_review_share"])
+    written = x["workload.input_tokens"] + x["workload.output_tokens"]
+    per_example = (
+        x["fine_tuning.synthetic_prompt_tokens"] * x["fine_tuning.synthetic_prices.input"]
+        + written * x["fine_tuning.synthetic_prices.output"]
+    ) / 1e6
+    return people, s * per_example
+
+
 def replicas_for(x: Inputs, volume: np.ndarray) -> np.ndarray:
     """(N, months) dedicated serving replicas for each month's requests: the peak rate's, at least min_replicas.
 
@@ -566,8 +586,14 @@ def compute(x: Inputs) -> Costs:
     ft_request = tune_request(ft_prices, dedicated)
     ft_pre = _pre_launch_share(months, x["fine_tuning.weeks_to_launch"])
     new_share = x["fine_tuning.new_label_share"]
-    new_labels = new_share * x["fine_tuning.training_examples"] * x["team.label_cost_usd"]
-    bought = np.maximum(0.0, x["fine_tuning.training_examples"] - x["task.labeled_examples"]) * x["team.label_cost_usd"]
+    label_people, label_tokens = _label_costs(x)
+    missing_labels = np.maximum(0.0, x["fine_tuning.training_examples"] - x["task.labeled_examples"])
+    new_labels = new_share * x["fine_tuning.training_examples"] * label_people
+    bought = missing_labels * label_people
+    new_generated: np.ndarray | None = None  # the API tokens of synthetic labels, which follow the API's prices
+    if np.any(label_tokens):
+        new_generated = new_share * x["fine_tuning.training_examples"] * label_tokens
+        bought = bought + missing_labels * label_tokens
     curation = x["fine_tuning.curation_weeks"]
     full_cycle_people = (x["fine_tuning.weeks_per_cycle"] + curation) * week
     # Dedicated GPUs: replicas for the peak rate, billed for the share of the month after launch.
@@ -603,6 +629,7 @@ def compute(x: Inputs) -> Costs:
                 start,
                 full_cycle_people
                 + new_labels
+                + (0.0 if new_generated is None else new_generated * _trend_at(api, start))
                 + x["fine_tuning.runs_per_cycle"] * run * _trend_at(trend, start)
                 + golden * request * _trend_at(api, start),
             )
@@ -623,9 +650,10 @@ def compute(x: Inputs) -> Costs:
     reruns = full - first * alive + retrain
     """Evaluations after the first: each retraining, each full redo, each move to a successor."""
 
+    relabel_usd = _col(new_labels) if new_generated is None else _col(new_labels) + _col(new_generated) * api
     fine_tuning: Series = (
         full * _col(full_cycle_people) + retrain * _col((x["fine_tuning.retrain_weeks"] + curation * new_share) * week),
-        once(bought) + (relabel + retrain) * _col(new_labels),
+        once(bought) + (relabel + retrain) * relabel_usd,
         evaluation + reruns * _col(golden) * ft_by_month,
         full * _col(x["fine_tuning.runs_per_cycle"]) * per_run
         + retrain * _col(x["fine_tuning.retrain_runs"]) * per_run,

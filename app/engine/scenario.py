@@ -53,6 +53,7 @@ Category = Literal[
 """The eight cost categories of every strategy (cost-model.md, Strategy costs, by category)."""
 CATEGORIES: tuple[Category, ...] = typing.get_args(Category)
 Deployment = Literal["hosted", "serverless", "dedicated"]
+LabelsSource = Literal["human", "synthetic", "mixed"]
 DEPLOYMENTS: tuple[Deployment, ...] = ("hosted", "serverless", "dedicated")
 DEFAULT_TUNE: dict[str, str] = {
     "hosted": "tinker:qwen3-8b-lora",
@@ -86,6 +87,7 @@ CATALOG_ID_KINDS: dict[str, str] = {
     "fine_tuning.model": "fine_tune",
     "fine_tuning.move_to": "fine_tune",
     "fine_tuning.gpu": "gpu",
+    "fine_tuning.synthetic_model": "llm",
 }
 """Every field that holds a catalog id, and the kind of entry it needs (the form's model picker, the
 catalog check)."""
@@ -359,6 +361,22 @@ class FineTuning(_Section):
     """Engineering per retraining cycle (assumption)."""
     new_label_share: Share = 0.2
     """Share of the training set labeled afresh at each retraining (assumption)."""
+    labels_source: LabelsSource = "human"
+    """Where the training labels come from: people at `team.label_cost_usd` each (human), a stronger
+    model's outputs of which a share is reviewed by a person (synthetic), or both (mixed), in the first
+    cycle and at each retraining (002: synthetic data from a stronger model is common and legitimate,
+    but it must be validated, and the generator's terms of service apply: OpenAI prohibits using its
+    outputs to train competing models). The golden set stays human."""
+    synthetic_share: Share = 0.5
+    """mixed: the share of the training examples generated (the rest labeled by people) (assumption)."""
+    synthetic_model: CatalogId | None = None
+    """The model that generates the examples (catalog), priced per token. Empty: prompting's model."""
+    synthetic_prompt_tokens: Tokens = 500
+    """Tokens sent to the generator per example: instructions and seed examples (assumption). It
+    writes one example, the size of a request's input and output."""
+    synthetic_review_share: Share = 0.1
+    """Share of the generated examples a person checks, at `team.label_cost_usd` each (assumption;
+    002: synthetic outputs require validation)."""
     base_model_deprecation_months: Months | None = 12
     """The base model is deprecated or updated every this many months, forcing a full cycle
     (002: deprecated gpt-3.5-turbo fine-tunes; 000: a base update six weeks after launch).

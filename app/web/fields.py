@@ -137,6 +137,11 @@ _LABELS = {
     "gpu_price_change_per_year": "GPU prices change per year",
     "usd_to_currency": "Exchange rate",
     "verdict_basis": "Verdict basis",
+    "labels_source": "Where the labels come from",
+    "synthetic_share": "Share generated (mixed)",
+    "synthetic_model": "Generator model",
+    "synthetic_prompt_tokens": "Generator prompt per example",
+    "synthetic_review_share": "Share of generated examples checked",
 }
 
 

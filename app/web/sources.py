@@ -134,12 +134,16 @@ ARTICLES: tuple[Article, ...] = (
             Claim(
                 "Have at least 1,000 high-quality labeled examples (a LoRA on a narrow task trains on 500 to "
                 "5,000), at 5 to 20 USD per skilled label; the evaluation harness freezes a golden set of 200 "
-                "to 500 rated examples.",
+                "to 500 rated examples. A stronger model can generate training data instead: common and "
+                "legitimate, but the outputs must be validated, and the generator's terms of service apply "
+                "(OpenAI prohibits using its outputs to train competing models).",
                 (
                     "task.labeled_examples",
                     "fine_tuning.training_examples",
                     "team.label_cost_usd",
                     "team.golden_examples",
+                    "fine_tuning.labels_source",
+                    "fine_tuning.synthetic_review_share",
                 ),
                 (6,),
             ),

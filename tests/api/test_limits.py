@@ -135,9 +135,9 @@ def test_a_batch_of_many_bad_scenarios_lists_the_first_hundred_errors_and_counts
 def test_units_are_months_times_one_plus_draws_plus_tornado_rows() -> None:
     plain = Scenario.model_validate(scenario(horizon_months=120))
     assert budget.units(plain, uncertainty=False) == 120
-    # two rows per rangeable input (79), and the point: 159
-    assert budget.tornado_rows(plain) == 2 * 79 + 1 == 159
-    assert budget.units(plain, uncertainty=True) == 120 * (1 + 0 + 159)  # no ranges: no draws run
+    # two rows per rangeable input (82, of which 3 of synthetic labels), and the point: 165
+    assert budget.tornado_rows(plain) == 2 * 82 + 1 == 165
+    assert budget.units(plain, uncertainty=True) == 120 * (1 + 0 + 165)  # no ranges: no draws run
     ranged = Scenario.model_validate(
         scenario(
             horizon_months=120,
@@ -145,7 +145,7 @@ def test_units_are_months_times_one_plus_draws_plus_tornado_rows() -> None:
             uncertainty={"draws": 100, "seed": 1},
         )
     )
-    assert budget.units(ranged, uncertainty=True) == 120 * (1 + 100 + 159)  # 31,200
+    assert budget.units(ranged, uncertainty=True) == 120 * (1 + 100 + 165)  # 31,920
     # a ranged amount of an extra cost line moves in the tornado too: two more rows
     extra = Scenario.model_validate(
         scenario(
@@ -155,8 +155,8 @@ def test_units_are_months_times_one_plus_draws_plus_tornado_rows() -> None:
             uncertainty={"draws": 100, "seed": 1},
         )
     )
-    assert budget.tornado_rows(extra) == 2 * (79 + 1) + 1 == 161
-    assert budget.units(extra, uncertainty=True) == 120 * (1 + 100 + 161)
+    assert budget.tornado_rows(extra) == 2 * (82 + 1) + 1 == 167
+    assert budget.units(extra, uncertainty=True) == 120 * (1 + 100 + 167)
 
 
 def test_a_batch_over_the_budget_is_refused_up_front_with_how_to_split_it(

@@ -28,15 +28,15 @@ def _batch(n: int, months: int) -> dict[str, Any]:
 
 
 def test_a_role_budget_refuses_the_role_and_not_the_others(team: Team) -> None:
-    """49 scenarios x 120 months x (1 + 0 draws + 159 tornado rows) = 940,800 units with uncertainty:
+    """49 scenarios x 120 months x (1 + 0 draws + 165 tornado rows) = 976,080 units with uncertainty:
     over the viewer's 100,000, inside the editor's REQUEST_BUDGET (50,000,000)."""
     batch = _batch(49, 120)
     viewer = team.signed_in("viewer").post("/api/v1/estimate/batch?uncertainty=true", json=batch)
     assert viewer.status_code == 422
     [error] = viewer.json()["detail"]
-    assert error["msg"].startswith("this asks for 940,800 units of engine work")
+    assert error["msg"].startswith("this asks for 976,080 units of engine work")
     assert "at most 100,000 in one request, set by the viewer role (ROLE_BUDGETS)" in error["msg"]
-    assert error["msg"].endswith("split it into requests of at most 5 such scenarios")  # 100,000 // 19,200
+    assert error["msg"].endswith("split it into requests of at most 5 such scenarios")  # 100,000 // 19,920
     assert team.signed_in("editor").post("/api/v1/estimate/batch?uncertainty=true", json=batch).status_code == 200
     assert team.signed_in("viewer").post("/api/v1/estimate/batch", json=batch).status_code == 200  # 5,880 units
 
