@@ -1,6 +1,7 @@
 """What one request may cost: engine work counted before it runs (docs/settings.md, REQUEST_BUDGET).
 
-A unit is one month of one kernel row. A scenario costs `horizon_months` for its point estimate; with
+A unit is one month of one kernel row. A scenario costs `horizon_months` for its point estimate (and as
+much again for each model it compares, `prompting.candidates`, and its own beside them); with
 uncertainty it adds its Monte Carlo draws (only when it has ranges: without, every draw would be the
 point estimate, and none is run) and its tornado rows (two per input it can move, plus the point).
 
@@ -33,11 +34,14 @@ def tornado_rows(scenario: Scenario) -> int:
 
 
 def units(scenario: Scenario, *, uncertainty: bool) -> int:
-    """Engine work of one scenario: months x (1 + draws + tornado rows); months alone without uncertainty."""
-    if not uncertainty:
-        return scenario.horizon_months
-    draws = scenario.uncertainty.draws if scenario.ranges else 0
-    return scenario.horizon_months * (1 + draws + tornado_rows(scenario))
+    """Engine work of one scenario: months x (1 + compared + draws + tornado rows), the last two only with
+    uncertainty; `compared` is 1 + its candidate models when it has some (the chosen model costed again
+    beside them, `app.engine.comparison`)."""
+    candidates = scenario.prompting.candidates
+    rows = 1 + (len(candidates) + 1 if candidates else 0)
+    if uncertainty:
+        rows += (scenario.uncertainty.draws if scenario.ranges else 0) + tornado_rows(scenario)
+    return scenario.horizon_months * rows
 
 
 @dataclass

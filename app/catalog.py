@@ -568,7 +568,7 @@ class Catalog:
         errors: list[dict[str, Any]] = []
         version = self.version
 
-        def resolve(loc: tuple[str, str], id: str, kind: str) -> CatalogEntry | None:
+        def resolve(loc: tuple[str, ...], id: str, kind: str) -> CatalogEntry | None:
             try:
                 entry = self.get(id)
             except UnknownCatalogId as exc:
@@ -579,7 +579,7 @@ class Catalog:
                 return None
             return entry
 
-        def need(loc: tuple[str, str], entry: CatalogEntry, fields: Sequence[str]) -> bool:
+        def need(loc: tuple[str, ...], entry: CatalogEntry, fields: Sequence[str]) -> bool:
             missing = [f for f in fields if getattr(entry, f) is None]
             if missing:
                 errors.append(_err(loc, f"{entry.id!r} has no {' or '.join(missing)} price in the catalog"))
@@ -589,7 +589,7 @@ class Catalog:
         first_day = month_start(start, 1)
         after_horizon = month_start(start, scenario.horizon_months + 1)
 
-        def alive(loc: tuple[str, str], entry: CatalogEntry) -> bool:
+        def alive(loc: tuple[str, ...], entry: CatalogEntry) -> bool:
             """A model already shut down (a tune: or taking no training job) at the start is refused."""
             life = entry.lifecycle
             if life is None:
@@ -613,7 +613,7 @@ class Catalog:
             dates = (life.shutdown_on, life.training_ends_on if entry.kind == "fine_tune" else None) if life else ()
             return any(d is not None and d < after_horizon for d in dates)
 
-        def successor_of(loc: tuple[str, str], entry: CatalogEntry, kind: str) -> CatalogEntry | None:
+        def successor_of(loc: tuple[str, ...], entry: CatalogEntry, kind: str) -> CatalogEntry | None:
             """The catalog's successor of `entry` when it ends inside the horizon, if any."""
             target = entry.lifecycle.successor if entry.lifecycle and ends_inside(entry) else None
             return resolve(loc, target, kind) if target else None
@@ -637,7 +637,7 @@ class Catalog:
                 successor=successor,
             )
 
-        def llm(loc: tuple[str, str], id: str, depth: int = 0) -> TokenPrices | None:
+        def llm(loc: tuple[str, ...], id: str, depth: int = 0) -> TokenPrices | None:
             entry = resolve(loc, id, "llm")
             if entry is None or not need(loc, entry, ("input", "output")) or (depth == 0 and not alive(loc, entry)):
                 return None
@@ -656,6 +656,9 @@ class Catalog:
             )
 
         prompting = llm(("prompting", "model"), scenario.prompting.model)
+        candidates = [
+            llm(("prompting", "candidates", str(k)), id) for k, id in enumerate(scenario.prompting.candidates)
+        ]
         rag = embedding = vector_db = reranker = None
         if scenario.rag.enabled:
             rag = llm(("rag", "model"), scenario.rag.model)
@@ -732,6 +735,7 @@ class Catalog:
             reranker=reranker,
             fine_tuning=fine_tuning,
             gpu=gpu,
+            candidates=[c for c in candidates if c is not None],
             synthetic=synthetic,
         )
 
@@ -761,6 +765,7 @@ def _sheet_key(scenario: Scenario) -> tuple[Any, ...]:
         ft.prices.training is not None,
         ft.labels_source != "human",
         ft.synthetic_model,
+        tuple(scenario.prompting.candidates),
     )
 
 

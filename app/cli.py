@@ -19,6 +19,7 @@ from rich.text import Text
 
 from app.catalog import load_catalog
 from app.engine import Estimate, Scenario
+from app.engine.estimate import ModelComparison
 from app.engine.scenario import STRATEGY_LABELS as LABELS
 from app.exports import csv_export
 from app.presets import ScenarioFileError, presets, read_document, scenario_document
@@ -54,6 +55,7 @@ class Shape(enum.StrEnum):
     wide = "wide"
     percentiles = "percentiles"
     annual = "annual"
+    models = "models"
 
 
 def _fail(lines: list[str]) -> typer.Exit:
@@ -66,13 +68,29 @@ def _loc(loc: tuple[int | str, ...]) -> str:
     return ".".join(str(part) for part in loc) or "(file)"
 
 
-def estimate_file(path: Path, *, uncertainty: bool = False, seed_ranges: bool = False) -> Estimate:
+def estimate_file(
+    path: Path,
+    *,
+    uncertainty: bool = False,
+    seed_ranges: bool = False,
+    candidates: list[str] | None = None,
+    acceptable: list[str] | None = None,
+) -> Estimate:
     """Read, validate, price and estimate one scenario file; every problem as `path: message` lines.
 
-    `seed_ranges` first adds the seed articles' ranges where they fit; `uncertainty` adds Monte Carlo.
+    `seed_ranges` first adds the seed articles' ranges where they fit; `uncertainty` adds Monte Carlo;
+    `candidates` and `acceptable` replace the file's `prompting.candidates` and `prompting.acceptable`.
     """
     try:
-        scenario = Scenario.model_validate(scenario_document(read_document(path)))
+        document = scenario_document(read_document(path))
+        if candidates is not None or acceptable is not None:
+            prompting = dict(document.get("prompting") or {})
+            if candidates is not None:
+                prompting["candidates"] = candidates
+            if acceptable is not None:
+                prompting["acceptable"] = acceptable
+            document = {**document, "prompting": prompting}
+        scenario = Scenario.model_validate(document)
     except ScenarioFileError as exc:
         raise _fail([str(exc)]) from exc
     except ValidationError as exc:
@@ -123,8 +141,30 @@ def print_table(result: Estimate) -> None:
     volume = verdict.break_even_requests_per_month
     out.print(f"Break-even volume: {'never below 1e12' if volume is None else f'{volume:,.0f} requests/month'}")
     out.print(f"Catalog: {result.catalog_version}", style="dim")
+    if result.model_comparison is not None:
+        print_models(result.model_comparison)
     if result.uncertainty is not None:
         print_uncertainty(result)
+
+
+def print_models(found: ModelComparison) -> None:
+    """The model comparison: each API model's simpler route, its TCO and what moving to it saves."""
+    table = Table(show_edge=False, title="The same workload on other API models")
+    for column, justify in (("Model", "left"), ("Good enough", "left"), ("Route", "left")):
+        table.add_column(column, justify=justify)  # type: ignore[arg-type]
+    for column in ("TCO", "per 1k requests", "saving"):
+        table.add_column(column, justify="right")
+    for m in found.models:
+        table.add_row(
+            m.model + (" (chosen)" if m.chosen else ""),
+            "yes" if m.acceptable else "not marked",
+            LABELS[m.route],
+            _money(m.total_usd),
+            _money(m.cost_per_1k_requests_usd),
+            _money(m.saving_usd),
+        )
+    out.print(table)
+    out.print(found.summary, markup=False)
 
 
 def _share(p: float) -> str:
@@ -178,7 +218,8 @@ def estimate_command(
         Shape,
         typer.Option(
             "--shape",
-            help="CSV shape: long (strategy x month x category rows), wide (month rows), percentiles "
+            help="CSV shape: long (strategy x month x category rows), wide (month rows), models (a row per "
+            "API model compared), percentiles "
             "(month rows of the cumulative P10/P50/P90 per strategy; implies --uncertainty) or annual "
             "(calendar or fiscal year rows).",
         ),
@@ -199,17 +240,45 @@ def estimate_command(
             help="First add the seed articles' ranges where the file's values lie inside them (implies --uncertainty).",
         ),
     ] = False,
+    compare_models: Annotated[
+        str | None,
+        typer.Option(
+            "--compare-models",
+            help="Also price prompting and RAG on these API models (catalog ids, comma-separated, at most 12): "
+            "a table of each one's TCO and saving (in --format json: `model_comparison`; --shape models).",
+        ),
+    ] = None,
+    acceptable: Annotated[
+        str | None,
+        typer.Option(
+            "--acceptable",
+            help="Of the models compared, those good enough for the task (comma-separated): the cheapest of "
+            "them, when it costs less, becomes the baseline of the 2x rule.",
+        ),
+    ] = None,
 ) -> None:
     """Estimate the TCO of each strategy for a scenario file and give the verdict."""
     percentiles = format is Format.csv and shape is Shape.percentiles
-    result = estimate_file(file, uncertainty=uncertainty or seed_ranges or percentiles, seed_ranges=seed_ranges)
+    result = estimate_file(
+        file,
+        uncertainty=uncertainty or seed_ranges or percentiles,
+        seed_ranges=seed_ranges,
+        candidates=_ids(compare_models),
+        acceptable=_ids(acceptable),
+    )
     if format is Format.json:
-        # `uncertainty` absent unless asked for, as in POST /api/v1/estimate
-        typer.echo(result.model_dump_json(indent=2, exclude={"uncertainty"} if result.uncertainty is None else None))
+        # `uncertainty` and `model_comparison` absent unless asked for, as in POST /api/v1/estimate
+        absent = {k for k in ("uncertainty", "model_comparison") if getattr(result, k) is None}
+        typer.echo(result.model_dump_json(indent=2, exclude=absent or None))
     elif format is Format.csv:
         typer.echo(csv_export(result, shape=shape.value), nl=False)
     else:
         print_table(result)
+
+
+def _ids(text: str | None) -> list[str] | None:
+    """A comma-separated list of catalog ids; None when the option is not given."""
+    return None if text is None else [part.strip() for part in text.split(",") if part.strip()]
 
 
 @app.command("presets")

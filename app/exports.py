@@ -37,7 +37,7 @@ LONG_COLUMNS = ("scenario", "revision", "strategy", "month", "period", "category
 """The long CSV shape's columns: a contract spreadsheets bind to (add columns, never rename or remove).
 `usd` holds the amount in `currency` (the estimate's `finance.currency`, USD unless it says otherwise):
 every shape ends with that `currency` column."""
-Shape = Literal["long", "wide", "percentiles", "annual"]
+Shape = Literal["long", "wide", "percentiles", "annual", "models"]
 SHAPES: tuple[Shape, ...] = get_args(Shape)
 BANDS = ("p10", "p50", "p90")
 """The percentiles of the fan chart, as the keys of `uncertainty.strategies.<strategy>.cumulative_usd`."""
@@ -276,6 +276,62 @@ def annual_rows(estimate: EstimateLike) -> Iterator[tuple[object, ...]]:
         yield (label, first, last, months, *(f"{x:.2f}" for x in usd), cur)
 
 
+MODEL_COLUMNS = (
+    "model",
+    "chosen",
+    "acceptable",
+    "baseline",
+    "route",
+    "total_usd",
+    "cost_per_1k_requests_usd",
+    "saving_usd",
+    "prompting_total_usd",
+    "rag_total_usd",
+    "events",
+    "currency",
+)
+"""The models shape (`model_comparison.models`): one row per API model, the chosen one first."""
+
+
+def model_rows(estimate: EstimateLike) -> list[dict[str, Any]]:
+    """`model_comparison.models`, or the chosen model alone when the scenario compares none, each with
+    `baseline`: whether the strategies are priced on it."""
+    doc = _document(estimate)
+    found = doc.get("model_comparison")
+    if found:
+        return [{**m, "baseline": m["model"] == found["baseline_model"]} for m in found["models"]]
+    strategies, route = doc["strategies"], doc["verdict"]["simpler"]
+    model = doc["prices_used"]["prompting"]["id"]
+    return [
+        {
+            "model": model,
+            "chosen": True,
+            "acceptable": True,
+            "baseline": True,
+            "route": route,
+            "total_usd": strategies[route]["total_usd"],
+            "cost_per_1k_requests_usd": strategies[route]["cost_per_1k_requests_usd"],
+            "saving_usd": 0.0,
+            "prompting_total_usd": strategies["prompting"]["total_usd"],
+            "rag_total_usd": strategies["rag"]["total_usd"] if "rag" in strategies else None,
+            "events": [e for e in doc["lifecycle_events"] if e["strategy"] in ("prompting", "rag")],
+        }
+    ]
+
+
+def _events_text(events: Sequence[Mapping[str, Any]]) -> str:
+    return " | ".join(f"{e['period']} {e['strategy']}: {e['note']}" for e in events)
+
+
+def models_csv_rows(estimate: EstimateLike) -> Iterator[tuple[object, ...]]:
+    """The models CSV shape: money to the cent, booleans as true/false, the events as one text."""
+    cur = currency_of(estimate)
+    for m in model_rows(estimate):
+        money = [f"{m[c]:.2f}" if m[c] is not None else "" for c in MODEL_COLUMNS[5:10]]
+        flags = ["true" if m[c] else "false" for c in ("chosen", "acceptable", "baseline")]
+        yield (m["model"], *flags, m["route"], *money, _events_text(m["events"]), cur)
+
+
 def csv_export(estimate: EstimateLike, *, shape: Shape = "long", revision: int | None = None) -> str:
     """The CSV text of an estimate in any shape (`revision` fills the long shape's column);
     `percentiles` needs the estimate's `uncertainty` with its monthly bands (NoUncertainty otherwise)."""
@@ -285,6 +341,8 @@ def csv_export(estimate: EstimateLike, *, shape: Shape = "long", revision: int |
         return to_csv(percentiles_rows(estimate), percentiles_columns(estimate))
     if shape == "annual":
         return to_csv(annual_rows(estimate), annual_columns(estimate))
+    if shape == "models":
+        return to_csv(models_csv_rows(estimate), MODEL_COLUMNS)
     return to_csv(long_rows(estimate, revision=revision), LONG_COLUMNS)
 
 
@@ -549,6 +607,30 @@ LIFECYCLE_COLUMNS = ("month", "period", "strategy", "model", "event", "successor
 NO_LIFECYCLE_EVENTS = "No model used here has an announced end inside the horizon."
 
 
+def _models_sheet(ws: Worksheet, doc: Mapping[str, Any]) -> None:
+    """`model_comparison` as a table: the models shape's columns, money as numbers, and its summary."""
+    _append(ws, (_text(doc["model_comparison"]["summary"]),))
+    _blank(ws)
+    _header(ws, MODEL_COLUMNS)
+    cur = currency_of(doc)
+    for m in model_rows(doc):
+        _append(
+            ws,
+            (
+                m["model"],
+                m["chosen"],
+                m["acceptable"],
+                m["baseline"],
+                m["route"],
+                *(m[c] for c in MODEL_COLUMNS[5:10]),
+                _text(_events_text(m["events"])),
+                cur,
+            ),
+            (None, None, None, None, None, *(USD_FORMAT,) * 5),
+        )
+    _fit_columns(ws, maximum=60)
+
+
 def _lifecycle_sheet(ws: Worksheet, doc: Mapping[str, Any]) -> None:
     """One row per event of `lifecycle_events`, in month order; the header and a line when there is none."""
     _header(ws, LIFECYCLE_COLUMNS)
@@ -716,7 +798,8 @@ def xlsx_export(
     created: dt.datetime | None = None,
 ) -> bytes:
     """The workbook: Summary, Monthly (the wide table), Annual, Inputs (dotted paths), Prices
-    (prices_used), Lifecycle events (lifecycle_events), Own cost lines when the scenario has some, and
+    (prices_used), Lifecycle events (lifecycle_events), Models when the scenario compares API models
+    (model_comparison), Own cost lines when the scenario has some, and
     Percentiles when the estimate carries its `uncertainty`. The Summary and Annual totals are SUM
     formulas over the Monthly cells, with the engine's numbers as their cached values.
 
@@ -737,6 +820,8 @@ def xlsx_export(
     _inputs_sheet(wb.create_sheet("Inputs"), scenario_doc)
     _prices_sheet(wb.create_sheet("Prices"), doc)
     _lifecycle_sheet(wb.create_sheet("Lifecycle events"), doc)
+    if doc.get("model_comparison"):
+        _models_sheet(wb.create_sheet("Models"), doc)
     if scenario_doc.get("extra_costs"):
         _extra_costs_sheet(wb.create_sheet("Own cost lines"), scenario_doc, doc)
     if doc.get("uncertainty"):

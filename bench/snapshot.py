@@ -34,10 +34,20 @@ from app.presets import presets
 from app.services import price
 from app.web.figures import volume_grid
 
+BASES = (
+    "content-moderation",
+    "internal-docs-qa",
+    "legal-clause-extraction",
+    "structured-output",
+    "support-ticket-categorisation",
+)
+"""The presets the random scenarios start from, named: a preset added later leaves the scenarios, and so
+the digests, as they were (the model comparison has tests of its own)."""
+
 
 def scenarios(count: int, seed: int = 20261202) -> list[Scenario]:
     rng = np.random.default_rng(seed)
-    bases = [p.scenario.model_dump(mode="json") for p in presets().values()]
+    bases = [presets()[slug].scenario.model_dump(mode="json") for slug in BASES]
     out = []
     for i in range(count):
         doc = json.loads(json.dumps(bases[i % len(bases)]))

@@ -32,7 +32,8 @@ ShapeQuery = Annotated[
         description="long: one row per strategy, month and category. wide: one row per month. "
         "percentiles: one row per month with each strategy's cumulative cost at the point estimate and "
         "at P10, P50 and P90 of the Monte Carlo draws over the scenario's ranges (the fan chart). "
-        "annual: one row per calendar year, or fiscal year (finance.fiscal_year_start_month)."
+        "annual: one row per calendar year, or fiscal year (finance.fiscal_year_start_month). "
+        "models: one row per API model of prompting.candidates, the chosen one first (model_comparison)."
     ),
 ]
 
@@ -41,7 +42,8 @@ _BINARY = {"schema": {"type": "string", "format": "binary"}}
 _DISPOSITION = {
     "Content-Disposition": {
         "description": 'attachment; filename="<slug of the name>-r<revision>.<ext>" (no -r part when posted); '
-        "a CSV of another shape than long ends in -<shape> (`-r3-wide.csv`, `-r3-percentiles.csv`, `-r3-annual.csv`)",
+        "a CSV of another shape than long ends in -<shape> (`-r3-wide.csv`, `-r3-percentiles.csv`, `-r3-annual.csv`, "
+        "`-r3-models.csv`)",
         "schema": {"type": "string"},
     }
 }

@@ -16,6 +16,7 @@ from typing import Any, Literal
 import numpy as np
 from pydantic import BaseModel, ConfigDict, Field
 
+from . import comparison
 from .headline import GATE_WHY, Facts, headline, money, percent, readiness_line
 from .inputs import Inputs, build_inputs, slot_chain
 from .kernel import COMPUTE_ONLY, Costs, compute
@@ -279,6 +280,40 @@ class UncertaintyEstimate(_Out):
     tornado: Tornado
 
 
+class ModelPriced(_Out):
+    model: str
+    """Catalog id of the API model prompting and RAG are priced on."""
+    chosen: bool
+    """The scenario's own `prompting.model` (the first row)."""
+    acceptable: bool
+    """Marked good enough for the task (`prompting.acceptable`; the chosen model always is)."""
+    route: Strategy
+    """The simpler route on this model (prompting or rag): what the 2x rule would weigh."""
+    total_usd: float
+    """The route's TCO over the horizon, to the cent."""
+    cost_per_1k_requests_usd: float
+    saving_usd: float
+    """The chosen model's simpler TCO less this one's: what moving to it saves (negative: costs more)."""
+    prompting_total_usd: float
+    rag_total_usd: float | None
+    """None when rag is not an option."""
+    events: list[LifecycleEvent]
+    """This model's announced shutdowns inside the horizon, and the moves they cost."""
+
+
+class ModelComparison(_Out):
+    """Prompting and RAG priced on each of `prompting.candidates` (docs/cost-model.md, section 25)."""
+
+    chosen_model: str
+    baseline_model: str
+    """The model the strategies above are priced on: the chosen one, or the cheapest candidate marked
+    good enough when it costs less."""
+    summary: str
+    """The comparison in words: advice, and whether it moved the baseline of the 2x rule."""
+    models: list[ModelPriced]
+    """The chosen model first, then each candidate in the order given."""
+
+
 class Estimate(_Out):
     scenario_name: str
     start_month: str
@@ -298,6 +333,8 @@ class Estimate(_Out):
     catalog_version: str
     uncertainty: UncertaintyEstimate | None = None
     """Present when asked for (`uncertainty=true`): percentiles over the ranged inputs, and the tornado."""
+    model_comparison: ModelComparison | None = None
+    """Present when the scenario names `prompting.candidates`: the same workload on each API model."""
 
 
 def run(inputs: Inputs) -> tuple[Costs, Verdicts]:
@@ -338,7 +375,34 @@ def estimate_documents(
     builds the per-month lists it would throw away. `uncertainty` adds Monte Carlo and the
     tornado to each document, one scenario at a time (each is thousands of kernel rows). Ranges
     are checked against the prices either way: `RangeError` names the scenario by its index.
+
+    A scenario with `prompting.candidates` gets its `model_comparison`, and is estimated on its
+    baseline model (`comparison.compare`).
     """
+    comparisons: dict[int, dict[str, Any]] = {}
+    if any(comparison.compared(s, sh) for s, sh in zip(scenarios, sheets, strict=True)):
+        scenarios, sheets, comparisons = comparison.compare(scenarios, sheets, _summaries)
+    docs = _documents(scenarios, sheets, detail=detail, uncertainty=uncertainty, keep=keep)
+    for i, found in comparisons.items():
+        docs[i]["model_comparison"] = found
+        if found["baseline_model"] != found["chosen_model"]:
+            docs[i]["verdict"]["summary"] += f" {found['summary']}"
+    return docs
+
+
+def _summaries(scenarios: Sequence[Scenario], sheets: Sequence[PriceSheet]) -> list[dict[str, Any]]:
+    return _documents(scenarios, sheets, detail="summary", uncertainty=False, keep=None)
+
+
+def _documents(
+    scenarios: Sequence[Scenario],
+    sheets: Sequence[PriceSheet],
+    *,
+    detail: Detail,
+    uncertainty: bool,
+    keep: list[VolumeLines] | None,
+) -> list[dict[str, Any]]:
+    """`estimate_documents` without the model comparison."""
     inputs = build_inputs(scenarios, sheets)
     n = len(scenarios)
     together = compute(with_volume_pairs(inputs, n))  # one kernel call: the rows and their break-even pairs

@@ -141,6 +141,8 @@ class PriceSheet(BaseModel):
     fine_tuning: TokenPrices
     """The tuned model. For a dedicated deployment its token prices are unused."""
     gpu: GpuPrices | None = None
+    candidates: list[TokenPrices] = Field(default_factory=list)
+    """The API models of `prompting.candidates`, in order (with their successors inside the horizon)."""
     synthetic: TokenPrices | None = None
     """The model that generates synthetic training labels (`fine_tuning.synthetic_model`); None while
     every label is a person's (and in sheets saved before synthetic labels existed)."""

@@ -38,6 +38,8 @@ MONTH_WEEKS = 52 / 12
 MONTH_HOURS = 730.0
 """Hours in a month for GPU rental (365 x 24 / 12)."""
 DEFAULT_REQUESTS_PER_MONTH = 100_000.0
+MAX_CANDIDATES = 12
+"""API models a scenario may compare its own against (`prompting.candidates`): a kernel row each."""
 MIN_LABELED_EXAMPLES = 1_000
 """Gate 6 (002): at least 1,000 high-quality labeled examples."""
 TCO_RULE = 2.0
@@ -271,6 +273,34 @@ class Prompting(_Section):
     """Engineering to re-run evals and adjust prompts at each model upgrade (assumption; 003)."""
     latency_ms: LatencyMs = 800.0
     """Typical latency of one call (assumption; 003: a frontier API has a latency floor)."""
+    candidates: Annotated[list[CatalogId], Field(max_length=MAX_CANDIDATES)] = Field(default_factory=list)
+    """Other API models (catalog ids, at most 12) to price prompting and RAG on, for the same workload
+    and horizon: is a smaller model enough (002: a smaller model costs 10-50x less per token; 004:
+    distil to a smaller one)? Advice, not a verdict (docs/cost-model.md, Right-sizing the API model)."""
+    acceptable: Annotated[list[CatalogId], Field(max_length=MAX_CANDIDATES)] = Field(default_factory=list)
+    """The candidates you judge good enough for the task: only these may replace `model` as the
+    baseline of the 2x rule, and the cheapest of them does when it costs less."""
+
+    @field_validator("candidates")
+    @classmethod
+    def _each_once(cls, ids: list[str]) -> list[str]:
+        twice = sorted({i for i in ids if ids.count(i) > 1})
+        if twice:
+            raise PydanticCustomError("candidates", "{ids} listed more than once", {"ids": ", ".join(twice)})
+        return ids
+
+    @field_validator("acceptable")
+    @classmethod
+    def _among_candidates(cls, ids: list[str], info: ValidationInfo) -> list[str]:
+        candidates = info.data.get("candidates")
+        if candidates is None:  # the candidates were refused: their message says why
+            return ids
+        strangers = [i for i in ids if i not in candidates]
+        if strangers:
+            raise PydanticCustomError(
+                "acceptable", "{ids}: not among the candidates; add it there first", {"ids": ", ".join(strangers)}
+            )
+        return ids
 
 
 class Rag(_Section):

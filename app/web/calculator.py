@@ -85,7 +85,8 @@ def slots_of(values: dict[str, str]) -> list[tuple[str, str]]:
             for end in ("low", "high")
         ),
     ]
-    own_lines = [("err-" + path.replace(".", "__"), path) for path in extra]  # the ids _extra_costs.html gives
+    extra.append(fields.CANDIDATES)  # the pick list's one error slot (_candidates.html)
+    own_lines = [("err-" + path.replace(".", "__"), path) for path in extra]  # the ids the templates give
     return _SLOTS + [slot for spec in sent for slot in spec.slots()] + own_lines
 
 
@@ -107,7 +108,7 @@ def compute(parsed: forms.Parsed) -> dict[str, Any]:
         kept: list[VolumeLines] = []  # the volume chart is read off the estimate's own kernel call
         doc = estimate_one(parsed.scenario, sheet, keep=kept)
     except ScenarioError as exc:
-        ctx["errors"] = {e["loc"]: e["msg"] for e in exc.errors}
+        ctx["errors"] = forms.pick_list_errors({e["loc"]: e["msg"] for e in exc.errors})
         return ctx
     query = forms.query_of(parsed.scenario)
     panel = "/uncertainty?" + query
@@ -254,8 +255,8 @@ def seed_ranges(request: Request) -> Response:
 @router.get("/catalog/options/{path}", response_class=HTMLResponse)
 def catalog_options(request: Request, path: str) -> Response:
     """`<option>`s of the catalog entries a model picker may hold, matching what is typed so far."""
-    spec = fields.all_fields().get(path)
-    if spec is None or spec.catalog_kind is None:
+    spec = fields.catalog_field(path)
+    if spec is None:
         return HTMLResponse("", status_code=404)
     text = (request.query_params.get(path) or "").strip()
     entries = load_catalog().search(text or None, kind=spec.catalog_kind, limit=30)

@@ -7,6 +7,7 @@ grouping, the units and the catalog price each override stands for are stated he
 
 from __future__ import annotations
 
+import re
 import types
 import typing
 from dataclasses import dataclass
@@ -278,6 +279,8 @@ def _fields(model: type[BaseModel], prefix: str) -> tuple[list[Field], list[Subg
     for name, info in model.model_fields.items():
         path = f"{prefix}{name}"
         base, _ = _base(info.annotation)
+        if typing.get_origin(base) is list:
+            continue  # a list of rows (prompting.candidates): its own rows in the form (_candidates.html)
         if isinstance(base, type) and issubclass(base, BaseModel):
             inner, _ = _fields(base, path + ".")
             legend = "Embedding price" if name == "embedding_prices" else "Negotiated prices"
@@ -306,6 +309,20 @@ def groups() -> tuple[Group, ...]:
                 fields.append(_field(member, member, info))
         out.append(Group(group_id, legend, help_text, tuple(fields), tuple(subgroups)))
     return tuple(out)
+
+
+CANDIDATES, ACCEPTABLE = "prompting.candidates", "prompting.acceptable"
+"""The pick list of API models to compare (`prompting.candidates`), one row each: a model picker
+`prompting.candidates.<row>` and a checkbox `prompting.acceptable.<row>` (templates/_candidates.html)."""
+CANDIDATE_ROW = re.compile(r"prompting\.candidates\.(\d{1,2})")
+
+
+def catalog_field(path: str) -> Field | None:
+    """The form field that picks a catalog id at `path`: a scenario field, or a row of the pick list."""
+    if CANDIDATE_ROW.fullmatch(path):
+        return Field(path=path, label="API model", kind="catalog", help="", catalog_kind="llm")
+    spec = all_fields().get(path)
+    return spec if spec is not None and spec.catalog_kind is not None else None
 
 
 @cache

@@ -742,3 +742,73 @@ def tornado_table(doc: dict[str, Any], titles: dict[str, str], units: dict[str, 
     ]
     columns = ["Input", "Moved to", "Low", "High", "Ratio at low", "Ratio at high", "Verdict at low", "at high"]
     return {"columns": columns, "rows": rows, "money": set(), "text": {0, 1, 6, 7}}
+
+
+ACCEPTABLE_COLOR, ADVICE_COLOR = "#2ca02c", "#9e9e9e"
+
+
+def models(doc: dict[str, Any]) -> dict[str, Any]:
+    """The model comparison (`model_comparison`): each API model's simpler-route TCO, one bar each (the
+    chosen model and those marked good enough in colour, the others grey), and the 2x line: a model
+    whose bar ends left of it is one fine-tuning does not beat by 2x."""
+    comparison = doc["model_comparison"]
+    rows = comparison["models"]
+    names = [m["model"] + (" (chosen)" if m["chosen"] else "") for m in rows]
+    colors = [
+        COLORS[m["route"]] if m["chosen"] else ACCEPTABLE_COLOR if m["acceptable"] else ADVICE_COLOR for m in rows
+    ]
+    cur = currency(doc)
+    tune = doc["strategies"]["fine_tuning"]["total_usd"]
+    line = TCO_RULE * tune
+    return {
+        "data": [
+            {
+                "type": "bar",
+                "orientation": "h",
+                "name": f"TCO of the simpler route, {cur}",
+                "y": names,
+                "x": [m["total_usd"] for m in rows],
+                "customdata": [[label(m["route"]), "good enough" if m["acceptable"] else "advice"] for m in rows],
+                "marker": {"color": colors},
+                "hovertemplate": "%{y}: %{customdata[0]} %{x:,.2f} (%{customdata[1]})<extra></extra>",
+            }
+        ],
+        "layout": base_layout(
+            hovermode="closest",
+            showlegend=False,
+            shapes=[_vline(line, "dash")],
+            annotations=[_vlabel(line, f"{TCO_RULE:g}x fine-tuning's TCO")],
+            xaxis=axis_style(f"TCO over {doc['horizon_months']} months, {cur}", rangemode="tozero"),
+            yaxis={"autorange": "reversed", "automargin": True},
+        ),
+    }
+
+
+def models_table(doc: dict[str, Any]) -> dict[str, Any]:
+    """The model comparison as the page, the report and the workbook show it."""
+    rows = [
+        [
+            m["model"] + (" (chosen)" if m["chosen"] else ""),
+            "yes" if m["acceptable"] else "not marked",
+            label(m["route"]),
+            m["total_usd"],
+            m["cost_per_1k_requests_usd"],
+            m["saving_usd"],
+            "; ".join(e["note"] for e in m["events"] if e["strategy"] == m["route"]) or "none announced",
+        ]
+        for m in doc["model_comparison"]["models"]
+    ]
+    return {
+        "columns": [
+            "Model",
+            "Good enough",
+            "Route",
+            "TCO",
+            "Per 1,000 requests",
+            "Saving against the chosen",
+            "Lifecycle",
+        ],
+        "rows": rows,
+        "money": {3, 4, 5},
+        "text": {0, 1, 2, 6},
+    }

@@ -20,7 +20,7 @@ from pydantic import ValidationError
 
 from app.engine import Scenario
 from app.engine.scenario import CATEGORIES, DEFAULT_TUNE, EXTRA_COST_RANGEABLE, STRATEGIES
-from app.web.fields import RANGE_PARTS, all_fields, range_specs
+from app.web.fields import ACCEPTABLE, CANDIDATE_ROW, CANDIDATES, RANGE_PARTS, all_fields, range_specs
 
 _TRUE = {"true", "on", "1", "yes"}
 
@@ -101,6 +101,7 @@ def parse(form: Any) -> Parsed:
         else:
             _set(tree, path, text)
     rewritten = _model_for_deployment(tree, values)
+    _candidates(given, values, tree)
     ranges = _ranges(given, values, errors)
     lines, rows = _extra_costs(given, values, errors, ranges)
     if lines:
@@ -112,7 +113,46 @@ def parse(form: Any) -> Parsed:
     try:
         return Parsed(values, Scenario.model_validate(tree), rewritten=rewritten)
     except ValidationError as exc:
-        return Parsed(values, None, validation_errors(exc, rows), rewritten)
+        return Parsed(values, None, pick_list_errors(validation_errors(exc, rows)), rewritten)
+
+
+def candidate_rows(values: Mapping[str, str]) -> list[int]:
+    """The row numbers of the pick list of API models a form sent, in order."""
+    return sorted({int(m[1]) for key in values if (m := CANDIDATE_ROW.fullmatch(key))})
+
+
+def _candidates(given: dict[str, str], values: dict[str, str], tree: dict[str, Any]) -> None:
+    """The pick list's rows into `prompting.candidates` (each model typed, in row order; an empty row is
+    unused) and `prompting.acceptable` (those whose box is ticked)."""
+    rows = candidate_rows(given)
+    if not rows:
+        return
+    candidates, acceptable = [], []
+    for row in rows:
+        model = given.get(f"{CANDIDATES}.{row}", "").strip()
+        ticked = given.get(f"{ACCEPTABLE}.{row}", "").lower() in _TRUE
+        values[f"{CANDIDATES}.{row}"], values[f"{ACCEPTABLE}.{row}"] = model, "true" if ticked else "false"
+        if model:
+            candidates.append(model)
+            if ticked:
+                acceptable.append(model)
+    _set(tree, CANDIDATES, candidates)
+    _set(tree, ACCEPTABLE, acceptable)
+
+
+def pick_list_errors(errors: dict[str, str]) -> dict[str, str]:
+    """Errors on a candidate model (`prompting.candidates.3`, `prompting.acceptable`) shown once above the
+    pick list, whose rows may have gaps: each message names the model it is about."""
+    out: dict[str, str] = {}
+    folded: list[str] = []
+    for path, msg in errors.items():
+        if path.startswith((CANDIDATES, ACCEPTABLE)):
+            folded.append(msg)
+        else:
+            out[path] = msg
+    if folded:
+        out[CANDIDATES] = " ".join(m if m.endswith(".") else f"{m}." for m in folded)
+    return out
 
 
 TUNE_MODEL, TUNE_DEPLOYMENT = "fine_tuning.model", "fine_tuning.deployment"
@@ -266,6 +306,16 @@ def values_of(scenario: Scenario) -> dict[str, str]:
         out.update({f"ranges.{path}.low": display(r.low), f"ranges.{path}.high": display(r.high)})
         out[f"ranges.{path}.source"] = r.source
     out.update(_extra_cost_texts(scenario))
+    out.update(_candidate_texts(scenario))
+    return out
+
+
+def _candidate_texts(scenario: Scenario) -> dict[str, str]:
+    prompting = scenario.prompting
+    out: dict[str, str] = {}
+    for row, model in enumerate(prompting.candidates):
+        out[f"{CANDIDATES}.{row}"] = model
+        out[f"{ACCEPTABLE}.{row}"] = "true" if model in prompting.acceptable else "false"
     return out
 
 
@@ -305,4 +355,5 @@ def query_of(scenario: Scenario) -> str:
         if r.source:
             changed.append((f"ranges.{path}.source", r.source))
     changed += [(k, v) for k, v in _extra_cost_texts(scenario).items() if v != "false"]
+    changed += [(k, v) for k, v in _candidate_texts(scenario).items() if v != "false"]
     return urlencode(changed)

@@ -8,6 +8,7 @@ from __future__ import annotations
 from typing import Any
 
 from app.engine import PriceSheet, Scenario
+from app.engine.comparison import baseline_of
 from app.engine.estimate import VolumeLines, tco_by_volume
 from app.engine.scenario import STRATEGY_LABELS
 from app.web import figures
@@ -62,6 +63,8 @@ def context(
     """The template context of `_results.html`; `uncertainty_url` serves its uncertainty panel, which
     the page fetches once the results are on screen (app.web.uncertainty_panel). `lines`: the
     estimate's own costs at two volumes, which the volume chart is read off (else costed again)."""
+    if found := doc.get("model_comparison"):  # the strategies are priced on the baseline model
+        scenario, sheet = baseline_of(scenario, sheet, found["baseline_model"])
     now = doc["monthly_requests"][0] if doc["monthly_requests"] else 0.0
     volumes = figures.volume_grid(now, doc["verdict"]["break_even_requests_per_month"])
     curve = tco_by_volume(scenario, sheet, volumes, lines=lines)
@@ -96,6 +99,18 @@ def context(
                 "figure": figures.volume(doc, volumes, curve),
                 "table": figures.volume_table(doc, volumes, curve),
             },
+            *(
+                [
+                    {
+                        "id": "chart-models",
+                        "title": "The same workload on other API models",
+                        "figure": figures.models(doc),
+                        "table": figures.models_table(doc),
+                    }
+                ]
+                if doc.get("model_comparison")
+                else []
+            ),
         ],
         "uncertainty_url": uncertainty_url,
         "running": running_text(scenario),

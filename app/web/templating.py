@@ -134,7 +134,12 @@ def _make() -> Jinja2Templates:
     env.filters["cited"] = sources.cited
     env.globals.update(csrf=csrf_of, csrf_field=csrf_field, principal=principal_of, auth_on=auth_on)
     env.globals.update(oob_errors=oob_errors, range_of=fields.range_specs().get, template_range=fields.TEMPLATE_RANGE)
-    env.globals.update(extra_cost_rows=forms.extra_cost_rows, strategy_labels=STRATEGY_LABELS, categories=CATEGORIES)
+    env.globals.update(
+        extra_cost_rows=forms.extra_cost_rows,
+        candidate_rows=forms.candidate_rows,
+        strategy_labels=STRATEGY_LABELS,
+        categories=CATEGORIES,
+    )
     env.globals.update(revision_currency=revision_currency, csv_shapes=exports.SHAPES)
     env.globals.update(month_fields=fields.MONTH_FIELDS, default_month=next_month)
     env.trim_blocks = True

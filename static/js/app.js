@@ -202,6 +202,22 @@
     var form = document.getElementById("calculator");
     if (form) { form.dispatchEvent(new Event("input", { bubbles: true })); }
   });
+  // The pick list of API models to compare: "Add a model to compare" copies #candidate-template under
+  // the next free row number and focuses its picker (at most 12 rows; an emptied row is unused).
+  document.addEventListener("click", function (event) {
+    var add = event.target.closest && event.target.closest("[data-add-candidate]");
+    var rows = document.getElementById("candidate-rows");
+    if (!add || !rows) { return; }
+    var next = 0;
+    rows.querySelectorAll("[data-candidate]").forEach(function (r) { next = Math.max(next, Number(r.dataset.candidate) + 1); });
+    if (rows.children.length >= 12) { return; }
+    var template = document.getElementById("candidate-template");
+    rows.insertAdjacentHTML("beforeend", template.innerHTML.split("@R@").join(String(next)));
+    var row = rows.lastElementChild;
+    if (window.htmx) { htmx.process(row); }
+    row.querySelector("input[type=text]").focus();
+    if (rows.children.length >= 12) { add.disabled = true; }
+  });
   // A click on a folded range's summary (Enter and Space click it too) fills it at once, so the next
   // Tab lands in its low; toggle, which fires later and does not bubble, covers an unfolding by script.
   document.addEventListener("click", function (event) {

@@ -128,6 +128,7 @@ def sections(ws: Worksheet) -> list[list[tuple[Any, ...]]]:
 
 
 def unflatten(pairs: Iterator[tuple[str, Any]]) -> dict[str, Any]:
+    """The Inputs sheet's dotted paths back into a document: `prompting.candidates.0` is a list item."""
     out: dict[str, Any] = {}
     for path, value in pairs:
         *parents, leaf = path.split(".")
@@ -135,7 +136,15 @@ def unflatten(pairs: Iterator[tuple[str, Any]]) -> dict[str, Any]:
         for part in parents:
             node = node.setdefault(part, {})
         node[leaf] = value
-    return out
+
+    def lists(node: Any) -> Any:
+        if not isinstance(node, dict):
+            return node
+        items = {k: lists(v) for k, v in node.items()}
+        return [items[str(i)] for i in range(len(items))] if items and all(k.isdigit() for k in items) else items
+
+    result: dict[str, Any] = lists(out)
+    return result
 
 
 def blank_text_as_none(document: dict[str, Any]) -> dict[str, Any]:
@@ -149,7 +158,13 @@ def blank_text_as_none(document: dict[str, Any]) -> dict[str, Any]:
 
 def check_xlsx(data: bytes, doc: dict[str, Any], inputs: dict[str, Any], revision: int | None) -> None:
     wb = workbook(data)
-    assert wb.sheetnames == ["Summary", "Monthly", "Annual", "Inputs", "Prices", "Lifecycle events"]
+    compared = ["Models"] if doc.get("model_comparison") else []
+    assert wb.sheetnames == ["Summary", "Monthly", "Annual", "Inputs", "Prices", "Lifecycle events", *compared]
+    if compared:  # the Models sheet: the JSON's models, in order, money to the cent
+        _, _, header, *models = wb["Models"].iter_rows(values_only=True)
+        assert [(r[0], r[5], r[7]) for r in models] == [
+            (m["model"], m["total_usd"], m["saving_usd"]) for m in doc["model_comparison"]["models"]
+        ]
     about, strategies, verdict, gates = sections(wb["Summary"])
 
     items = {row[0]: row[1] for row in about[1:]}

@@ -1,6 +1,6 @@
 """docs/spreadsheets.md, run as written against live servers (issue 19).
 
-Two servers on real sockets (uvicorn in a thread), the presets saved as scenarios 1-5 and scenario 3
+Two servers on real sockets (uvicorn in a thread), the presets saved as scenarios 1-6 and scenario 3
 edited once (so revision 2 exists): local mode, where the doc's `HOST:8000` and `127.0.0.1:8000` point,
 and a team deployment, where its `tco.example.com` points, with a read token for `tco_...` and a share
 link to scenario 3's revision 2 for `<secret>`. `ID` is 3 and `N` is 2. Then:
@@ -42,6 +42,7 @@ from app import saved
 from app.auth import accounts
 from app.db import queries
 from app.main import create_app
+from app.presets import presets
 from app.review import create_share
 from app.settings import Settings
 
@@ -67,7 +68,7 @@ def live(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, str]]:
         engine = create_engine(f"sqlite:///{folder / mode}.sqlite3", connect_args={"check_same_thread": False})
         SQLModel.metadata.create_all(engine)
         with Session(engine, expire_on_commit=False) as session:
-            assert saved.seed_presets(session, author="doc") == 5
+            assert saved.seed_presets(session, author="doc") == len(presets())
         engines[mode] = engine
     with Session(engines["team"], expire_on_commit=False) as session:
         user = accounts.create_user(session, username="budget", role="editor", password="a long password", actor="t")
@@ -114,7 +115,8 @@ def test_every_url_in_the_doc_answers(live: dict[str, str], url: str) -> None:
     assert answer.status_code == 200, (address, answer.text[:300])
     kind = answer.headers["content-type"]
     if ".csv" in address:
-        assert kind.startswith("text/csv") and answer.text.split(",", 1)[0] in ("month", "scenario", "year", "at")
+        first = answer.text.split(",", 1)[0]
+        assert kind.startswith("text/csv") and first in ("month", "scenario", "year", "at", "model")
     elif ".xlsx" in address:
         assert openpyxl.load_workbook(io.BytesIO(answer.content))["Summary"]
     elif "/api/" in address or ".json" in address:

@@ -28,6 +28,7 @@ from openpyxl import load_workbook
 
 from app import exports
 from app.engine import CATEGORIES, Scenario, build_inputs, run
+from app.engine.comparison import baseline_of
 from app.presets import presets
 from app.services import ScenarioError, estimate_one, price
 
@@ -39,10 +40,14 @@ def cents(x: float) -> int:
     return round(x * 100)
 
 
-def exact_cells(scenario: Scenario) -> tuple[dict[str, np.ndarray], float]:
+def exact_cells(scenario: Scenario, baseline: str | None = None) -> tuple[dict[str, np.ndarray], float]:
     """The engine's unrounded (months, 8) cells of each strategy, in the scenario's currency (the kernel's
-    USD times `finance.usd_to_currency`), and the requests served."""
-    costs, _ = run(build_inputs([scenario], [price(scenario)]))
+    USD times `finance.usd_to_currency`), and the requests served; on the `baseline` API model when a
+    model comparison moved it (`model_comparison.baseline_model`)."""
+    sheet = price(scenario)
+    if baseline is not None:
+        scenario, sheet = baseline_of(scenario, sheet, baseline)
+    costs, _ = run(build_inputs([scenario], [sheet]))
     months = scenario.horizon_months
     rate = scenario.finance.usd_to_currency
     cells = {s: costs.categories(s, 0, months) * rate for s in ("prompting", "rag", "fine_tuning")}
@@ -50,7 +55,7 @@ def exact_cells(scenario: Scenario) -> tuple[dict[str, np.ndarray], float]:
 
 
 def check_json(doc: dict[str, Any], scenario: Scenario) -> None:
-    exact, served = exact_cells(scenario)
+    exact, served = exact_cells(scenario, (doc.get("model_comparison") or {}).get("baseline_model"))
     for name, s in doc["strategies"].items():
         running = 0
         months = []

@@ -179,7 +179,7 @@ def _serve(tmp: Path, **extra_env: str) -> Iterator[LiveServer]:
 
 @pytest.fixture(scope="session")
 def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
-    """Local mode (no sign-in), the five presets saved as scenarios 1-5."""
+    """Local mode (no sign-in), the six presets saved as scenarios 1-6."""
     yield from _serve(tmp_path_factory.mktemp("live-server"))
 
 

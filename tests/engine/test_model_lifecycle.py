@@ -12,6 +12,7 @@ from typing import Any
 
 import numpy as np
 import pytest
+from pricekit import life, llm
 
 from app.engine import PriceSheet, build_inputs, estimate, estimate_many, run
 from app.engine.prices import EmbeddingPrices, Lifecycle, TokenPrices
@@ -20,32 +21,6 @@ from app.engine.scenario import month_of, period
 WEEK = 4_000.0
 V = 100_000.0  # requests a month, 1,000 input tokens each, no output (quiet)
 START = "2027-01"
-SOURCE = "https://example.com/deprecations"
-
-
-def life(shutdown: str | None = None, training_ends: str | None = None, successor: str | None = None) -> Lifecycle:
-    return Lifecycle(
-        shutdown_on=dt.date.fromisoformat(shutdown) if shutdown else None,
-        training_ends_on=dt.date.fromisoformat(training_ends) if training_ends else None,
-        successor=successor,
-        source=SOURCE,
-        as_of=dt.date(2026, 12, 2),
-    )
-
-
-def llm(
-    id: str, price_in: float, lifecycle: Lifecycle | None = None, successor: TokenPrices | None = None
-) -> TokenPrices:
-    """An API model at `price_in` USD per 1M input tokens (cached the same, output 10, no batch discount)."""
-    return TokenPrices(
-        id=id,
-        source="test sheet",
-        input=price_in,
-        cached_input=price_in,
-        output=10.0,
-        lifecycle=lifecycle,
-        successor=successor,
-    )
 
 
 OLD_IN, NEW_IN = 2.5, 1.0  # USD per 1M input tokens before and after the move

@@ -41,6 +41,8 @@ from app.presets import presets
 from app.settings import Settings, get_settings
 
 ROOT = Path(__file__).resolve().parent.parent.parent
+PRESETS = len(presets())
+"""The presets `seed_presets` saves, one scenario and one revision each."""
 PASSWORD = "correct horse battery"
 API = "/api/v1/scenarios"
 
@@ -131,7 +133,7 @@ def fill(url: str) -> dict[str, Any]:
         for role in ("admin", "editor", "reviewer", "viewer"):
             accounts.create_user(session, username=role, role=role, password=PASSWORD, actor="cli:setup")
         accounts.create_user(session, username="leaver", role="viewer", password=PASSWORD, actor="admin")
-        assert saved.seed_presets(session, author="admin") == 5
+        assert saved.seed_presets(session, author="admin") == PRESETS
     app = Deployment(url)
     try:
         editor, reviewer = app.signed_in("editor"), app.signed_in("reviewer")
@@ -343,7 +345,8 @@ def test_a_target_that_holds_records_is_refused_and_left_alone(backend: str, new
     with pytest.raises(transfer.TransferError) as refused:
         load(target, document)
     message = str(refused.value)
-    assert "not empty" in message and "scenario holds 5 rows" in message and "revision holds 5 rows" in message
+    assert "not empty" in message
+    assert f"scenario holds {PRESETS} rows" in message and f"revision holds {PRESETS} rows" in message
     assert "app_user" not in message  # only the tables that hold rows are named
     assert export(target)["tables"] == before
 
@@ -413,7 +416,7 @@ def _spoil(tables: dict[str, list[dict[str, Any]]], kind: str) -> None:
         ("a duplicate id", "the database refused a row of table revision, so nothing was imported"),
         ("a datetime without offset", "table share_link, row 1: expires_at is '2026-01-01T00:00:00', an ISO"),
         ("text in a number column", "table comment, row 1: revision is 'one', not a int"),
-        ("a text too long", "table revision, row 5: author has 201 characters, at most 200 fit"),
+        ("a text too long", f"table revision, row {PRESETS}: author has 201 characters, at most 200 fit"),
         ("a column missing", "table revision, row 3: missing columns ['totals'], unknown columns []"),
         ("a null where none may be", "table share_link, row 1: token_hash is null, and the column may not be"),
     ],
@@ -427,7 +430,7 @@ def test_one_bad_row_imports_nothing(backend: str, kind: str, says: str, new_db:
         load(target, bad)
     assert says in str(refused.value)
     assert set(counts(target).values()) == {0}, "all or nothing: the rows before the bad one are gone too"
-    assert load(target, good)["scenario"] == 5  # and the database is as it was: the good document goes in
+    assert load(target, good)["scenario"] == PRESETS  # and the database is as it was: the good document goes in
     assert export(target)["tables"] == good["tables"]
 
 
@@ -497,7 +500,7 @@ def test_the_commands_move_a_database_end_to_end(
     imported = cli("import", "-", url=target, stdin=path.read_bytes())
     assert imported.returncode == 0, imported.stderr.decode()
     lines = imported.stdout.decode().splitlines()
-    assert any(line.split()[:3] == ["revision", "│", "5"] for line in lines), lines
+    assert any(line.split()[:3] == ["revision", "│", str(PRESETS)] for line in lines), lines
     assert f"Imported {total} rows in 7 tables." in lines[-1]
 
     again = cli_on(target, "import", str(path))
@@ -523,7 +526,7 @@ def test_the_import_command_says_why_it_refuses(
 
 
 @pytest.mark.parametrize("backend", BACKENDS)
-def test_five_presets_round_trip_quickly(backend: str, new_db: Callable[[str], str]) -> None:
+def test_the_presets_round_trip_quickly(backend: str, new_db: Callable[[str], str]) -> None:
     """The size and time of moving the presets (printed with -s), and a bound far above them."""
     source = new_db("sqlite")
     with session_on(source) as session:
@@ -536,7 +539,7 @@ def test_five_presets_round_trip_quickly(backend: str, new_db: Callable[[str], s
     started = time.perf_counter()
     load(target, json.loads(text))
     imported_s = time.perf_counter() - started
-    print(f"\n5 presets, {backend}: {len(text):,} bytes; export {exported_s:.3f} s, import {imported_s:.3f} s")
+    print(f"\n{PRESETS} presets, {backend}: {len(text):,} bytes; export {exported_s:.3f} s, import {imported_s:.3f} s")
     assert export(target)["tables"] == document["tables"]
     assert len(text) < 200_000 and exported_s + imported_s < 10
 
@@ -555,15 +558,15 @@ def test_an_export_is_one_snapshot_while_the_app_goes_on_writing(backend: str, n
             return
         with Session(create_engine(url)) as other:  # another connection, as another worker would be
             saved.save(other, scenario=next(iter(presets().values())).scenario, author="meanwhile")
-        writes.append("scenario 6")
+        writes.append("one more scenario")
 
     event.listen(engine, "after_cursor_execute", write_meanwhile)
     try:
         document = export(url)
     finally:
         event.remove(engine, "after_cursor_execute", write_meanwhile)
-    assert writes == ["scenario 6"]
-    assert [row["id"] for row in document["tables"]["scenario"]] == [1, 2, 3, 4, 5]
+    assert writes == ["one more scenario"]
+    assert [row["id"] for row in document["tables"]["scenario"]] == list(range(1, PRESETS + 1))
     assert all(row["actor"] != "meanwhile" for row in document["tables"]["audit"])
-    assert counts(url)["scenario"] == 6  # the write happened, and the next export has it
-    assert len(export(url)["tables"]["scenario"]) == 6
+    assert counts(url)["scenario"] == PRESETS + 1  # the write happened, and the next export has it
+    assert len(export(url)["tables"]["scenario"]) == PRESETS + 1
