@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable, Iterator
-from contextlib import ExitStack
+from contextlib import ExitStack, contextmanager
 from typing import Any
 
 import pytest
@@ -87,13 +87,44 @@ def local_csrf(settings: Settings) -> dict[str, str]:
     return {"X-CSRF-Token": keys.csrf_token(keys.secret(settings.secret_key), "local")}
 
 
+_IDLE_APPS: dict[str, list[FastAPI]] = {}
+"""Apps made by create_app() that no test holds, by their settings (pooled_app)."""
+
+
+def _untouched(app: FastAPI, routes: int, state: set[str]) -> bool:
+    """The app is as create_app() made it: no route added, no override, no state but its own."""
+    return len(app.router.routes) == routes and not app.dependency_overrides and set(vars(app.state)["_state"]) <= state
+
+
+@contextmanager
+def pooled_app(settings: Settings) -> Iterator[FastAPI]:
+    """create_app(settings), made once per worker and per distinct settings, and lent to one test at a time.
+
+    Making an app is ~0.2 s of CPU (FastAPI analyses every route), times a thousand tests. What an app keeps
+    between requests is its settings, its session factory (every test wires its own database) and its
+    engine pools' limiters (anyio's, dropped here so each test makes its own, as a new app would); a test
+    that changed anything else (a route added, an override, state of its own) returns an app nobody reuses.
+    Two apps held at once by one test are two distinct apps, as before."""
+    key = settings.model_dump_json()
+    idle = _IDLE_APPS.setdefault(key, [])
+    app = idle.pop() if idle else create_app(settings)
+    app.state.settings = settings  # the test's own object, as create_app(settings) would hold
+    vars(app.state)["_state"].pop("limiters", None)
+    routes, state = len(app.router.routes), set(vars(app.state)["_state"])
+    try:
+        yield app
+    finally:
+        if _untouched(app, routes, state | {"limiters"}):
+            idle.append(app)
+
+
 @pytest.fixture
 def client_on(settings: Settings) -> Iterator[Callable[[Engine], TestClient]]:
-    """Make a started TestClient of a new app on a given engine; each is closed at teardown."""
+    """Make a started TestClient of an app (pooled_app) on a given engine; each is closed at teardown."""
     with ExitStack() as stack:
 
         def make(engine: Engine) -> TestClient:
-            app = create_app(settings)
+            app = stack.enter_context(pooled_app(settings))
             wire(app, engine)
             return stack.enter_context(TestClient(app, headers=local_csrf(settings)))
 

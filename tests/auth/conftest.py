@@ -21,7 +21,6 @@ from teamkit import PASSWORD, Team
 
 from app.auth import accounts
 from app.db.models import ROLES
-from app.main import create_app
 from app.settings import Settings
 
 _api = load("tests_api_fixtures", TESTS / "api" / "conftest.py")
@@ -32,6 +31,7 @@ settings = _api.settings
 db_engine = _api.db_engine
 postgres_engine = _api.postgres_engine
 wire = _api.wire
+pooled_app = _api.pooled_app
 TEST_KEY = _api.TEST_KEY
 
 
@@ -57,7 +57,7 @@ def auth_settings() -> Settings:
 def team(db_engine: Engine, auth_settings: Settings) -> Iterator[Team]:
     """One account per role, named after it (admin, editor, reviewer, viewer), password PASSWORD."""
     with ExitStack() as stack:
-        app = create_app(auth_settings)
+        app = stack.enter_context(pooled_app(auth_settings))
         wire(app, db_engine)
         with Session(db_engine, expire_on_commit=False) as session:
             for role in ROLES:
