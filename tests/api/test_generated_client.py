@@ -36,6 +36,10 @@ from app.main import create_app
 from app.presets import presets
 from app.settings import Settings
 
+pytestmark = pytest.mark.xdist_group("generated-client")
+"""One pytest-xdist worker runs this module: the client is generated (`generated`, ~13 s) once, not
+once per worker that runs one of these tests."""
+
 PACKAGE = "llm_tco_client"
 GENERATOR = Path(sys.executable).parent / "openapi-python-client"
 

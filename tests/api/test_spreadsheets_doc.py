@@ -46,6 +46,10 @@ from app.presets import presets
 from app.review import create_share
 from app.settings import Settings
 
+pytestmark = pytest.mark.xdist_group("spreadsheets-doc")
+"""One pytest-xdist worker runs this module: the two servers (`live`) start once, not once per worker
+that runs one of these tests."""
+
 DOC = Path(__file__).resolve().parents[2] / "docs" / "spreadsheets.md"
 TEXT = DOC.read_text(encoding="utf-8")
 BLOCKS = re.findall(r"^ *```(\w*)\n(.*?)^ *```", TEXT, flags=re.S | re.M)
