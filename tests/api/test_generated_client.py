@@ -170,10 +170,12 @@ def test_team_mode_takes_a_token_and_the_document_needs_none(generated: ModuleTy
         _, token = accounts.create_token(session, user=user, name="client", scope="write", days=1)
     with serving(app) as host:
         url = f"http://{host}"
-        assert httpx.get(f"{url}/openapi.json").status_code == 200  # generators fetch it without a token
-        refused = api("scenarios.list_scenarios").sync(client=generated.Client(base_url=url))
+        # a first /openapi.json builds the document: seconds on a busy machine, past httpx's 5 s default
+        assert httpx.get(f"{url}/openapi.json", timeout=60).status_code == 200  # generators fetch it without a token
+        patient = httpx.Timeout(60.0)
+        refused = api("scenarios.list_scenarios").sync(client=generated.Client(base_url=url, timeout=patient))
         assert isinstance(refused, models().ErrorBody) and "sign-in required" in refused.detail
-        signed = generated.AuthenticatedClient(base_url=url, token=token)  # sends `Authorization: Bearer <token>`
+        signed = generated.AuthenticatedClient(base_url=url, token=token, timeout=patient)  # `Authorization: Bearer`
         assert api("scenarios.create_scenario").sync(client=signed, body=models().Scenario.from_dict({})).id >= 1
         assert api("scenarios.list_scenarios").sync(client=signed).total == 1
 

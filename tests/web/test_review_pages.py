@@ -243,7 +243,7 @@ def test_every_control_of_the_panel_is_labelled_and_posts_its_csrf_token(client:
     labels = {n.attrs.get("for") for n in panel.find_all("label")}
     controls = [n for n in panel.iter() if n.tag in ("input", "textarea", "select")]
     visible = [n for n in controls if n.attrs.get("type") != "hidden"]
-    shapes = {f"share-url-{shape}" for shape in ("long", "wide", "percentiles", "annual", "xlsx")}
+    shapes = {f"share-url-{shape}" for shape in ("long", "wide", "percentiles", "annual", "models", "xlsx")}
     assert {n.attrs["id"] for n in visible} == {"decision-comment", "comment-body", "share-url", "share-days", *shapes}
     assert all(n.attrs["id"] in labels for n in visible)
     forms = panel.find_all("form")
@@ -345,7 +345,7 @@ def test_the_shared_page_is_the_revision_read_only(client: TestClient) -> None:
     assert not root.find_all("section", id="review")
     links = {a.attrs["href"] for a in root.find_all("a")}
     cited = {link for link in links if link.startswith("/sources#")}  # the Sources page is public
-    shapes = {f"{path}/export.csv?shape={shape}" for shape in ("wide", "percentiles", "annual")}
+    shapes = {f"{path}/export.csv?shape={shape}" for shape in ("wide", "percentiles", "annual", "models")}
     assert cited and links - cited == {"#main", "#uncertainty", f"{path}/export.csv", f"{path}/export.xlsx", *shapes}
     assert all(s.attrs.get("src") for s in root.find_all("script"))  # no inline script
 
@@ -374,7 +374,7 @@ def test_a_share_link_serves_every_csv_shape_and_the_page_shows_each_url(client:
     shown = {i.attrs["id"]: i.attrs["value"] for i in _panel(dom(made.text)).find_all("input") if i.attrs.get("id")}
     assert shown["share-url-long"] == f"{url}/export.csv"
     assert shown["share-url-xlsx"] == f"{url}/export.xlsx"
-    for shape in ("wide", "percentiles", "annual"):
+    for shape in ("wide", "percentiles", "annual", "models"):
         assert shown[f"share-url-{shape}"] == f"{url}/export.csv?shape={shape}"
         answer = client.get(f"{path}/export.csv?shape={shape}")
         assert answer.status_code == 200, (shape, answer.text[:300])
@@ -386,6 +386,7 @@ def test_a_share_link_serves_every_csv_shape_and_the_page_shows_each_url(client:
         f"{path}/export.csv?shape=wide",
         f"{path}/export.csv?shape=percentiles",
         f"{path}/export.csv?shape=annual",
+        f"{path}/export.csv?shape=models",
         f"{path}/export.xlsx",
     ]
     assert client.get(f"{path}/export.csv?shape=tall").status_code == 404  # as any page with a bad address part
