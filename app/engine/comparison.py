@@ -60,7 +60,12 @@ def compare(
     out_scenarios, out_sheets = list(scenarios), list(sheets)
     if not rows:
         return out_scenarios, out_sheets, {}
-    docs = summaries([r[2] for r in rows], [r[3] for r in rows])
+    try:
+        docs = summaries([r[2] for r in rows], [r[3] for r in rows])
+    except ValueError as exc:  # AmountTooLarge, RangeError: name the scenario the row was made from
+        if isinstance(getattr(exc, "index", None), int):
+            exc.index = rows[exc.index][0]  # type: ignore[attr-defined]
+        raise
     by_scenario: dict[int, list[tuple[bool, Scenario, PriceSheet, dict[str, Any]]]] = {}
     for (i, is_chosen, s, sh), doc in zip(rows, docs, strict=True):
         by_scenario.setdefault(i, []).append((is_chosen, s, sh, doc))

@@ -133,3 +133,16 @@ def test_the_candidates_fields_refuse_bad_lists(quiet):
         quiet(prompting={"candidates": ["openai:a", "openai:a"]})
     with pytest.raises(ValidationError, match="openai:b: not among the candidates"):
         quiet(prompting={"candidates": ["openai:a"], "acceptable": ["openai:b"]})
+
+
+def test_a_candidate_too_costly_to_show_names_its_scenario(quiet, sheet):
+    """A candidate at 1,000,000 USD per 1M tokens (1 USD a token): 1,000 tokens x 1e9 requests x 120
+    months = 1.2e14 USD, past what a cent can show; the error names scenario 0 of the batch, not the
+    candidate's row (1) among the compared ones."""
+    from app.engine.estimate import AmountTooLarge
+
+    costly = sheet.model_copy(update={"candidates": [llm("openai:costly", 1_000_000.0)]})
+    big = quiet(horizon_months=120, workload={"requests_per_month": 1e9}, prompting={"candidates": ["openai:costly"]})
+    with pytest.raises(AmountTooLarge) as info:
+        estimate_documents([big, quiet(horizon_months=12)], [costly, sheet])
+    assert info.value.index == 0
