@@ -31,6 +31,7 @@ from openpyxl.worksheet.worksheet import Worksheet
 from openpyxl.writer.excel import ExcelWriter
 
 from app.engine import CATEGORIES, STRATEGIES, Estimate, Scenario
+from app.engine.comparison import model_row
 from app.engine.kernel import COMPUTE_ONLY
 
 LONG_COLUMNS = ("scenario", "revision", "strategy", "month", "period", "category", "usd", "currency")
@@ -300,23 +301,8 @@ def model_rows(estimate: EstimateLike) -> list[dict[str, Any]]:
     found = doc.get("model_comparison")
     if found:
         return [{**m, "baseline": m["model"] == found["baseline_model"]} for m in found["models"]]
-    strategies, route = doc["strategies"], doc["verdict"]["simpler"]
-    model = doc["prices_used"]["prompting"]["id"]
-    return [
-        {
-            "model": model,
-            "chosen": True,
-            "acceptable": True,
-            "baseline": True,
-            "route": route,
-            "total_usd": strategies[route]["total_usd"],
-            "cost_per_1k_requests_usd": strategies[route]["cost_per_1k_requests_usd"],
-            "saving_usd": 0.0,
-            "prompting_total_usd": strategies["prompting"]["total_usd"],
-            "rag_total_usd": strategies["rag"]["total_usd"] if "rag" in strategies else None,
-            "events": [e for e in doc["lifecycle_events"] if e["strategy"] in ("prompting", "rag")],
-        }
-    ]
+    own = doc["strategies"][doc["verdict"]["simpler"]]["total_usd"]
+    return [{**model_row(dict(doc), chosen=True, acceptable=True, chosen_total=own), "baseline": True}]
 
 
 def _events_text(events: Sequence[Mapping[str, Any]]) -> str:

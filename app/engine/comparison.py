@@ -98,11 +98,31 @@ def _baseline(
     chosen = next(e for e in entries if e[0])
     best = None
     for entry in entries:
-        if entry[0] or entry[1].prompting.model not in acceptable:
+        if entry[0] or entry[2].prompting.id not in acceptable:
             continue
         if _weighed(entry[3]) < _weighed((best or chosen)[3]):
             best = entry
     return best
+
+
+def model_row(doc: dict[str, Any], *, chosen: bool, acceptable: bool, chosen_total: float) -> dict[str, Any]:
+    """One model's row of `model_comparison.models`, from the summary document of an estimate priced on
+    it (`prices_used.prompting` names it): its simpler route, both routes' totals, its own events."""
+    route = _route(doc)
+    strategies = doc["strategies"]
+    total = strategies[route]["total_usd"]
+    return {
+        "model": doc["prices_used"]["prompting"]["id"],
+        "chosen": chosen,
+        "acceptable": acceptable,
+        "route": route,
+        "total_usd": total,
+        "cost_per_1k_requests_usd": strategies[route]["cost_per_1k_requests_usd"],
+        "saving_usd": round(chosen_total - total, 2),
+        "prompting_total_usd": strategies["prompting"]["total_usd"],
+        "rag_total_usd": strategies["rag"]["total_usd"] if "rag" in strategies else None,
+        "events": [e for e in doc["lifecycle_events"] if e["strategy"] in ("prompting", "rag")],
+    }
 
 
 def _document(
@@ -113,26 +133,13 @@ def _document(
     chosen_sheet, chosen_doc = next((e[2], e[3]) for e in entries if e[0])
     acceptable = set(scenario.prompting.acceptable)
     chosen_total = chosen_doc["strategies"][_route(chosen_doc)]["total_usd"]
-    models = []
-    for is_chosen, s, _, doc in entries:
-        route = _route(doc)
-        strategies = doc["strategies"]
-        total = strategies[route]["total_usd"]
-        models.append(
-            {
-                "model": chosen_sheet.prompting.id if is_chosen else s.prompting.model,
-                "chosen": is_chosen,
-                "acceptable": is_chosen or s.prompting.model in acceptable,
-                "route": route,
-                "total_usd": total,
-                "cost_per_1k_requests_usd": strategies[route]["cost_per_1k_requests_usd"],
-                "saving_usd": round(chosen_total - total, 2),
-                "prompting_total_usd": strategies["prompting"]["total_usd"],
-                "rag_total_usd": strategies["rag"]["total_usd"] if "rag" in strategies else None,
-                "events": [e for e in doc["lifecycle_events"] if e["strategy"] in ("prompting", "rag")],
-            }
+    models = [
+        model_row(
+            doc, chosen=is_chosen, acceptable=is_chosen or sh.prompting.id in acceptable, chosen_total=chosen_total
         )
-    baseline = best[1].prompting.model if best is not None else chosen_sheet.prompting.id
+        for is_chosen, _, sh, doc in entries
+    ]
+    baseline = (best or next(e for e in entries if e[0]))[2].prompting.id
     return {
         "chosen_model": chosen_sheet.prompting.id,
         "baseline_model": baseline,

@@ -108,7 +108,7 @@ def compute(parsed: forms.Parsed) -> dict[str, Any]:
         kept: list[VolumeLines] = []  # the volume chart is read off the estimate's own kernel call
         doc = estimate_one(parsed.scenario, sheet, keep=kept)
     except ScenarioError as exc:
-        ctx["errors"] = forms.pick_list_errors({e["loc"]: e["msg"] for e in exc.errors})
+        ctx["errors"] = forms.refused(exc.errors)
         return ctx
     query = forms.query_of(parsed.scenario)
     panel = "/uncertainty?" + query
@@ -287,7 +287,7 @@ def save_new(request: Request, session: SessionDep, principal: PrincipalDep, for
         try:  # an unknown catalog id, or a range that misses the catalog's price: nothing is written
             row = saved.save(session, scenario=parsed.scenario, author=principal.username)
         except ScenarioError as exc:
-            parsed = forms.Parsed(parsed.values, None, {e["loc"]: e["msg"] for e in exc.errors})
+            parsed = forms.Parsed(parsed.values, None, forms.refused(exc.errors))
         else:
             return RedirectResponse(f"/scenarios/{row.id}?saved=1", status_code=303)
     ctx = page_context(request, parsed)

@@ -747,13 +747,17 @@ def tornado_table(doc: dict[str, Any], titles: dict[str, str], units: dict[str, 
 ACCEPTABLE_COLOR, ADVICE_COLOR = "#2ca02c", "#9e9e9e"
 
 
+def _model_name(m: dict[str, Any]) -> str:
+    return m["model"] + (" (chosen)" if m["chosen"] else "")
+
+
 def models(doc: dict[str, Any]) -> dict[str, Any]:
     """The model comparison (`model_comparison`): each API model's simpler-route TCO, one bar each (the
     chosen model and those marked good enough in colour, the others grey), and the 2x line: a model
     whose bar ends left of it is one fine-tuning does not beat by 2x."""
     comparison = doc["model_comparison"]
     rows = comparison["models"]
-    names = [m["model"] + (" (chosen)" if m["chosen"] else "") for m in rows]
+    names = [_model_name(m) for m in rows]
     colors = [
         COLORS[m["route"]] if m["chosen"] else ACCEPTABLE_COLOR if m["acceptable"] else ADVICE_COLOR for m in rows
     ]
@@ -788,7 +792,7 @@ def models_table(doc: dict[str, Any]) -> dict[str, Any]:
     """The model comparison as the page, the report and the workbook show it."""
     rows = [
         [
-            m["model"] + (" (chosen)" if m["chosen"] else ""),
+            _model_name(m),
             "yes" if m["acceptable"] else "not marked",
             label(m["route"]),
             m["total_usd"],

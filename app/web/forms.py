@@ -140,6 +140,11 @@ def _candidates(given: dict[str, str], values: dict[str, str], tree: dict[str, A
     _set(tree, ACCEPTABLE, acceptable)
 
 
+def refused(errors: list[dict[str, Any]]) -> dict[str, str]:
+    """A ScenarioError's errors (catalog, prices, ranges) as the form shows them, by field path."""
+    return pick_list_errors({e["loc"]: e["msg"] for e in errors})
+
+
 def pick_list_errors(errors: dict[str, str]) -> dict[str, str]:
     """Errors on a candidate model (`prompting.candidates.3`, `prompting.acceptable`) shown once above the
     pick list, whose rows may have gaps: each message names the model it is about."""

@@ -448,7 +448,7 @@ def save_edit(
     try:
         saved.edit(session, row=row, expected=expected, scenario=parsed.scenario, author=principal.username)
     except ScenarioError as exc:  # an unknown catalog id: nothing was written
-        refused = forms.Parsed(parsed.values, None, {e["loc"]: e["msg"] for e in exc.errors})
+        refused = forms.Parsed(parsed.values, None, forms.refused(exc.errors))
         return edit_page(request, row, refused, editing, status=422)
     except queries.StaleRevision as exc:
         problem = _stale_message(exc, expected)

@@ -99,6 +99,17 @@ def test_an_invalid_save_comes_back_as_the_form_with_a_message(client: TestClien
     assert client.get(API).json()["total"] == 0
 
 
+def test_a_save_refused_for_an_unknown_model_to_compare_says_so_above_the_pick_list(client: TestClient) -> None:
+    """The catalog refuses `prompting.candidates.1`: its message lands in the pick list's one error slot."""
+    typed = {"name": "Compared", "prompting.candidates.0": "openai:gpt-6.1-terra", "prompting.candidates.1": "x:nope"}
+    refused = client.post("/scenarios", data=typed, follow_redirects=False)
+    assert refused.status_code == 422
+    root = dom(refused.text)
+    assert "unknown catalog id 'x:nope'" in root.find("p", id="err-prompting__candidates").text()
+    assert _calculator_form(root)["prompting.candidates.1"] == ["x:nope"]
+    assert client.get(API).json()["total"] == 0
+
+
 def test_a_stale_edit_comes_back_as_the_form_as_typed(client: TestClient) -> None:
     sid = _create(client)["id"]
     assert client.put(f"{API}/{sid}", json={"revision": 1, "scenario": {"name": "Theirs"}}).status_code == 200
