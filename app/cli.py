@@ -125,7 +125,10 @@ def print_table(result: Estimate) -> None:
     verdict = result.verdict
     ratio = "-" if verdict.tco_ratio is None else f"{verdict.tco_ratio:.2f}x"
     basis = "; on present values" if verdict.basis == "npv" else ""
-    out.print(f"[bold]Verdict:[/bold] {LABELS[verdict.recommendation]}  (TCO ratio {ratio}; 2x needed{basis})")
+    weighed = f"{LABELS[verdict.simpler]} over {LABELS[verdict.tuned]}"
+    out.print(
+        f"[bold]Verdict:[/bold] {LABELS[verdict.recommendation]}  (TCO ratio {ratio}, {weighed}; 2x needed{basis})"
+    )
     out.print(verdict.summary, markup=False)
     for name, line in (("Cost", verdict.cost), ("Readiness", verdict.readiness)):
         out.print(f"  {'[green]PASS[/green]' if line.passed else '[red]FAIL[/red]'} {name}: ", end="")
@@ -193,7 +196,7 @@ def print_uncertainty(result: Estimate) -> None:
     ratio = unc.tco_ratio
     out.print(f"TCO ratio: P10 {_ratio(ratio.p10)}, P50 {_ratio(ratio.p50)}, P90 {_ratio(ratio.p90)}")
     out.print(
-        f"Fine-tuning wins by 2x: {_share(unc.win_probability)} of draws; "
+        f"{LABELS[result.verdict.tuned]} wins by 2x: {_share(unc.win_probability)} of draws; "
         f"gate 5 passes: {_share(unc.gate5_probability)}"
     )
     out.print(unc.summary, markup=False)

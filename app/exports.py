@@ -107,6 +107,12 @@ def periods_of(estimate: EstimateLike) -> list[str]:
 # --- CSV ---
 
 
+def tuned_of(estimate: EstimateLike) -> str:
+    """The tuned route the verdict weighs: fine_tuning, or hybrid for a task of both kinds (documents from
+    before the hybrid: fine_tuning)."""
+    return str(_document(estimate)["verdict"].get("tuned") or "fine_tuning")
+
+
 def currency_of(estimate: EstimateLike) -> str:
     """The ISO 4217 code of an estimate's amounts (documents from before currencies: USD)."""
     return str(_document(estimate).get("currency") or "USD")
@@ -460,7 +466,16 @@ def _summary_sheet(ws: Worksheet, doc: Mapping[str, Any], revision: int | None) 
     _append(ws, ("Simpler", verdict["simpler"], "The cheaper feasible of prompting and RAG."))
     _append(
         ws,
-        ("TCO ratio", verdict["tco_ratio"], "TCO(simpler) / TCO(fine_tuning); fine-tuning needs 2x."),
+        (
+            "Tuned route",
+            tuned_of(doc),
+            "What the 2x rule weighs against simpler: fine_tuning, or hybrid (RAG feeding a tune) for a task "
+            "of both kinds.",
+        ),
+    )
+    _append(
+        ws,
+        ("TCO ratio", verdict["tco_ratio"], f"TCO(simpler) / TCO({tuned_of(doc)}); it needs 2x to recommend a tune."),
         (None, RATIO_FORMAT),
     )
     _append(ws, ("Break-even month", verdict["break_even_month"], never), (None, INTEGER_FORMAT))
@@ -470,7 +485,7 @@ def _summary_sheet(ws: Worksheet, doc: Mapping[str, Any], revision: int | None) 
         (
             "Break-even requests per month",
             verdict["break_even_requests_per_month"],
-            "Month-1 volume above which fine-tuning wins by 2x. Empty: never below 1e12.",
+            f"Month-1 volume above which {tuned_of(doc)} wins by 2x. Empty: never below 1e12.",
         ),
         (None, COUNT_FORMAT),
     )
@@ -638,11 +653,11 @@ def _lifecycle_sheet(ws: Worksheet, doc: Mapping[str, Any]) -> None:
 PERCENTILES_ITEMS = (
     ("draws", "Monte Carlo draws of the ranged inputs.", COUNT_FORMAT),
     ("seed", "Seed of the draws: the same seed and inputs give the same figures.", INTEGER_FORMAT),
-    ("tco_ratio.p10", "TCO(simpler) / TCO(fine_tuning) that 10% of draws fall below.", RATIO_FORMAT),
+    ("tco_ratio.p10", "TCO(simpler) / TCO(tuned) that 10% of draws fall below.", RATIO_FORMAT),
     ("tco_ratio.p50", "The median TCO ratio of the draws.", RATIO_FORMAT),
     ("tco_ratio.p90", "TCO ratio that 90% of draws fall below.", RATIO_FORMAT),
     ("tornado.tco_ratio", "The point estimate's TCO ratio, where every tornado bar starts.", RATIO_FORMAT),
-    ("win_probability", "Share of draws in which fine-tuning wins by at least 2x on TCO.", SHARE_FORMAT),
+    ("win_probability", "Share of draws in which the tuned route wins by at least 2x on TCO.", SHARE_FORMAT),
     ("gate5_probability", "Share of draws in which gate 5 passes (2x on TCO, or a hard latency need).", SHARE_FORMAT),
     ("summary", None, None),
 )

@@ -45,7 +45,12 @@ BASES = (
 the digests, as they were (the model comparison has tests of its own)."""
 
 
-def scenarios(count: int, seed: int = 20261202) -> list[Scenario]:
+KINDS = ("behavior", "knowledge")
+"""The kinds of task drawn by default: those of the baselines made before `both` (the hybrid) existed.
+Tests pass `kinds=(*KINDS, "both")` to cover the hybrid too."""
+
+
+def scenarios(count: int, seed: int = 20261202, kinds: tuple[str, ...] = KINDS) -> list[Scenario]:
     rng = np.random.default_rng(seed)
     bases = [presets()[slug].scenario.model_dump(mode="json") for slug in BASES]
     out = []
@@ -62,12 +67,12 @@ def scenarios(count: int, seed: int = 20261202) -> list[Scenario]:
             "latency_budget_ms": None if rng.random() < 0.7 else float(rng.uniform(200, 3000)),
         }
         task = doc["task"]
-        task["kind"] = str(rng.choice(["behavior", "knowledge"]))
+        task["kind"] = str(rng.choice(list(kinds)))
         task["prompting_tried"] = bool(rng.random() < 0.5)
         task["eval_harness"] = str(rng.choice(["exists", "budgeted", "missing"]))
         task["narrow_and_stable"] = bool(rng.random() < 0.5)
         task["labeled_examples"] = int(rng.choice([0, 500, 1000, 5000, 50000]))
-        doc["rag"]["enabled"] = bool(rng.random() < 0.7)
+        doc["rag"]["enabled"] = bool(rng.random() < 0.7) or task["kind"] == "both"  # the hybrid needs RAG
         deployment = str(rng.choice(["hosted", "serverless", "dedicated"]))
         if deployment != doc["fine_tuning"]["deployment"]:
             doc["fine_tuning"]["deployment"] = deployment
@@ -85,7 +90,9 @@ def scenarios(count: int, seed: int = 20261202) -> list[Scenario]:
         doc["extra_costs"] = [
             {
                 "name": f"line {k}",
-                "strategies": ["fine_tuning"] if k % 2 else ["prompting", "rag"],
+                "strategies": (["fine_tuning", "hybrid"] if task["kind"] == "both" else ["fine_tuning"])
+                if k % 2
+                else ["prompting", "rag"],
                 "one_time_usd": float(rng.integers(0, 20000)),
                 "monthly_usd": float(rng.integers(0, 3000)),
                 "from_month": 1 + k,

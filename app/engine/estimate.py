@@ -17,7 +17,7 @@ import numpy as np
 from pydantic import BaseModel, ConfigDict, Field
 
 from . import comparison
-from .headline import GATE_WHY, Facts, headline, money, percent, readiness_line
+from .headline import GATE_WHY, TUNED_NAMES, Facts, headline, money, percent, readiness_line
 from .inputs import Inputs, build_inputs, slot_chain
 from .kernel import COMPUTE_ONLY, Costs, compute
 from .prices import PriceSheet
@@ -32,11 +32,11 @@ from .scenario import (
     month_of,
     period,
     periods_of,
+    strategy_options,
     year_label,
 )
 from .uncertainty import RangeError, triangles, uncertainty_document
 from .verdict import (
-    FINE_TUNING,
     GATE_NAMES,
     NPV,
     Verdicts,
@@ -110,11 +110,12 @@ class StrategyEstimate(_Out):
     request_usd: float
     """Token cost of one request on this strategy's own route (0 on dedicated GPUs, paid by the hour)."""
     compute_only_usd: float | None = None
-    """Fine-tuning only: training runs, inference and hosting, the naive estimate (002: TCO is 3-5x it)."""
+    """Fine-tuning and hybrid only: training runs, inference and hosting, the naive estimate (002: TCO is
+    3-5x it)."""
     not_maintainable_from_month: int | None = None
-    """Fine-tuning only: the month from which the tune cannot be kept up (its provider stops serving it
-    or takes no new training job, and nothing names where it moves); its traffic then goes back to
-    prompting. Empty: it can be kept up over the whole horizon."""
+    """Fine-tuning and hybrid only: the month from which the tune cannot be kept up (its provider stops
+    serving it or takes no new training job, and nothing names where it moves); its traffic then goes
+    back to prompting (the hybrid's to RAG). Empty: it can be kept up over the whole horizon."""
 
 
 class LifecycleEvent(_Out):
@@ -159,23 +160,27 @@ class OtherBasis(_Out):
     recommendation: Strategy
     simpler: Strategy
     tco_ratio: float | None
-    """TCO(simpler) / TCO(fine_tuning) on this basis, to 4 decimals; empty when fine-tuning costs nothing."""
+    """TCO(simpler) / TCO(tuned) on this basis, to 4 decimals; empty when the tuned route costs nothing."""
 
 
 class Verdict(_Out):
     recommendation: Strategy
     simpler: Strategy
     """The cheaper feasible of prompting and RAG."""
+    tuned: Literal["fine_tuning", "hybrid"] = "fine_tuning"
+    """The tuned route the 2x rule weighs against `simpler`: fine_tuning, or hybrid (RAG's retrieval
+    feeding a tune) when `task.kind` is both."""
     tco_ratio: float | None
-    """TCO(simpler) / TCO(fine_tuning) of the exact totals, before rounding (the verdict's), to 4 decimals;
-    empty when fine-tuning costs nothing."""
+    """TCO(simpler) / TCO(tuned) of the exact totals, before rounding (the verdict's), to 4 decimals;
+    empty when the tuned route costs nothing."""
     gates: list[Gate]
+    """The six gates of 002, applied to the tuned route."""
     break_even_month: int | None
-    """First month from which cumulative fine-tuning cost stays at or below simpler's; empty = never."""
+    """First month from which the tuned route's cumulative cost stays at or below simpler's; empty = never."""
     half_cost_month: int | None
     """First month from which it stays at or below half of simpler's; empty = never."""
     break_even_requests_per_month: float | None
-    """Month-1 volume above which fine-tuning wins by 2x; empty = never below 1e12."""
+    """Month-1 volume above which the tuned route wins by 2x; empty = never below 1e12."""
     latency_rules_out_apis: bool
     """A hard latency budget that neither prompting nor RAG meets."""
     summary: str
@@ -325,7 +330,7 @@ class Estimate(_Out):
     monthly_requests: list[float]
     """Requests served in each month, whatever the strategy."""
     strategies: dict[Strategy, StrategyEstimate]
-    """A strategy that is not an option (rag disabled) is absent."""
+    """A strategy that is not an option is absent: rag when disabled, hybrid unless `task.kind` is both."""
     verdict: Verdict
     lifecycle_events: list[LifecycleEvent]
     """Announced shutdowns and ends of training inside the horizon, in month order."""
@@ -530,9 +535,11 @@ def _horizon_sums(costs: Costs, v: Verdicts, usd_to_currency: np.ndarray, curren
     cents: dict[str, np.ndarray] = {}
     for s in STRATEGIES:
         cells = np.zeros((*shape, len(CATEGORIES)))
+        # the hybrid's costs only where it is an option: a batch costs it for every row when one asks
+        shown = np.logical_and(costs.in_horizon, costs.hybrid_enabled[:, None]) if s == "hybrid" else costs.in_horizon
         for k, c in enumerate(costs.series[s]):
             if c is not None:
-                cells[:, :, k] = np.where(costs.in_horizon, c, 0.0)  # np.where broadcasts c itself
+                cells[:, :, k] = np.where(shown, c, 0.0)  # np.where broadcasts c itself
         cells *= rate[:, None, None]
         totals = np.abs(cells).sum(axis=(1, 2))
         if not (np.all(np.isfinite(totals)) and totals.max(initial=0.0) < MAX_SHOWN):
@@ -631,6 +638,7 @@ _SLOT_STRATEGY: dict[str, Strategy] = {
     "rag": "rag",
     "embedding": "rag",
     "fine_tuning": "fine_tuning",
+    "hybrid": "hybrid",
 }
 
 
@@ -663,7 +671,7 @@ def _events(i: int, scenario: Scenario, sheet: PriceSheet, costs: Costs) -> list
     out: list[dict[str, Any]] = []
     for slot, segments in costs.lifecycle.items():
         strategy = _SLOT_STRATEGY[slot]
-        if strategy == "rag" and not scenario.rag.enabled:
+        if strategy not in strategy_options(scenario):
             continue
         models = slot_chain(sheet, slot)
         for k, first_month in enumerate(segments.starts[1:], 1):
@@ -675,7 +683,7 @@ def _events(i: int, scenario: Scenario, sheet: PriceSheet, costs: Costs) -> list
             after = models[k] if k < len(models) else None
             cost = round(_at(costs.migration_usd[slot][k - 1], i) * scenario.finance.usd_to_currency, 2)
             life = before.lifecycle
-            if slot == "fine_tuning":
+            if slot in ("fine_tuning", "hybrid"):
                 reason = _tune_stop_reason(before, month, start)
                 moved_by = (
                     "fine_tuning.move_to" if k == 1 and scenario.fine_tuning.move_to else "the catalog's successor"
@@ -718,22 +726,26 @@ def _events(i: int, scenario: Scenario, sheet: PriceSheet, costs: Costs) -> list
     if end is not None:
         starts = costs.lifecycle["fine_tuning"].starts
         last = [m for m, s in zip(slot_chain(sheet, "fine_tuning"), starts, strict=False) if _at(s, i) <= end][-1]
-        out.append(
-            {
-                "month": end,
-                "period": period(start, end),
-                "strategy": "fine_tuning",
-                "model": last.id,
-                "event": "not_maintainable",
-                "successor": None,
-                "cost_usd": 0.0,
-                "note": (
-                    f"{_tune_stop_reason(last, end, start)}, and no base that can still be tuned is named: "
-                    f"fine-tuning cannot be kept up from month {end} ({period(start, end)}); its traffic goes "
-                    "back to prompting. Name where the tune moves (fine_tuning.move_to) to cost a move instead."
-                ),
-            }
-        )
+        for strategy, name, back_to in (("fine_tuning", "fine-tuning", "prompting"), ("hybrid", "the hybrid", "RAG")):
+            if strategy not in strategy_options(scenario):
+                continue
+            out.append(
+                {
+                    "month": end,
+                    "period": period(start, end),
+                    "strategy": strategy,
+                    "model": last.id,
+                    "event": "not_maintainable",
+                    "successor": None,
+                    "cost_usd": 0.0,
+                    "note": (
+                        f"{_tune_stop_reason(last, end, start)}, and no base that can still be tuned is named: "
+                        f"{name} cannot be kept up from month {end} ({period(start, end)}); its traffic goes "
+                        f"back to {back_to}. Name where the tune moves (fine_tuning.move_to) to cost a move "
+                        "instead."
+                    ),
+                }
+            )
     return sorted(out, key=lambda e: (e["month"], STRATEGIES.index(e["strategy"])))
 
 
@@ -830,14 +842,16 @@ def _gate_reasons(
 ) -> list[dict[str, Any]]:
     task, months = scenario.task, scenario.horizon_months
     simpler = STRATEGIES[int(v.simpler[i])]
+    tuned = STRATEGIES[int(v.tuned[i])]
     ratio = float(v.ratio[i])
-    ft_total = totals["fine_tuning"]
     reasons = [
-        (
-            "A behaviour task (format, tone, classification): the kind fine-tuning can change (002)."
-            if task.kind == "behavior"
-            else "A knowledge task goes to RAG, full stop: tuning teaches patterns, not facts (002)."
-        ),
+        {
+            "behavior": "A behaviour task (format, tone, classification): the kind fine-tuning can change (002).",
+            "knowledge": "A knowledge task goes to RAG, full stop: tuning teaches patterns, not facts (002).",
+            "both": "A task that needs both knowledge and behaviour: a tune alone would not know the facts, so "
+            "the 2x rule weighs the hybrid, RAG's retrieval for the knowledge feeding a tune for the behaviour "
+            "(002: they are not alternatives, they are layers).",
+        }[task.kind],
         (
             "Prompting with few-shot examples was tried and its failures are known."
             if task.prompting_tried
@@ -854,7 +868,7 @@ def _gate_reasons(
             if task.narrow_and_stable
             else "The task is evolving or broad: not a fine-tuning candidate until it is narrow and stable (002)."
         ),
-        _gate5_reason(scenario, v, i, simpler, ratio, totals[simpler], ft_total, months, volume),
+        _gate5_reason(scenario, v, i, simpler, tuned, ratio, totals, months, volume),
         (
             f"{task.labeled_examples:,} high-quality labeled examples available (needs {MIN_LABELED_EXAMPLES:,})."
             if task.labeled_examples >= MIN_LABELED_EXAMPLES
@@ -887,46 +901,45 @@ def _gate5_reason(
     v: Verdicts,
     i: int,
     simpler: str,
+    tuned: str,
     ratio: float,
-    simpler_total: float,
-    ft_total: float,
+    totals: dict[str, float],
     months: int,
     volume: float,
 ) -> str:
     label = STRATEGY_LABELS[simpler] if simpler == "rag" else simpler
+    name = TUNED_NAMES[tuned]
+    simpler_total, tuned_total = totals[simpler], totals[tuned]
     finance = scenario.finance
     cur = finance.currency
     over = f"over {months} months" + (
         f", in present value at {percent(finance.discount_rate)} a year," if finance.verdict_basis == "npv" else ""
     )
     if math.isinf(ratio):
-        text = f"Fine-tuning costs nothing {over} against {money(simpler_total, cur)} for {label}."
+        text = f"{name} costs nothing {over} against {money(simpler_total, cur)} for {label}."
     else:
         verb = "at least" if ratio >= TCO_RULE else "short of"
         text = (
-            f"{over[0].upper()}{over[1:]} fine-tuning costs {money(ft_total, cur)} against "
+            f"{over[0].upper()}{over[1:]} {name[0].lower()}{name[1:]} costs {money(tuned_total, cur)} against "
             f"{money(simpler_total, cur)} for {label}: a ratio of {ratio:.2f}x, {verb} {TCO_RULE:g}x."
         )
     if ratio < TCO_RULE:
         if math.isnan(volume):
             text += " It stays short of 2x at any volume up to 1e12 requests a month."
         elif volume > 0:
-            text += f" Fine-tuning wins by 2x above {volume:,.0f} requests a month."
+            text += f" {name} wins by 2x above {volume:,.0f} requests a month."
     budget = scenario.workload.latency_budget_ms
     if budget is not None:
-        ft_ms = scenario.fine_tuning.effective_latency_ms
+        ft = scenario.fine_tuning
+        tuned_ms = ft.effective_latency_ms
+        if tuned == "hybrid":  # the retrieval step: RAG's latency over prompting's (docs/cost-model.md, 26)
+            tuned_ms += max(0.0, scenario.rag.latency_ms - scenario.prompting.latency_ms)
+        how = f"{'fine-tuning' if tuned == 'fine_tuning' else 'the hybrid'} ({ft.deployment}, {tuned_ms:g} ms)"
         if v.apis_ruled_out[i]:
             text += f" The {budget:g} ms latency budget rules out the API routes"
-            text += (
-                f"; fine-tuning ({scenario.fine_tuning.deployment}, {ft_ms:g} ms) meets it."
-                if v.ft_meets_latency[i]
-                else f", and fine-tuning ({scenario.fine_tuning.deployment}, {ft_ms:g} ms) misses it too."
-            )
-        elif not v.ft_meets_latency[i]:
-            text += (
-                f" Fine-tuning ({scenario.fine_tuning.deployment}, {ft_ms:g} ms) misses the {budget:g} ms budget "
-                f"that {label} meets."
-            )
+            text += f"; {how} meets it." if v.tuned_meets_latency[i] else f", and {how} misses it too."
+        elif not v.tuned_meets_latency[i]:
+            text += f" {how[0].upper()}{how[1:]} misses the {budget:g} ms budget that {label} meets."
     return text
 
 
@@ -950,16 +963,18 @@ def _verdict_words(
 ) -> tuple[str, tuple[bool, str]]:
     """The headline and the readiness line of row i (app/engine/headline.py)."""
     simpler = STRATEGIES[int(v.simpler[i])]
+    tuned = STRATEGIES[int(v.tuned[i])]
     facts = Facts(
         recommendation=STRATEGIES[int(v.recommendation[i])],
         simpler=simpler,
+        tuned=tuned,
         ratio=float(v.ratio[i]),
         simpler_total=totals[simpler],
-        ft_total=totals["fine_tuning"],
+        tuned_total=totals[tuned],
         gates=tuple(bool(g) for g in v.gates[i]),
         volume=float(volume),
         apis_ruled_out=bool(v.apis_ruled_out[i]),
-        ft_meets_latency=bool(v.ft_meets_latency[i]),
+        tuned_meets_latency=bool(v.tuned_meets_latency[i]),
         stop=stop,
     )
     return headline(scenario, facts), readiness_line(scenario, facts)
@@ -983,16 +998,14 @@ def _document(
     requests = costs.requests[i, :months] if full else costs.requests[i, :1]
     strategies: dict[str, dict[str, Any]] = {}
     calendar = _Calendar.of(scenario) if full else None
-    for s in STRATEGIES:
-        if s == "rag" and not scenario.rag.enabled:
-            continue
+    for s in strategy_options(scenario):
         cents = sums.cents[s][i, :months]
         request = float(costs.per_request[s][i]) * scenario.finance.usd_to_currency
         doc = _strategy_doc(cents, sums.total_cents[s][i], sums.served[i], request, scenario.finance.discount_rate)
         if calendar is not None:  # full detail
             doc |= _monthly(cents, calendar.periods)
             doc["annual"] = _annual(cents, calendar)
-        if s == "fine_tuning":
+        if s in ("fine_tuning", "hybrid"):
             doc["compute_only_usd"] = int(cents[:, list(COMPUTE_ONLY)].sum()) / 100
             doc["not_maintainable_from_month"] = stop
         strategies[s] = doc
@@ -1009,7 +1022,7 @@ def _document(
             "recommendation": STRATEGIES[int(other.recommendation[i])],
             "simpler": STRATEGIES[int(other.simpler[i])],
             "tco_ratio": None
-            if math.isinf(other_ratio) or other.totals[i, FINE_TUNING] == 0
+            if math.isinf(other_ratio) or other.totals[i, int(other.tuned[i])] == 0
             else round(other_ratio, 4),
         }
     return {
@@ -1022,7 +1035,8 @@ def _document(
         "verdict": {
             "recommendation": STRATEGIES[int(v.recommendation[i])],
             "simpler": STRATEGIES[int(v.simpler[i])],
-            "tco_ratio": None if math.isinf(ratio) or sums.totals["fine_tuning"][i] == 0 else round(ratio, 4),
+            "tuned": STRATEGIES[int(v.tuned[i])],
+            "tco_ratio": None if math.isinf(ratio) or totals[STRATEGIES[int(v.tuned[i])]] == 0 else round(ratio, 4),
             "gates": gates,
             "break_even_month": int(v.break_even_month[i]) or None,  # type: ignore[index]
             "half_cost_month": int(v.half_cost_month[i]) or None,  # type: ignore[index]

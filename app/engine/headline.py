@@ -26,7 +26,14 @@ GATE_WHY = (
 )
 """Why each gate exists, in the order of the gates (002): shown beside each gate."""
 
-OPENING = {"fine_tuning": "Fine-tune.", "prompting": "Keep prompting.", "rag": "Build RAG."}
+OPENING = {
+    "fine_tuning": "Fine-tune.",
+    "prompting": "Keep prompting.",
+    "rag": "Build RAG.",
+    "hybrid": "Build the hybrid: RAG feeding a tune.",
+}
+TUNED_NAMES = {"fine_tuning": "Fine-tuning", "hybrid": "The hybrid (RAG feeding a tune)"}
+"""How a sentence names the tuned route the 2x rule weighs, at its start."""
 
 
 def money(x: float, currency: str) -> str:
@@ -53,16 +60,18 @@ class Facts:
 
     recommendation: str
     simpler: str
+    tuned: str
+    """The tuned route weighed: fine_tuning, or hybrid for a task of both kinds."""
     ratio: float
-    """TCO(simpler) / TCO(fine_tuning) on the verdict's basis; inf when fine-tuning costs nothing."""
+    """TCO(simpler) / TCO(tuned) on the verdict's basis; inf when the tuned route costs nothing."""
     simpler_total: float
-    ft_total: float
+    tuned_total: float
     gates: tuple[bool, ...]
     """Gates 1-6 passed."""
     volume: float
     """Break-even requests a month; NaN: never below 1e12."""
     apis_ruled_out: bool
-    ft_meets_latency: bool
+    tuned_meets_latency: bool
     stop: int | None
     """The month from which the tune cannot be kept up, if any."""
 
@@ -89,20 +98,21 @@ def _over(scenario: Scenario) -> str:
 
 
 def cost_clause(scenario: Scenario, f: Facts) -> str:
-    """Fine-tuning's cost against the simpler route's, how many times cheaper or dearer, and from which
-    volume it would win by 2x."""
+    """The tuned route's cost against the simpler route's, how many times cheaper or dearer, and from
+    which volume it would win by 2x."""
     cur = scenario.finance.currency
     against = f"{money(f.simpler_total, cur)} for {STRATEGY_LABELS[f.simpler] if f.simpler == 'rag' else 'prompting'}"
+    name = TUNED_NAMES[f.tuned]
     if math.isinf(f.ratio):
-        return f"Fine-tuning would cost nothing {_over(scenario)} against {against}"
-    text = f"Fine-tuning would cost {money(f.ft_total, cur)} {_over(scenario)} against {against}"
+        return f"{name} would cost nothing {_over(scenario)} against {against}"
+    text = f"{name} would cost {money(f.tuned_total, cur)} {_over(scenario)} against {against}"
     if f.ratio >= TCO_RULE:
         return f"{text}: {f.ratio:.2f}x cheaper, past the 2x rule"
     if f.ratio >= 1:
         text += f": {f.ratio:.2f}x cheaper, short of the 2x rule"
     elif f.ratio > 0:
         text += f" ({1 / f.ratio:.1f}x more)"
-    else:  # the simpler route costs nothing (no traffic, no people): fine-tuning can only cost more
+    else:  # the simpler route costs nothing (no traffic, no people): the tune can only cost more
         text += ", which costs nothing"
     if math.isnan(f.volume):
         return f"{text}; it stays short of 2x at any volume up to 1e12 requests a month"
@@ -116,9 +126,9 @@ def headline(scenario: Scenario, f: Facts) -> str:
     opening = OPENING[f.recommendation]
     cost = cost_clause(scenario, f)
     latency = scenario.workload.latency_budget_ms
-    if f.apis_ruled_out and f.ft_meets_latency and latency is not None:
+    if f.apis_ruled_out and f.tuned_meets_latency and latency is not None:
         cost += f", and only a tune meets the {latency:g} ms latency budget"
-    elif latency is not None and not f.ft_meets_latency and not f.gates[4] and f.ratio >= TCO_RULE:
+    elif latency is not None and not f.tuned_meets_latency and not f.gates[4] and f.ratio >= TCO_RULE:
         cost += f", but a tune misses the {latency:g} ms latency budget"
     missing = _not_ready(scenario, f.gates)
     if missing:
@@ -130,7 +140,7 @@ def headline(scenario: Scenario, f: Facts) -> str:
             f"{cost}, but the tune cannot be kept up from {when}: its provider stops serving or training it "
             "and no successor is named."
         )
-    elif f.recommendation == "fine_tuning":
+    elif f.recommendation == f.tuned:
         text = f"{cost}, and the team is ready: every gate passes."
     else:
         text = f"{cost}; the team is ready, so the cost decides."
@@ -143,6 +153,7 @@ def readiness_line(scenario: Scenario, f: Facts) -> tuple[bool, str]:
     if missing:
         return False, "Not ready yet: " + "; ".join(missing) + "."
     examples = f"{scenario.task.labeled_examples:,} labeled examples"
-    return True, (
-        f"Ready: a behaviour task, prompting tried, an evaluation harness, a narrow and stable task, {examples}."
+    kind = (
+        "a behaviour task" if f.tuned == "fine_tuning" else "retrieval for the knowledge and a tune for the behaviour"
     )
+    return True, f"Ready: {kind}, prompting tried, an evaluation harness, a narrow and stable task, {examples}."

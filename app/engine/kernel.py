@@ -23,6 +23,7 @@ HOURS_PER_WEEK = 40.0
 SECONDS_PER_MONTH = MONTH_HOURS * 3600.0
 HOSTED, SERVERLESS, DEDICATED = 0.0, 1.0, 2.0
 EXISTS = 0.0  # task.eval_harness
+BOTH = 2.0  # task.kind: knowledge and behaviour, the hybrid's task
 
 
 Series = tuple[np.ndarray | None, ...]
@@ -48,11 +49,14 @@ class Costs:
     varies across rows (Monte Carlo draws of fine-tuning inputs leave prompting at one row)."""
     rag_enabled: np.ndarray
     """(N,) bool."""
+    hybrid_enabled: np.ndarray
+    """(N,) bool: a task of both kinds with RAG on, the only rows whose hybrid is an option (the others'
+    hybrid series are empty, or meaningless where a batch costs it for some rows)."""
     per_request: dict[str, np.ndarray]
     """strategy -> (N,) USD per request on its own route in month 1 (0 for dedicated GPUs)."""
     lifecycle: dict[str, Segments] = field(default_factory=dict)
-    """slot (prompting, rag, embedding, fine_tuning) -> which model serves when, for slots whose
-    models have an announced end; absent: one model for the whole horizon."""
+    """slot (prompting, rag, embedding, fine_tuning, and hybrid: the tune's) -> which model serves when,
+    for slots whose models have an announced end; absent: one model for the whole horizon."""
     migration_usd: dict[str, list[np.ndarray]] = field(default_factory=dict)
     """slot -> (N,) cost of the move into model k, for k = 1, 2, ... (0 when the move is in month 1)."""
     not_maintainable_from: np.ndarray | None = None
@@ -84,6 +88,7 @@ class Costs:
             series={s: tuple(take(c) for c in cats) for s, cats in self.series.items()},
             monthly_totals={s: take(t) for s, t in self.monthly_totals.items()},
             rag_enabled=take(self.rag_enabled),
+            hybrid_enabled=take(self.hybrid_enabled),
             per_request={s: take(r) for s, r in self.per_request.items()},
             lifecycle={
                 slot: Segments([take(a) for a in seg.starts], [take(a) for a in seg.known])
@@ -370,6 +375,8 @@ def monthly_volume(requests: np.ndarray, x: Inputs, months: np.ndarray, in_horiz
 
 REPLICA_INPUTS = (
     "fine_tuning.system_prompt_tokens",
+    "rag.retrieved_chunks",
+    "rag.chunk_tokens",
     "workload.input_tokens",
     "workload.output_tokens",
     "workload.peak_to_average",
@@ -399,23 +406,25 @@ def _label_costs(x: Inputs) -> tuple[np.ndarray, np.ndarray]:
     return people, s * per_example
 
 
-def replicas_for(x: Inputs, volume: np.ndarray) -> np.ndarray:
+def replicas_for(x: Inputs, volume: np.ndarray, retrieved: np.ndarray | float = 0.0) -> np.ndarray:
     """(N, months) dedicated serving replicas for each month's requests: the peak rate's, at least min_replicas.
 
     The ceil is of the replicas needed less a relative 1e-12, so that a float error above a whole
     number (4.0000000000001) is not a fifth replica, while any traffic at all needs one (0.0001
     requests a month: ceil(~1e-12) = 1); no traffic and min_replicas 0: no GPU rented
     (docs/cost-model.md, section 7). The one formula of the kernel and of the break-even volume's steps.
+    `retrieved`: the tokens of chunks each request also carries (the hybrid's; 0 for fine-tuning).
     """
     prefix = x["fine_tuning.system_prompt_tokens"]
-    tokens_per_request = prefix + x["workload.input_tokens"] + x["workload.output_tokens"]
+    tokens_per_request = prefix + (x["workload.input_tokens"] + retrieved) + x["workload.output_tokens"]
     peak_tps = volume * _col(tokens_per_request * x["workload.peak_to_average"] / SECONDS_PER_MONTH)
     tps_per_replica = _col(np.nan_to_num(x["fine_tuning.tokens_per_second_per_replica"], nan=1.0))
     return np.maximum(_col(x["fine_tuning.min_replicas"]), np.ceil(peak_tps / tps_per_replica * (1 - 1e-12)))
 
 
 def compute(x: Inputs) -> Costs:
-    """Monthly costs of prompting, RAG and fine-tuning for every row of `x`.
+    """Monthly costs of prompting, RAG, fine-tuning and the hybrid for every row of `x` (the hybrid's only
+    when some row is a task of both kinds with RAG on: `Costs.hybrid_enabled`).
 
     Inputs of shape (1,) broadcast against (N,): a scenario with a few drawn
     inputs needs no copies of the others. Where a model's vendor has announced its end inside the
@@ -491,18 +500,20 @@ def compute(x: Inputs) -> Costs:
         ]
     rag_pre = _pre_launch_share(months, x["rag.weeks_to_launch"])
     rag_served = volume * (1.0 - rag_pre)
+    # Retrieval = what the index costs whatever the traffic + each query served through it (RAG's and
+    # the hybrid's own traffic).
     embedding_segments = lifecycle.get("embedding")
+    rerank = _col(x["rag.rerank_usd_per_1k_requests"] / 1000.0)
     if embedding_segments is None:
         embed_per_token = x["rag.embedding_prices.input"] / 1e6
         corpus_usd = x["rag.corpus_tokens"] * embed_per_token
-        rerank = x["rag.rerank_usd_per_1k_requests"] / 1000.0
         # corpus embedded in month 1, its churn re-embedded every later month, the plan fee, and per query
-        retrieval = (
+        index_usd = (
             once(corpus_usd)
             + _col(corpus_usd * x["rag.corpus_churn_share"]) * later * api
             + _col(x["rag.vector_db_monthly_usd"])
-            + rag_served * (_col(x["workload.input_tokens"] * embed_per_token) * api + _col(rerank))
         )
+        per_query = _col(x["workload.input_tokens"] * embed_per_token) * api + rerank
     else:
         # each embedding model's price while it serves; the whole corpus again at each move
         embed_prices = [
@@ -517,17 +528,14 @@ def compute(x: Inputs) -> Costs:
         corpus_by_month = embedding_segments.pick(months, corpus) * api
         per_token_by_month = embedding_segments.pick(months, embed_prices) * api
         moves = embedding_segments.moves(months)
-        retrieval = (
+        index_usd = (
             corpus_by_month * first
             + corpus_by_month * _col(x["rag.corpus_churn_share"]) * later
             + sum((move * _col(c) for move, c in zip(moves, corpus[1:], strict=True)), np.zeros((1, 1))) * api
             + _col(x["rag.vector_db_monthly_usd"])
-            + rag_served
-            * (
-                _col(x["workload.input_tokens"]) * per_token_by_month
-                + _col(x["rag.rerank_usd_per_1k_requests"] / 1000.0)
-            )
         )
+        per_query = _col(x["workload.input_tokens"]) * per_token_by_month + rerank
+    retrieval = index_usd + rag_served * per_query
     rag_revalidations = _revalidations(x, "rag", rag_segments, months)
     rag: Series = (
         once(x["rag.build_weeks"] * week) + rag_revalidations * _col(rag_revalidation),
@@ -541,50 +549,10 @@ def compute(x: Inputs) -> Costs:
     )
 
     # --- fine_tuning: training cycles, then the tuned model; prompting serves until it launches ---
-    ft_prefix = x["fine_tuning.system_prompt_tokens"]
-    tokens_per_request = ft_prefix + x["workload.input_tokens"] + x["workload.output_tokens"]
-    train_tokens = x["fine_tuning.training_examples"] * tokens_per_request * x["fine_tuning.epochs"]
     gpu_hour = np.nan_to_num(x["fine_tuning.gpu_hour_usd"])
-    gpu_hours_per_run = train_tokens / np.nan_to_num(x["fine_tuning.training_tokens_per_second"], nan=1.0) / 3600.0
-
-    def tune_request(prices: dict[str, np.ndarray], dedicated: np.ndarray) -> np.ndarray:
-        """(N,) USD per request on a tuned model (0 on dedicated GPUs, paid by the hour)."""
-        return np.where(
-            dedicated,
-            0.0,
-            request_cost(
-                variable_tokens=x["workload.input_tokens"],
-                prefix_tokens=ft_prefix,
-                output_tokens=x["workload.output_tokens"],
-                price_in=prices["input"],
-                price_cached=prices["cached_input"],
-                price_out=prices["output"],
-                cache_hit_rate=x["fine_tuning.cache_hit_rate"],
-                batch_share=x["fine_tuning.batch_share"],
-                batch_discount=prices["batch_discount"],
-            ),
-        )
-
-    def run_cost(training: np.ndarray, dedicated: np.ndarray) -> np.ndarray:
-        """(N,) one training run: the provider's price per training token, or GPU-hours on your own
-        GPUs (dedicated), or the cost per run entered directly."""
-        return np.where(
-            np.isnan(x["fine_tuning.cost_per_run_usd"]),
-            np.where(dedicated, gpu_hours_per_run * gpu_hour, train_tokens * np.nan_to_num(training) / 1e6),
-            x["fine_tuning.cost_per_run_usd"],
-        )
-
-    def run_trend(dedicated: np.ndarray) -> np.ndarray:
-        """(N, 1 or months) the price trend of a run: GPU hours on dedicated GPUs, the API's per-token
-        training price otherwise; none on a cost per run entered directly."""
-        own = _col(np.isnan(x["fine_tuning.cost_per_run_usd"]))
-        return np.where(own, np.where(_col(dedicated), gpu, api), 1.0)
-
     dedicated = x["fine_tuning.deployment"] == DEDICATED
     replica_month_of = x["fine_tuning.gpus_per_replica"] * gpu_hour * MONTH_HOURS
     ft_prices = {name: x[f"fine_tuning.prices.{name}"] for name in (*_TOKEN_NAMES, "training")}
-    ft_request = tune_request(ft_prices, dedicated)
-    ft_pre = _pre_launch_share(months, x["fine_tuning.weeks_to_launch"])
     new_share = x["fine_tuning.new_label_share"]
     label_people, label_tokens = _label_costs(x)
     missing_labels = np.maximum(0.0, x["fine_tuning.training_examples"] - x["task.labeled_examples"])
@@ -596,74 +564,155 @@ def compute(x: Inputs) -> Costs:
         bought = bought + missing_labels * label_tokens
     curation = x["fine_tuning.curation_weeks"]
     full_cycle_people = (x["fine_tuning.weeks_per_cycle"] + curation) * week
-    # Dedicated GPUs: replicas for the peak rate, billed for the share of the month after launch.
-    replicas = replicas_for(x, volume)
-
+    relabel_usd = _col(new_labels) if new_generated is None else _col(new_labels) + _col(new_generated) * api
     tune = _tune_segments(x, n)
     not_maintainable_from = None
-    if tune is None:
-        # The schedule of cycles: the first (full) in month 1, a full one again at each base-model
-        # deprecation, a lighter retraining cycle every retrain_every_months otherwise.
-        per_run = _col(run_cost(ft_prices["training"], dedicated)) * run_trend(dedicated)
-        redo = _every(months, x["fine_tuning.base_model_deprecation_months"])
-        full = first + redo
-        relabel = redo
-        alive: np.ndarray | float = 1.0
-        ft_by_month = _col(ft_request) * api
-        replica_month = _col(np.where(dedicated, replica_month_of, 0.0)) * gpu
-    else:
-        segments, end = tune
-        lifecycle["fine_tuning"] = segments
-        not_maintainable_from = end
-        count = len(segments.starts)
-        chain = _chain_prices(x, "fine_tuning", count, "fine_tuning.prices.", (*_TOKEN_NAMES, "training"))
-        deployed = [dedicated] + [x[lifecycle_key("fine_tuning", k, "dedicated")] > 0 for k in range(1, count)]
-        runs = [run_cost(p["training"], d) for p, d in zip(chain, deployed, strict=True)]
-        run_trends = [run_trend(d) for d in deployed]
-        tune_requests = [tune_request(p, d) for p, d in zip(chain, deployed, strict=True)]
-        live = months < _col(end)
-        alive = live.astype(np.float64)
-        moves = [move * alive for move in segments.moves(months)]
-        migration_usd["fine_tuning"] = [
-            _moved(
-                start,
-                full_cycle_people
-                + new_labels
-                + (0.0 if new_generated is None else new_generated * _trend_at(api, start))
-                + x["fine_tuning.runs_per_cycle"] * run * _trend_at(trend, start)
-                + golden * request * _trend_at(api, start),
-            )
-            * (start < end)
-            for start, run, trend, request in zip(
-                segments.starts[1:], runs[1:], run_trends[1:], tune_requests[1:], strict=True
-            )
-        ]
-        per_run = segments.pick(months, [_col(run) * trend for run, trend in zip(runs, run_trends, strict=True)])
-        redo = segments.cadence(months, x["fine_tuning.base_model_deprecation_months"]) * alive
-        moved = sum(moves, np.zeros((1, 1)))
-        full = first * alive + redo + moved
-        relabel = redo + moved
-        ft_by_month = np.where(live, segments.pick(months, tune_requests) * api, prompt_by_month)
-        replica_month = segments.pick(months, [np.where(d, replica_month_of, 0.0) for d in deployed]) * alive * gpu
-        ft_request = ft_by_month[:, 0]  # month 1: the trend's factor is 1
-    retrain = _every(months, x["fine_tuning.retrain_every_months"]) * (1.0 - full) * alive
-    reruns = full - first * alive + retrain
-    """Evaluations after the first: each retraining, each full redo, each move to a successor."""
+    if tune is not None:
+        lifecycle["fine_tuning"] = tune[0]
+        not_maintainable_from = tune[1]
 
-    relabel_usd = _col(new_labels) if new_generated is None else _col(new_labels) + _col(new_generated) * api
-    fine_tuning: Series = (
-        full * _col(full_cycle_people) + retrain * _col((x["fine_tuning.retrain_weeks"] + curation * new_share) * week),
-        once(bought) + (relabel + retrain) * relabel_usd,
-        evaluation + reruns * _col(golden) * ft_by_month,
-        full * _col(x["fine_tuning.runs_per_cycle"]) * per_run
-        + retrain * _col(x["fine_tuning.retrain_runs"]) * per_run,
-        volume * (ft_pre * prompt_by_month + (1.0 - ft_pre) * ft_by_month),
-        replicas * (1.0 - ft_pre) * replica_month,
-        None,
-        (_col(x["fine_tuning.monitoring_usd_per_month"]) + _col(x["fine_tuning.maintenance_hours"]) * hour) * alive,
-    )
+    def tuned_route(retrieved: np.ndarray | float, weeks_to_launch: np.ndarray, fallback: np.ndarray) -> _Tuned:
+        """A tuned model's route: fine-tuning's (`retrieved` 0), or the hybrid's, whose requests and
+        training examples also carry `retrieved` tokens of chunks (docs/cost-model.md, sections 6 and
+        26). Prompting serves until `weeks_to_launch`; `fallback` (N, 1 or months) serves the months
+        after the tune cannot be kept up."""
+        variable = x["workload.input_tokens"] + retrieved
+        ft_prefix = x["fine_tuning.system_prompt_tokens"]
+        tokens_per_request = ft_prefix + variable + x["workload.output_tokens"]
+        train_tokens = x["fine_tuning.training_examples"] * tokens_per_request * x["fine_tuning.epochs"]
+        gpu_hours_per_run = train_tokens / np.nan_to_num(x["fine_tuning.training_tokens_per_second"], nan=1.0) / 3600.0
 
-    series = _with_extra_costs(x, months, {"prompting": prompting, "rag": rag, "fine_tuning": fine_tuning})
+        def tune_request(prices: dict[str, np.ndarray], dedicated: np.ndarray) -> np.ndarray:
+            """(N,) USD per request on a tuned model (0 on dedicated GPUs, paid by the hour)."""
+            return np.where(
+                dedicated,
+                0.0,
+                request_cost(
+                    variable_tokens=variable,
+                    prefix_tokens=ft_prefix,
+                    output_tokens=x["workload.output_tokens"],
+                    price_in=prices["input"],
+                    price_cached=prices["cached_input"],
+                    price_out=prices["output"],
+                    cache_hit_rate=x["fine_tuning.cache_hit_rate"],
+                    batch_share=x["fine_tuning.batch_share"],
+                    batch_discount=prices["batch_discount"],
+                ),
+            )
+
+        def run_cost(training: np.ndarray, dedicated: np.ndarray) -> np.ndarray:
+            """(N,) one training run: the provider's price per training token, or GPU-hours on your own
+            GPUs (dedicated), or the cost per run entered directly."""
+            return np.where(
+                np.isnan(x["fine_tuning.cost_per_run_usd"]),
+                np.where(dedicated, gpu_hours_per_run * gpu_hour, train_tokens * np.nan_to_num(training) / 1e6),
+                x["fine_tuning.cost_per_run_usd"],
+            )
+
+        def run_trend(dedicated: np.ndarray) -> np.ndarray:
+            """(N, 1 or months) the price trend of a run: GPU hours on dedicated GPUs, the API's per-token
+            training price otherwise; none on a cost per run entered directly."""
+            own = _col(np.isnan(x["fine_tuning.cost_per_run_usd"]))
+            return np.where(own, np.where(_col(dedicated), gpu, api), 1.0)
+
+        request = tune_request(ft_prices, dedicated)
+        pre = _pre_launch_share(months, weeks_to_launch)
+        # Dedicated GPUs: replicas for the peak rate, billed for the share of the month after launch.
+        replicas = replicas_for(x, volume, retrieved)
+        moves_usd: list[np.ndarray] = []
+        if tune is None:
+            # The schedule of cycles: the first (full) in month 1, a full one again at each base-model
+            # deprecation, a lighter retraining cycle every retrain_every_months otherwise.
+            per_run = _col(run_cost(ft_prices["training"], dedicated)) * run_trend(dedicated)
+            redo = _every(months, x["fine_tuning.base_model_deprecation_months"])
+            full = first + redo
+            relabel = redo
+            alive: np.ndarray | float = 1.0
+            by_month = _col(request) * api
+            replica_month = _col(np.where(dedicated, replica_month_of, 0.0)) * gpu
+        else:
+            segments, end = tune
+            count = len(segments.starts)
+            chain = _chain_prices(x, "fine_tuning", count, "fine_tuning.prices.", (*_TOKEN_NAMES, "training"))
+            deployed = [dedicated] + [x[lifecycle_key("fine_tuning", k, "dedicated")] > 0 for k in range(1, count)]
+            runs = [run_cost(p["training"], d) for p, d in zip(chain, deployed, strict=True)]
+            run_trends = [run_trend(d) for d in deployed]
+            tune_requests = [tune_request(p, d) for p, d in zip(chain, deployed, strict=True)]
+            live = months < _col(end)
+            alive = live.astype(np.float64)
+            moves = [move * alive for move in segments.moves(months)]
+            moves_usd = [
+                _moved(
+                    start,
+                    full_cycle_people
+                    + new_labels
+                    + (0.0 if new_generated is None else new_generated * _trend_at(api, start))
+                    + x["fine_tuning.runs_per_cycle"] * run * _trend_at(trend, start)
+                    + golden * request * _trend_at(api, start),
+                )
+                * (start < end)
+                for start, run, trend, request in zip(
+                    segments.starts[1:], runs[1:], run_trends[1:], tune_requests[1:], strict=True
+                )
+            ]
+            per_run = segments.pick(months, [_col(run) * trend for run, trend in zip(runs, run_trends, strict=True)])
+            redo = segments.cadence(months, x["fine_tuning.base_model_deprecation_months"]) * alive
+            moved = sum(moves, np.zeros((1, 1)))
+            full = first * alive + redo + moved
+            relabel = redo + moved
+            by_month = np.where(live, segments.pick(months, tune_requests) * api, fallback)
+            replica_month = segments.pick(months, [np.where(d, replica_month_of, 0.0) for d in deployed]) * alive * gpu
+            request = by_month[:, 0]  # month 1: the trend's factor is 1
+        retrain = _every(months, x["fine_tuning.retrain_every_months"]) * (1.0 - full) * alive
+        reruns = full - first * alive + retrain
+        """Evaluations after the first: each retraining, each full redo, each move to a successor."""
+        series: Series = (
+            full * _col(full_cycle_people)
+            + retrain * _col((x["fine_tuning.retrain_weeks"] + curation * new_share) * week),
+            once(bought) + (relabel + retrain) * relabel_usd,
+            evaluation + reruns * _col(golden) * by_month,
+            full * _col(x["fine_tuning.runs_per_cycle"]) * per_run
+            + retrain * _col(x["fine_tuning.retrain_runs"]) * per_run,
+            volume * (pre * prompt_by_month + (1.0 - pre) * by_month),
+            replicas * (1.0 - pre) * replica_month,
+            None,
+            (_col(x["fine_tuning.monitoring_usd_per_month"]) + _col(x["fine_tuning.maintenance_hours"]) * hour) * alive,
+        )
+        return _Tuned(series, request, pre, moves_usd)
+
+    fine_tuning = tuned_route(0.0, x["fine_tuning.weeks_to_launch"], prompt_by_month)
+    if tune is not None:
+        migration_usd["fine_tuning"] = fine_tuning.moves_usd
+    strategies = {"prompting": prompting, "rag": rag, "fine_tuning": fine_tuning.series}
+    hybrid_enabled = (x["task.kind"] == BOTH) & (x["rag.enabled"] > 0)
+    hybrid_request: np.ndarray = np.zeros(1)
+    if np.any(hybrid_enabled):
+        # --- hybrid: RAG's retrieval feeding the tune (docs/cost-model.md, section 26) ---
+        hybrid = tuned_route(
+            x["rag.retrieved_chunks"] * x["rag.chunk_tokens"],
+            np.maximum(x["rag.weeks_to_launch"], x["fine_tuning.weeks_to_launch"]),
+            rag_by_month,
+        )
+        if tune is not None:
+            lifecycle["hybrid"] = lifecycle["fine_tuning"]
+            migration_usd["hybrid"] = hybrid.moves_usd
+        engineering, labeling, evaluated, training, inference, hosting, _, maintenance = hybrid.series
+        assert engineering is not None and maintenance is not None  # a tuned route always has them
+        strategies["hybrid"] = (
+            engineering + once(x["rag.build_weeks"] * week),
+            labeling,
+            evaluated,
+            training,
+            inference,
+            hosting,
+            index_usd + volume * (1.0 - hybrid.pre) * per_query,
+            maintenance + _col(x["rag.maintenance_hours"]) * hour,
+        )
+        hybrid_request = hybrid.request
+    else:  # no row asks for it: nothing to cost (its totals are left out, like a disabled RAG's)
+        strategies["hybrid"] = (None,) * len(CATEGORIES)
+
+    series = _with_extra_costs(x, months, strategies)
     monthly_totals = {name: _monthly_total(cats, in_horizon) for name, cats in series.items()}
 
     def per_row(a: np.ndarray) -> np.ndarray:
@@ -675,15 +724,30 @@ def compute(x: Inputs) -> Costs:
         series=series,
         monthly_totals=monthly_totals,
         rag_enabled=per_row(x["rag.enabled"] > 0),
+        hybrid_enabled=per_row(hybrid_enabled),
         per_request={
             "prompting": per_row(prompt_request),
             "rag": per_row(rag_request),
-            "fine_tuning": per_row(ft_request),
+            "fine_tuning": per_row(fine_tuning.request),
+            "hybrid": per_row(hybrid_request),
         },
         lifecycle=lifecycle,
         migration_usd=migration_usd,
         not_maintainable_from=not_maintainable_from,
     )
+
+
+@dataclass(frozen=True)
+class _Tuned:
+    """What `compute` keeps of a tuned route (fine-tuning's or the hybrid's)."""
+
+    series: Series
+    request: np.ndarray
+    """(N,) USD per request in month 1."""
+    pre: np.ndarray
+    """(N, months) share of each month before it launches."""
+    moves_usd: list[np.ndarray]
+    """(N,) cost of the move into tune k, for k = 1, 2, ... (empty: nothing announced)."""
 
 
 def _with_extra_costs(x: Inputs, months: np.ndarray, series: dict[str, Series]) -> dict[str, Series]:

@@ -45,9 +45,15 @@ MIN_LABELED_EXAMPLES = 1_000
 TCO_RULE = 2.0
 """Gate 5 (002): fine-tuning must win by at least 2x on total cost of ownership."""
 
-Strategy = Literal["prompting", "rag", "fine_tuning"]
-STRATEGIES: tuple[Strategy, ...] = ("prompting", "rag", "fine_tuning")
-STRATEGY_LABELS: dict[str, str] = {"prompting": "Prompting", "rag": "RAG", "fine_tuning": "Fine-tuning"}
+Strategy = Literal["prompting", "rag", "fine_tuning", "hybrid"]
+STRATEGIES: tuple[Strategy, ...] = ("prompting", "rag", "fine_tuning", "hybrid")
+"""`hybrid` (RAG's retrieval feeding a tune) is an option only for a task of both kinds (`task.kind`)."""
+STRATEGY_LABELS: dict[str, str] = {
+    "prompting": "Prompting",
+    "rag": "RAG",
+    "fine_tuning": "Fine-tuning",
+    "hybrid": "Hybrid",
+}
 """How people read the keys: the one spelling for pages, tables and sentences."""
 Category = Literal[
     "engineering", "labeling", "evaluation", "training", "inference", "hosting", "retrieval", "maintenance"
@@ -221,8 +227,9 @@ class Workload(_Section):
 class Task(_Section):
     """The answers behind gates 1-4 and 6 (002). Defaults assume nothing in fine-tuning's favour."""
 
-    kind: Literal["behavior", "knowledge"] = "behavior"
-    """Does the task shape behaviour (format, tone, classification) or need knowledge? Gate 1 (002)."""
+    kind: Literal["behavior", "knowledge", "both"] = "behavior"
+    """Does the task shape behaviour (format, tone, classification), need knowledge, or both? Gate 1 (002).
+    `both` needs RAG on: the tuned route is then the hybrid, RAG's retrieval feeding a tune."""
     prompting_tried: bool = False
     """Prompting with few-shot examples was tried and its failures are known. Gate 2 (002, 003)."""
     eval_harness: Literal["exists", "budgeted", "missing"] = "missing"
@@ -514,8 +521,8 @@ class ExtraCost(_Section):
 
     name: Annotated[str, Field(min_length=1, max_length=100), AfterValidator(_no_control_characters)]
     """What it is, as the XLSX and the CSV name it."""
-    strategies: Annotated[list[Strategy], Field(max_length=3, json_schema_extra={"minItems": 1})]
-    """The strategies that pay it (prompting, rag, fine_tuning): at least one."""
+    strategies: Annotated[list[Strategy], Field(max_length=4, json_schema_extra={"minItems": 1})]
+    """The strategies that pay it (prompting, rag, fine_tuning, hybrid): at least one."""
     category: Category = "engineering"
     """The category it is booked to."""
     one_time_usd: Usd = 0.0
@@ -533,6 +540,21 @@ class ExtraCost(_Section):
         if len(set(strategies)) != len(strategies):
             raise PydanticCustomError("repeated", "name each strategy once")
         return strategies
+
+
+def strategy_options(scenario: Scenario) -> tuple[Strategy, ...]:
+    """The strategies that are an option for the scenario, in STRATEGIES order: rag only when enabled,
+    hybrid only for a task of both kinds (which needs RAG on). The others are absent from every face."""
+    if scenario.task.kind == "both":
+        return STRATEGIES
+    if scenario.rag.enabled:
+        return ("prompting", "rag", "fine_tuning")
+    return ("prompting", "fine_tuning")
+
+
+def tuned_strategy(scenario: Scenario) -> Strategy:
+    """The tuned route the 2x rule weighs: the hybrid for a task of both kinds, fine-tuning otherwise."""
+    return "hybrid" if scenario.task.kind == "both" else "fine_tuning"
 
 
 def year_label(month: str, fiscal_start: int) -> str:
@@ -776,6 +798,23 @@ class Scenario(_Section):
         if errors:
             raise ValidationError.from_exception_data("Scenario", errors)
         return lines
+
+    @model_validator(mode="after")
+    def _retrieval_for_both(self) -> Scenario:
+        """A task of both kinds is weighed on the hybrid, which is RAG's retrieval: refused, at `task.kind`,
+        when RAG is off."""
+        if self.task.kind == "both" and not self.rag.enabled:
+            error = InitErrorDetails(
+                type=PydanticCustomError(
+                    "needs_rag",
+                    "a task that needs both knowledge and behaviour is weighed on the hybrid, RAG's retrieval "
+                    "feeding a tune: turn RAG on (rag.enabled), or choose behaviour or knowledge",
+                ),
+                loc=("task", "kind"),
+                input=self.task.kind,
+            )
+            raise ValidationError.from_exception_data("Scenario", [error])
+        return self
 
     @field_validator("ranges")
     @classmethod

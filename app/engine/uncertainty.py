@@ -17,9 +17,21 @@ from typing import Any
 
 import numpy as np
 
+from .headline import TUNED_NAMES
 from .inputs import Inputs
 from .kernel import compute
-from .scenario import MONTH_DAYS, MONTH_HOURS, STRATEGIES, STRATEGY_LABELS, TCO_RULE, VOLUME_PATHS, Scenario, rangeable
+from .scenario import (
+    MONTH_DAYS,
+    MONTH_HOURS,
+    STRATEGIES,
+    STRATEGY_LABELS,
+    TCO_RULE,
+    VOLUME_PATHS,
+    Scenario,
+    rangeable,
+    strategy_options,
+    tuned_strategy,
+)
 from .verdict import Verdicts, decide
 
 SPREAD = 0.3
@@ -107,12 +119,12 @@ class Simulation:
 
     draws: int
     totals: np.ndarray
-    """(N, 3) TCO per strategy, nominal whatever the verdict's basis (rag NaN where it is not an option);
-    N = 1 when nothing is ranged."""
+    """(N, 4) TCO per strategy, nominal whatever the verdict's basis (rag and hybrid NaN where they are
+    not an option); N = 1 when nothing is ranged."""
     ratio: np.ndarray
     gate5: np.ndarray
     win: np.ndarray
-    """(N,) fine-tuning wins by 2x on TCO."""
+    """(N,) the tuned route (fine-tuning, or the hybrid) wins by 2x on TCO."""
     recommendation: np.ndarray
     cumulative: dict[str, np.ndarray]
     """strategy -> (min(N, FAN_DRAWS), months) cumulative cost of the first draws, for the fan chart."""
@@ -322,7 +334,8 @@ def _summary(scenario: Scenario, sim: Simulation, point_recommendation: int) -> 
         )
     win, gate5 = float(sim.win.mean()), float(sim.gate5.mean())
     text = f"Over {sim.draws:,} draws of {len(scenario.ranges)} ranged input{'s' if len(scenario.ranges) > 1 else ''}, "
-    text += f"fine-tuning wins by 2x on TCO in {_share(win)} of draws"
+    name = TUNED_NAMES[tuned_strategy(scenario)]
+    text += f"{name[0].lower()}{name[1:]} wins by 2x on TCO in {_share(win)} of draws"
     if gate5 != win:
         text += f" and gate 5 passes in {_share(gate5)} (the latency budget counts too)"
     shares = {k: float((sim.recommendation == k).mean()) for k in range(len(STRATEGIES))}
@@ -353,7 +366,7 @@ def uncertainty_document(
     strategies: dict[str, Any] = {}
     rate = scenario.finance.usd_to_currency  # money in the scenario's currency, at the edge
     for k, s in enumerate(STRATEGIES):
-        if s == "rag" and not scenario.rag.enabled:
+        if s not in strategy_options(scenario):
             continue
         totals = sim.totals[:, k] * rate
         doc: dict[str, Any] = _percentiles(totals) | {"mean_usd": round(float(totals.mean()), 2)}
@@ -385,7 +398,7 @@ def uncertainty_document(
         "recommendation_shares": {
             s: round(float((sim.recommendation == k).mean()), 4)
             for k, s in enumerate(STRATEGIES)
-            if s != "rag" or scenario.rag.enabled
+            if s in strategy_options(scenario)
         },
         "summary": _summary(scenario, sim, point_recommendation),
         "tornado": {

@@ -1,10 +1,11 @@
 """The verdict under the 2x rule, for N rows at once (cost-model.md, The verdict).
 
-Fine-tuning is recommended only when all six gates of 002 pass; otherwise the
+The tuned route (fine-tuning; the hybrid of RAG and a tune for a task of both
+kinds) is recommended only when all six gates of 002 pass; otherwise the
 recommendation is `simpler`, the cheaper feasible of prompting and RAG. A
 route is infeasible when it cannot meet a hard latency budget, and prompting
-alone is infeasible for a knowledge task when RAG is an option (gate 1: a
-knowledge task goes to RAG, full stop).
+alone is infeasible for a task that needs knowledge when RAG is an option
+(gate 1: a knowledge task goes to RAG, full stop).
 """
 
 from __future__ import annotations
@@ -14,10 +15,12 @@ from dataclasses import dataclass
 import numpy as np
 
 from .inputs import Inputs, row_count
-from .kernel import DEDICATED, REPLICA_INPUTS, Costs, compute, monthly_volume, replicas_for, running_total
+from .kernel import BOTH, DEDICATED, REPLICA_INPUTS, Costs, compute, monthly_volume, replicas_for, running_total
 from .scenario import CATEGORIES, MIN_LABELED_EXAMPLES, STRATEGIES, TCO_RULE
 
-PROMPTING, RAG, FINE_TUNING = range(3)
+PROMPTING, RAG, FINE_TUNING, HYBRID = range(4)
+TUNED = (FINE_TUNING, HYBRID)
+"""The tuned routes: a row weighs one of them against `simpler` (`tuned_route`)."""
 HOSTING = CATEGORIES.index("hosting")
 GATE_NAMES = (
     "Behaviour, not knowledge",
@@ -39,23 +42,26 @@ class Verdicts:
     """Verdict arrays, one entry per row."""
 
     totals: np.ndarray
-    """(N, 3) TCO of prompting, rag, fine_tuning as the verdict weighs them: nominal, or present values
-    on the npv basis (rag is NaN where disabled)."""
+    """(N, 4) TCO of prompting, rag, fine_tuning, hybrid as the verdict weighs them: nominal, or present
+    values on the npv basis (rag is NaN where disabled, hybrid where it is not an option)."""
     simpler: np.ndarray
     """(N,) PROMPTING or RAG."""
+    tuned: np.ndarray
+    """(N,) the tuned route the 2x rule weighs: FINE_TUNING, or HYBRID for a task of both kinds."""
     ratio: np.ndarray
-    """(N,) TCO(simpler) / TCO(fine_tuning); inf where fine-tuning costs nothing."""
+    """(N,) TCO(simpler) / TCO(tuned); inf where the tuned route costs nothing."""
     gates: np.ndarray
-    """(N, 6) bool, gates 1..6."""
+    """(N, 6) bool, gates 1..6, of the tuned route."""
     apis_ruled_out: np.ndarray
     """(N,) a latency budget that no API route meets."""
-    ft_meets_latency: np.ndarray
+    tuned_meets_latency: np.ndarray
+    """(N,) the tuned route meets the latency budget (`tuned_latency_ms`)."""
     recommendation: np.ndarray
-    """(N,) PROMPTING, RAG or FINE_TUNING."""
+    """(N,) PROMPTING, RAG or the row's tuned route."""
     maintainable: np.ndarray
     """(N,) bool: the tune can be kept up over the whole horizon (a vendor's end does not stop it)."""
     break_even_month: np.ndarray | None
-    """(N,) first month from which cumulative fine-tuning cost stays at or below simpler's; 0 = never.
+    """(N,) first month from which the tuned route's cumulative cost stays at or below simpler's; 0 = never.
     None when not asked for (Monte Carlo reports no crossing months)."""
     half_cost_month: np.ndarray | None
     """(N,) the same against half of simpler's cumulative cost; 0 = never."""
@@ -90,6 +96,24 @@ def basis_totals(x: Inputs, costs: Costs, weights: np.ndarray | None = None) -> 
     )
 
 
+def tuned_route(x: Inputs) -> np.ndarray:
+    """(N,) the tuned route of each row: HYBRID for a task that needs knowledge and behaviour (RAG is
+    then on: the scenario refuses both without it), FINE_TUNING otherwise."""
+    return np.where((x["task.kind"] == BOTH) & (x["rag.enabled"] > 0), HYBRID, FINE_TUNING)
+
+
+def tuned_latency_ms(x: Inputs) -> np.ndarray:
+    """(N,) the tuned route's latency: the tune's, plus on the hybrid the retrieval step, RAG's latency
+    over prompting's (never negative) (docs/cost-model.md, section 26)."""
+    retrieval = np.maximum(0.0, x["rag.latency_ms"] - x["prompting.latency_ms"])
+    return x["fine_tuning.latency_ms"] + np.where(tuned_route(x) == HYBRID, retrieval, 0.0)
+
+
+def _pick(totals: np.ndarray, column: np.ndarray) -> np.ndarray:
+    """(N,) each row's value in its own column of (N, k)."""
+    return np.take_along_axis(totals, np.broadcast_to(column, totals.shape[:1])[:, None], axis=1)[:, 0]
+
+
 def _tco_ratio(simpler_total: np.ndarray, ft_total: np.ndarray) -> np.ndarray:
     safe = np.where(ft_total > 0, ft_total, 1.0)
     with np.errstate(over="ignore"):  # a fine-tuning TCO of a few denormal cents: the ratio is inf, rightly
@@ -117,7 +141,7 @@ def _candidates(x: Inputs) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """
     budget = x["workload.latency_budget_ms"]
     rag_on = x["rag.enabled"] > 0
-    knowledge = x["task.kind"] == KNOWLEDGE
+    knowledge = (x["task.kind"] == KNOWLEDGE) | (x["task.kind"] == BOTH)
     candidate_p = ~(knowledge & rag_on)
     candidate_r = rag_on
     fast_p = candidate_p & (x["prompting.latency_ms"] <= budget)
@@ -141,14 +165,15 @@ def decide(x: Inputs, costs: Costs, *, crossings: bool = True) -> Verdicts:
     weights = _basis_weights(x, costs.in_horizon.shape[1])
     totals = basis_totals(x, costs, weights)
     totals[:, RAG] = np.where(costs.rag_enabled, totals[:, RAG], np.nan)
+    totals[:, HYBRID] = np.where(costs.hybrid_enabled, totals[:, HYBRID], np.nan)
     simpler, apis_ruled_out = _simpler_and_feasibility(x, totals)
-    simpler_total = np.take_along_axis(totals, simpler[:, None], axis=1)[:, 0]
-    ratio = _tco_ratio(simpler_total, totals[:, FINE_TUNING])
+    tuned = np.broadcast_to(tuned_route(x), (n,))
+    ratio = _tco_ratio(_pick(totals, simpler), _pick(totals, tuned))
 
     budget = x["workload.latency_budget_ms"]
-    ft_meets_latency = x["fine_tuning.latency_ms"] <= budget
+    tuned_meets_latency = tuned_latency_ms(x) <= budget
     has_budget = np.isfinite(budget)
-    gate5 = ((ratio >= TCO_RULE) | (has_budget & apis_ruled_out)) & (~has_budget | ft_meets_latency)
+    gate5 = ((ratio >= TCO_RULE) | (has_budget & apis_ruled_out)) & (~has_budget | tuned_meets_latency)
     gates = np.stack(
         [
             np.broadcast_to(g, (n,))
@@ -166,11 +191,14 @@ def decide(x: Inputs, costs: Costs, *, crossings: bool = True) -> Verdicts:
     maintainable = np.ones(n, dtype=bool)
     if costs.not_maintainable_from is not None:  # a tune that dies inside the horizon is never recommended
         maintainable = np.broadcast_to(costs.not_maintainable_from > x["horizon_months"], (n,))
-    recommendation = np.where(gates.all(axis=1) & maintainable, FINE_TUNING, simpler)
+    recommendation = np.where(gates.all(axis=1) & maintainable, tuned, simpler)
     break_even_month = half_cost_month = None
     if crossings:
         weight = 1.0 if weights is None else weights
-        ft_cum = np.cumsum(costs.monthly_totals["fine_tuning"] * weight, axis=1)
+        tuned_monthly = costs.monthly_totals["fine_tuning"]
+        if costs.hybrid_enabled.any():
+            tuned_monthly = np.where(tuned[:, None] == HYBRID, costs.monthly_totals["hybrid"], tuned_monthly)
+        ft_cum = np.cumsum(tuned_monthly * weight, axis=1)
         simpler_monthly = weight * np.where(
             simpler[:, None] == RAG, costs.monthly_totals["rag"], costs.monthly_totals["prompting"]
         )
@@ -180,10 +208,11 @@ def decide(x: Inputs, costs: Costs, *, crossings: bool = True) -> Verdicts:
     return Verdicts(
         totals=totals,
         simpler=simpler,
+        tuned=tuned,
         ratio=ratio,
         gates=gates,
         apis_ruled_out=np.broadcast_to(apis_ruled_out & has_budget, (n,)),
-        ft_meets_latency=np.broadcast_to(ft_meets_latency, (n,)),
+        tuned_meets_latency=np.broadcast_to(tuned_meets_latency, (n,)),
         recommendation=recommendation,
         maintainable=maintainable,
         break_even_month=break_even_month,
@@ -192,10 +221,10 @@ def decide(x: Inputs, costs: Costs, *, crossings: bool = True) -> Verdicts:
 
 
 def totals_at(x: Inputs, volumes: np.ndarray) -> np.ndarray:
-    """(N, P, 3) TCO of each strategy for each row at each month-1 volume: one kernel call of N*P rows.
+    """(N, P, 4) TCO of each strategy for each row at each month-1 volume: one kernel call of N*P rows.
 
     The volume chart's reference: the chart itself is read off two volumes (`totals_on_lines`), and
-    tested against this; rag's column is NaN where it is not an option.
+    tested against this; rag's and hybrid's columns are NaN where they are not an option.
     """
     n, p = volumes.shape
     if n == 1:  # one row's inputs broadcast against the P volumes as they are
@@ -206,11 +235,13 @@ def totals_at(x: Inputs, volumes: np.ndarray) -> np.ndarray:
     costs = compute(swept)
     totals = np.stack([costs.totals(s) for s in STRATEGIES], axis=1)
     totals[:, RAG] = np.where(swept["rag.enabled"] > 0, totals[:, RAG], np.nan)
+    totals[:, HYBRID] = np.where(costs.hybrid_enabled, totals[:, HYBRID], np.nan)
     return totals.reshape(*volumes.shape, len(STRATEGIES))
 
 
 def break_even_volume(x: Inputs, *, pair: Costs | None = None, points: int = 33, rounds: int = 3) -> np.ndarray:
-    """(N,) month-1 requests per month above which fine-tuning wins by at least 2x, up to 1e12.
+    """(N,) month-1 requests per month above which the tuned route (fine-tuning, or the hybrid for a task
+    of both kinds) wins by at least 2x, up to 1e12.
 
     NaN = never below 1e12; 0 = at any volume. Every strategy's TCO is affine in the month-1 volume
     (inference, retrieval per query) except on dedicated GPUs (from the start, or from a successor on),
@@ -223,10 +254,11 @@ def break_even_volume(x: Inputs, *, pair: Costs | None = None, points: int = 33,
     if pair is None:
         pair = compute(with_volume_pairs(x, n, pairs_only=True))
     lines = _Lines(x, pair, n)
-    stepped = _stepped(x, lines, n)
-    result = np.where(stepped, np.nan, _affine_break_even(x, lines))
-    if stepped.any():
-        result[stepped] = _stepped_break_even(x, pair, lines, stepped, points=points, rounds=rounds)
+    stepped = {column: _stepped(x, lines, n, column) & (lines.tuned == column) for column in TUNED}
+    result = np.where(stepped[FINE_TUNING] | stepped[HYBRID], np.nan, _affine_break_even(x, lines))
+    for column, rows in stepped.items():
+        if rows.any():
+            result[rows] = _stepped_break_even(x, lines, rows, column, points=points, rounds=rounds)
     return result
 
 
@@ -249,7 +281,7 @@ def with_volume_pairs(x: Inputs, n: int, *, pairs_only: bool = False) -> Inputs:
 
 class _Lines:
     """Each row's TCO(V) = a + bV per strategy on the verdict's basis, from its costs at V = 0 and at
-    V = SLOPE_STEP; fine-tuning's line leaves out the dedicated GPUs (`hosting`, added per step).
+    V = SLOPE_STEP; the tuned routes' lines leave out their dedicated GPUs (`hosting`, added per step).
 
     (Read off V = 0 and V = 1, the slope kept only the digits left after the fixed costs: about six
     fewer.)
@@ -260,23 +292,29 @@ class _Lines:
         months = pair.in_horizon.shape[1]
         self.weights = _basis_weights(basis, months)
         totals = basis_totals(basis, pair, self.weights)
-        hosting_series = pair.series["fine_tuning"][HOSTING]
-        assert hosting_series is not None  # the kernel always prices fine-tuning's hosting
-        hosting = np.broadcast_to(hosting_series, (2 * n, months)) * pair.in_horizon
-        self.hosting = hosting if self.weights is None else hosting * self.weights
-        totals[:, FINE_TUNING] -= running_total(self.hosting)
+        self.hosting: dict[int, np.ndarray] = {}
+        """tuned column -> (2N, months) its GPUs' cost on the lines' basis (absent: no hybrid is costed)."""
+        for column in TUNED:
+            series = pair.series[STRATEGIES[column]][HOSTING]
+            if series is None:
+                continue
+            hosting = np.broadcast_to(series, (2 * n, months)) * pair.in_horizon
+            self.hosting[column] = hosting if self.weights is None else hosting * self.weights
+            totals[:, column] -= running_total(self.hosting[column])
         self.a, self.b = totals[:n], (totals[n:] - totals[:n]) / SLOPE_STEP
+        self.tuned = np.broadcast_to(tuned_route(x), (n,))
 
 
 def _affine_break_even(x: Inputs, lines: _Lines) -> np.ndarray:
-    """Exact, where fine-tuning rents no GPU: fine-tuning wins by 2x at V when every competing route c
-    has a_c + b_c V >= 2 (a_f + b_f V); the answer is the volume from which that holds for all c, up to 1e12."""
+    """Exact, where the tuned route rents no GPU: it wins by 2x at V when every competing route c has
+    a_c + b_c V >= 2 (a_t + b_t V); the answer is the volume from which that holds for all c, up to 1e12."""
     a, b = lines.a, lines.b
+    a_t, b_t = _pick(a, lines.tuned), _pick(b, lines.tuned)
     use_p, use_r, _ = _candidates(x)
     threshold = np.zeros(a.shape[0])
     for route, use in ((PROMPTING, use_p), (RAG, use_r)):
-        slope = b[:, route] - TCO_RULE * b[:, FINE_TUNING]
-        margin = a[:, route] - TCO_RULE * a[:, FINE_TUNING]
+        slope = b[:, route] - TCO_RULE * b_t
+        margin = a[:, route] - TCO_RULE * a_t
         safe = np.where(slope > 0, slope, 1.0)
         holds_at_max = margin + slope * MAX_VOLUME >= 0
         route_threshold = np.where(slope > 0, np.maximum(0.0, -margin / safe), np.where(holds_at_max, 0.0, np.inf))
@@ -285,14 +323,14 @@ def _affine_break_even(x: Inputs, lines: _Lines) -> np.ndarray:
 
 
 class _Replicas:
-    """Fine-tuning's dedicated GPUs of the rows `idx` at any month-1 volume, with no kernel call: month by
-    month, the replicas that month's volume needs times what one replica costs that month (its hosting
-    at V = SLOPE_STEP over its replicas there), by the kernel's own formulas (`monthly_volume`,
-    `replicas_for`); on the lines' basis."""
+    """The dedicated GPUs of tuned route `column` for the rows `idx` at any month-1 volume, with no kernel
+    call: month by month, the replicas that month's volume needs times what one replica costs that
+    month (its hosting at V = SLOPE_STEP over its replicas there), by the kernel's own formulas
+    (`monthly_volume`, `replicas_for`); on the lines' basis."""
 
-    def __init__(self, x: Inputs, pair: Costs, lines: _Lines, idx: np.ndarray) -> None:
+    def __init__(self, x: Inputs, lines: _Lines, idx: np.ndarray, column: int) -> None:
         n = lines.a.shape[0]
-        months = pair.in_horizon.shape[1]
+        months = lines.hosting[column].shape[1]
         self.month_numbers = np.arange(1, months + 1, dtype=np.float64)[None, :]
 
         def per_row(key: str) -> np.ndarray:
@@ -302,11 +340,16 @@ class _Replicas:
         self.in_horizon = self.month_numbers <= per_row("horizon_months")[:, None]
         at_step = monthly_volume(np.full(idx.size, SLOPE_STEP), self.growth, self.month_numbers, self.in_horizon)
         self.inputs = {key: per_row(key) for key in REPLICA_INPUTS}
-        replicas_at_step = replicas_for(self.inputs, at_step)
-        hosting_at_step = lines.hosting[n + idx]
+        self.hybrid = column == HYBRID
+        replicas_at_step = replicas_for(self.inputs, at_step, self._retrieved(self.inputs))
+        hosting_at_step = lines.hosting[column][n + idx]
         rented = replicas_at_step > 0
         self.per_replica = np.where(rented, hosting_at_step / np.where(rented, replicas_at_step, 1.0), 0.0)
         self._flat: dict[int, tuple[Inputs, Inputs, np.ndarray, np.ndarray]] = {}
+
+    def _retrieved(self, inputs: Inputs) -> np.ndarray | float:
+        """The tokens of chunks each request carries on this route (the hybrid's; none on fine-tuning)."""
+        return inputs["rag.retrieved_chunks"] * inputs["rag.chunk_tokens"] if self.hybrid else 0.0
 
     def hosting(self, volumes: np.ndarray) -> np.ndarray:
         """(k, P) the GPUs' cost over the horizon at each of the rows' P month-1 volumes."""
@@ -319,55 +362,63 @@ class _Replicas:
                 np.repeat(self.per_replica, points, axis=0),
             )
         inputs, growth, in_horizon, per_replica = self._flat[points]
-        steps = replicas_for(inputs, monthly_volume(volumes.reshape(-1), growth, self.month_numbers, in_horizon))
+        volume = monthly_volume(volumes.reshape(-1), growth, self.month_numbers, in_horizon)
+        steps = replicas_for(inputs, volume, self._retrieved(inputs))
         return running_total(steps * per_replica).reshape(volumes.shape)
 
 
-def _stepped(x: Inputs, lines: _Lines, n: int) -> np.ndarray:
-    """(N,) the rows whose fine-tuning rents GPUs: on GPUs from the start, or from a successor on (a
-    lifecycle move to a dedicated deployment)."""
-    return np.broadcast_to(x["fine_tuning.deployment"] == DEDICATED, (n,)) | (running_total(lines.hosting[n:]) > 0)
+def _stepped(x: Inputs, lines: _Lines, n: int, column: int) -> np.ndarray:
+    """(N,) the rows whose tuned route `column` rents GPUs: on GPUs from the start, or from a successor
+    on (a lifecycle move to a dedicated deployment). None of them when that route is not costed."""
+    if column not in lines.hosting:
+        return np.zeros(n, dtype=bool)
+    return np.broadcast_to(x["fine_tuning.deployment"] == DEDICATED, (n,)) | (
+        running_total(lines.hosting[column][n:]) > 0
+    )
 
 
 def totals_on_lines(x: Inputs, pair: Costs, volumes: np.ndarray) -> np.ndarray:
-    """(N, P, 3) each strategy's nominal TCO for each row at each of P month-1 volumes, from the costs
+    """(N, P, 4) each strategy's nominal TCO for each row at each of P month-1 volumes, from the costs
     at two volumes (`pair`, `with_volume_pairs`' last 2N rows): a + bV, plus the dedicated GPUs'
     steps (`_Replicas`). What the volume chart draws, read off the estimate's own kernel call; rag's
-    column is NaN where it is not an option. Agrees with `totals_at` (a kernel call per point) to 1e-14
-    of the totals (tests/engine/test_volume_curve.py)."""
+    and hybrid's columns are NaN where they are not an option. Agrees with `totals_at` (a kernel call
+    per point) to 1e-14 of the totals (tests/engine/test_volume_curve.py)."""
     n = volumes.shape[0]
     nominal = {**x, "finance.verdict_basis": np.zeros(n)}
     lines = _Lines(nominal, pair, n)
     totals = lines.a[:, None, :] + lines.b[:, None, :] * volumes[:, :, None]
-    stepped = _stepped(x, lines, n)
-    if stepped.any():
-        idx = np.flatnonzero(stepped)
-        totals[idx, :, FINE_TUNING] += _Replicas(nominal, pair, lines, idx).hosting(volumes[idx])
+    for column in TUNED:
+        stepped = _stepped(x, lines, n, column)
+        if stepped.any():
+            idx = np.flatnonzero(stepped)
+            totals[idx, :, column] += _Replicas(nominal, lines, idx, column).hosting(volumes[idx])
     rag = np.broadcast_to(x["rag.enabled"] > 0, (n,))
     totals[:, :, RAG] = np.where(rag[:, None], totals[:, :, RAG], np.nan)
+    hybrid = pair.hybrid_enabled[:n]
+    totals[:, :, HYBRID] = np.where(hybrid[:, None], totals[:, :, HYBRID], np.nan)
     return totals
 
 
 def _stepped_break_even(
-    x: Inputs, pair: Costs, lines: _Lines, rows: np.ndarray, *, points: int, rounds: int
+    x: Inputs, lines: _Lines, rows: np.ndarray, column: int, *, points: int, rounds: int
 ) -> np.ndarray:
-    """The `rows` (a mask) on dedicated GPUs: a log grid from 1 to 1e12 requests a month, then
-    `rounds - 1` finer grids between the last point below 2x and the next; the volume above which
-    every point keeps the 2x rule. A point's fine-tuning TCO is its line plus its GPUs (`_Replicas`)."""
+    """The `rows` (a mask) whose tuned route `column` rents GPUs: a log grid from 1 to 1e12 requests a
+    month, then `rounds - 1` finer grids between the last point below 2x and the next; the volume above
+    which every point keeps the 2x rule. A point's tuned TCO is its line plus its GPUs (`_Replicas`)."""
     n = lines.a.shape[0]
     idx = np.flatnonzero(rows)
     k = idx.size
-    replicas = _Replicas(x, pair, lines, idx)
+    replicas = _Replicas(x, lines, idx, column)
     a, b = lines.a[idx], lines.b[idx]
     use_p, use_r = (np.broadcast_to(use, (n,))[idx, None] for use in _candidates(x)[:2])
 
     def wins_at(volumes: np.ndarray) -> np.ndarray:
-        """(k, points) whether fine-tuning wins by 2x at each month-1 volume."""
-        ft = a[:, FINE_TUNING, None] + b[:, FINE_TUNING, None] * volumes + replicas.hosting(volumes)
+        """(k, points) whether the tuned route wins by 2x at each month-1 volume."""
+        tuned = a[:, column, None] + b[:, column, None] * volumes + replicas.hosting(volumes)
         cost_p = np.where(use_p, a[:, PROMPTING, None] + b[:, PROMPTING, None] * volumes, np.inf)
         cost_r = np.where(use_r, a[:, RAG, None] + b[:, RAG, None] * volumes, np.inf)
         simpler = np.where(cost_r < cost_p, cost_r, cost_p)
-        return _tco_ratio(simpler.reshape(-1), ft.reshape(-1)).reshape(volumes.shape) >= TCO_RULE
+        return _tco_ratio(simpler.reshape(-1), tuned.reshape(-1)).reshape(volumes.shape) >= TCO_RULE
 
     lo = np.zeros(k)
     hi = np.full(k, np.log10(MAX_VOLUME))

@@ -14,8 +14,9 @@ from typing import Any
 
 from app.engine.scenario import CATEGORIES, STRATEGY_LABELS, TCO_RULE, period, periods_of
 from app.exports import currency_of as currency
+from app.exports import tuned_of
 
-COLORS = {"prompting": "#1f77b4", "rag": "#2ca02c", "fine_tuning": "#d62728"}
+COLORS = {"prompting": "#1f77b4", "rag": "#2ca02c", "fine_tuning": "#d62728", "hybrid": "#9467bd"}
 CATEGORY_COLORS = {
     "engineering": "#4e79a7",
     "labeling": "#f28e2b",
@@ -107,7 +108,7 @@ def event_label(event: dict[str, Any]) -> str:
     """A lifecycle event in a few words, for its marker on the chart: "gpt-4o retires"."""
     model = plotly_text(str(event["model"]).split(":", 1)[-1])
     if event["event"] == "not_maintainable":
-        return f"fine-tuning stops ({model})"
+        return f"{label(event['strategy']).lower()} stops ({model})"
     return f"{model} retires"
 
 
@@ -161,7 +162,7 @@ def cumulative(doc: dict[str, Any]) -> dict[str, Any]:
         if (event["month"], text) in seen:
             continue
         seen.add((event["month"], text))
-        mark(event["month"], text, COLORS["fine_tuning"] if event["event"] == "not_maintainable" else "#6b7280")
+        mark(event["month"], text, COLORS[event["strategy"]] if event["event"] == "not_maintainable" else "#6b7280")
     margin = {"l": 64, "r": 16, "t": 32 + 14 * max(len(annotations) - 1, 0), "b": 8}
     if isinstance(x[0], str):  # the data's months only: plotly would widen a date axis to fit the labels
         xaxis["range"] = [x[0], x[-1]]
@@ -364,8 +365,9 @@ def monthly_table(doc: dict[str, Any]) -> dict[str, Any]:
 
 
 def volume(doc: dict[str, Any], volumes: list[float], curve: dict[str, list[float | None]]) -> dict[str, Any]:
-    """TCO against month-1 volume on a log axis, fine-tuning's TCO times 2 (the 2x line) and the
+    """TCO against month-1 volume on a log axis, the tuned route's TCO times 2 (the 2x line) and the
     break-even volume: where the simpler strategy's curve crosses the 2x line."""
+    tuned = tuned_of(doc)
     data: list[dict[str, Any]] = []
     for s in doc["strategies"]:
         data.append(
@@ -383,10 +385,10 @@ def volume(doc: dict[str, Any], volumes: list[float], curve: dict[str, list[floa
         {
             "type": "scatter",
             "mode": "lines",
-            "name": f"Fine-tuning x {TCO_RULE:g} (the 2x line)",
+            "name": f"{label(tuned)} x {TCO_RULE:g} (the 2x line)",
             "x": volumes,
-            "y": [None if v is None else round(TCO_RULE * v, 2) for v in curve["fine_tuning"]],
-            "line": {"color": COLORS["fine_tuning"], "dash": "dash", "width": 1.5},
+            "y": [None if v is None else round(TCO_RULE * v, 2) for v in curve[tuned]],
+            "line": {"color": COLORS[tuned], "dash": "dash", "width": 1.5},
             "hovertemplate": "%{y:,.0f} " + currency(doc),
         }
     )
@@ -461,9 +463,8 @@ def compact(n: float) -> str:
 
 # --- uncertainty: the fan chart, the TCO-ratio histogram and the tornado (doc["uncertainty"]) ---
 
-WINS_COLOR = COLORS["fine_tuning"]
 SHORT_COLOR = "#8c95a6"
-"""Histogram bars short of 2x: grey, so the red bars read as "fine-tuning wins by 2x"."""
+"""Histogram bars short of 2x: grey, so the coloured bars (the tuned route's colour) read as "it wins by 2x"."""
 TORNADO_COLORS = {"low": "#4e79a7", "high": "#f28e2b"}
 PLUS_MINUS_30 = "\u00b130%"
 HATCH = "/"
@@ -558,8 +559,9 @@ def _bins(doc: dict[str, Any]) -> list[tuple[float, float, int]]:
 
 
 def ratio_histogram(doc: dict[str, Any]) -> dict[str, Any]:
-    """How the TCO ratio spreads over the draws, with the 2x line: bars right of it are draws where
-    fine-tuning wins by 2x (red), the others grey. The tails are counted in the end bars."""
+    """How the TCO ratio spreads over the draws, with the 2x line: bars right of it are draws where the
+    tuned route wins by 2x (in its colour), the others grey. The tails are counted in the end bars."""
+    tuned = tuned_of(doc)
     unc = doc["uncertainty"]
     bins = _bins(doc)
     draws = max(unc["draws"], 1)
@@ -568,7 +570,7 @@ def ratio_histogram(doc: dict[str, Any]) -> dict[str, Any]:
     pad = max(hi - lo, 0.05 * max(abs(lo), 1.0)) * 0.05
     traces = []
     for name, color, wins in (
-        (f"Fine-tuning wins by {TCO_RULE:g}x", WINS_COLOR, True),
+        (f"{label(tuned)} wins by {TCO_RULE:g}x", COLORS[tuned], True),
         (f"Short of {TCO_RULE:g}x", SHORT_COLOR, False),
     ):
         chosen = [b for b in bins if ((b[0] + b[1]) / 2 >= TCO_RULE) == wins]
@@ -754,7 +756,7 @@ def _model_name(m: dict[str, Any]) -> str:
 def models(doc: dict[str, Any]) -> dict[str, Any]:
     """The model comparison (`model_comparison`): each API model's simpler-route TCO, one bar each (the
     chosen model and those marked good enough in colour, the others grey), and the 2x line: a model
-    whose bar ends left of it is one fine-tuning does not beat by 2x."""
+    whose bar ends left of it is one the tuned route (fine-tuning, or the hybrid) does not beat by 2x."""
     comparison = doc["model_comparison"]
     rows = comparison["models"]
     names = [_model_name(m) for m in rows]
@@ -762,7 +764,8 @@ def models(doc: dict[str, Any]) -> dict[str, Any]:
         COLORS[m["route"]] if m["chosen"] else ACCEPTABLE_COLOR if m["acceptable"] else ADVICE_COLOR for m in rows
     ]
     cur = currency(doc)
-    tune = doc["strategies"]["fine_tuning"]["total_usd"]
+    tuned = tuned_of(doc)
+    tune = doc["strategies"][tuned]["total_usd"]
     line = TCO_RULE * tune
     return {
         "data": [
@@ -781,7 +784,7 @@ def models(doc: dict[str, Any]) -> dict[str, Any]:
             hovermode="closest",
             showlegend=False,
             shapes=[_vline(line, "dash")],
-            annotations=[_vlabel(line, f"{TCO_RULE:g}x fine-tuning's TCO")],
+            annotations=[_vlabel(line, f"{TCO_RULE:g}x {label(tuned).lower()}'s TCO")],
             xaxis=axis_style(f"TCO over {doc['horizon_months']} months, {cur}", rangemode="tozero"),
             yaxis={"autorange": "reversed", "automargin": True},
         ),

@@ -70,7 +70,8 @@ QUESTIONS: tuple[Question, ...] = (
     Question(
         "kind",
         "What must the model get right?",
-        "Fine-tuning teaches behaviour; facts that change belong in retrieval, RAG (002).",
+        "Fine-tuning teaches behaviour; facts that change belong in retrieval, RAG (002). A task that needs "
+        "both is weighed on the hybrid: retrieval for the facts feeding a tune for the behaviour.",
         (
             Answer(
                 "task.kind",
@@ -78,6 +79,7 @@ QUESTIONS: tuple[Question, ...] = (
                 choices=(
                     Choice("behavior", "How it answers", "a format, a tone, a classification, a style"),
                     Choice("knowledge", "What it knows", "facts, documents or data, which change over time"),
+                    Choice("both", "Both", "facts from your documents, answered in a set format, tone or labels"),
                 ),
             ),
         ),

@@ -12,7 +12,7 @@ from app.engine.comparison import baseline_of
 from app.engine.estimate import VolumeLines, tco_by_volume
 from app.engine.scenario import STRATEGY_LABELS
 from app.web import figures
-from app.web.figures import compact, currency
+from app.web.figures import compact, currency, tuned_of
 from app.web.uncertainty_panel import running_text
 
 
@@ -20,33 +20,34 @@ def changes(doc: dict[str, Any]) -> list[str]:
     """What would change the answer, in plain words."""
     v = doc["verdict"]
     simpler = STRATEGY_LABELS[v["simpler"]]
+    tuned = STRATEGY_LABELS[tuned_of(doc)]
     now = doc["monthly_requests"][0] if doc["monthly_requests"] else 0.0
     out = []
     volume = v["break_even_requests_per_month"]
     if volume is None:
-        out.append("Fine-tuning never wins by 2x at any volume up to 1T requests a month.")
+        out.append(f"{tuned} never wins by 2x at any volume up to 1T requests a month.")
     elif volume == 0:
-        out.append("Fine-tuning wins by 2x on TCO at any volume.")
+        out.append(f"{tuned} wins by 2x on TCO at any volume.")
     elif volume > now:
         out.append(
-            f"Fine-tuning wins by 2x above {compact(volume)} requests a month "
+            f"{tuned} wins by 2x above {compact(volume)} requests a month "
             f"({volume / max(now, 1):.3g}x this scenario's {compact(now)})."
         )
     else:
-        out.append(
-            f"Fine-tuning wins by 2x above {compact(volume)} requests a month; this scenario has {compact(now)}."
-        )
+        out.append(f"{tuned} wins by 2x above {compact(volume)} requests a month; this scenario has {compact(now)}.")
     month = v["break_even_month"]
     if month:
-        out.append(f"Fine-tuning's cumulative cost falls below {simpler}'s from month {month} on.")
+        out.append(f"{tuned}'s cumulative cost falls below {simpler}'s from month {month} on.")
     else:
         out.append(
-            f"Within {doc['horizon_months']} months, fine-tuning's cumulative cost never falls below {simpler}'s."
+            f"Within {doc['horizon_months']} months, {tuned.lower()}'s cumulative cost never falls below {simpler}'s."
         )
     failed = [g for g in v["gates"] if not g["passed"] and g["id"] != 5]
     if failed:
         which = ", ".join(str(g["id"]) for g in failed)
-        out.append(f"Whatever the costs, fine-tuning waits on gate{'s' if len(failed) > 1 else ''} {which} (below).")
+        out.append(
+            f"Whatever the costs, {tuned.lower()} waits on gate{'s' if len(failed) > 1 else ''} {which} (below)."
+        )
     if v["latency_rules_out_apis"]:
         out.append("The latency budget rules out the API routes: only the tuned model meets it.")
     return out

@@ -98,6 +98,7 @@ def context(doc: dict[str, Any], scenario: Scenario) -> dict[str, Any]:
             "ranged": ranged,
             "summary": unc["summary"],
             "verdict_line": verdict_line(doc),
+            "tuned_label": STRATEGY_LABELS[figures.tuned_of(doc)],
             "percentiles": percentiles,
             "shares": [(STRATEGY_LABELS[s], p) for s, p in unc["recommendation_shares"].items()],
             "ranges": [

@@ -187,6 +187,7 @@ def check_xlsx(data: bytes, doc: dict[str, Any], inputs: dict[str, Any], revisio
     assert said == {
         "Recommendation": v["recommendation"],
         "Simpler": v["simpler"],
+        "Tuned route": v["tuned"],
         "TCO ratio": v["tco_ratio"],
         "Break-even month": v["break_even_month"],
         "Half-cost month": v["half_cost_month"],

@@ -60,7 +60,7 @@ def test_bad_finance_inputs_get_a_422_at_their_path(client: TestClient, finance:
 @pytest.mark.parametrize(
     ("line", "loc"),
     [
-        ({"strategies": ["hybrid"]}, "extra_costs.0.strategies.0"),
+        ({"strategies": ["distillation"]}, "extra_costs.0.strategies.0"),
         ({"strategies": []}, "extra_costs.0.strategies"),
         ({"category": "marketing"}, "extra_costs.0.category"),
         ({"from_month": 14}, "extra_costs.0.from_month"),  # after the 13-month horizon

@@ -27,7 +27,7 @@ from hypothesis import strategies as st
 from openpyxl import load_workbook
 
 from app import exports
-from app.engine import CATEGORIES, Scenario, build_inputs, run
+from app.engine import CATEGORIES, STRATEGIES, Scenario, build_inputs, run
 from app.engine.comparison import baseline_of
 from app.presets import presets
 from app.services import ScenarioError, estimate_one, price
@@ -50,7 +50,7 @@ def exact_cells(scenario: Scenario, baseline: str | None = None) -> tuple[dict[s
     costs, _ = run(build_inputs([scenario], [sheet]))
     months = scenario.horizon_months
     rate = scenario.finance.usd_to_currency
-    cells = {s: costs.categories(s, 0, months) * rate for s in ("prompting", "rag", "fine_tuning")}
+    cells = {s: costs.categories(s, 0, months) * rate for s in STRATEGIES}
     return cells, float(np.cumsum(costs.requests[0, :months])[-1])
 
 
@@ -152,7 +152,7 @@ def build(case: dict[str, Any]) -> Scenario:
         "input_tokens": case["input_tokens"],
         "output_tokens": case["output_tokens"],
     }
-    doc["rag"]["enabled"] = case["rag"]
+    doc["rag"]["enabled"] = case["rag"] or doc["task"]["kind"] == "both"  # the hybrid's task needs RAG
     doc["fine_tuning"] |= {"deployment": case["deployment"], "model": ""}  # the deployment's default tune
     doc["finance"] |= {
         "currency": "USD" if case["rate"] == 1.0 else "EUR",
@@ -165,7 +165,7 @@ def build(case: dict[str, Any]) -> Scenario:
         doc["extra_costs"] = [
             {
                 "name": "Own line",
-                "strategies": ["rag", "fine_tuning"],
+                "strategies": ["rag", "fine_tuning", "hybrid"],
                 "category": "maintenance",
                 "one_time_usd": one_time,
                 "monthly_usd": monthly,

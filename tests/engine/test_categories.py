@@ -396,7 +396,11 @@ def test_fine_tuning_monitoring_and_maintenance(quiet, monthly):
 
 @pytest.mark.parametrize(("harness", "counted"), [("missing", True), ("budgeted", True), ("exists", False)], ids=str)
 def test_evaluation_harness_in_every_strategy(quiet, monthly, harness, counted):
-    s = quiet(horizon_months=3, task={"eval_harness": harness}, team={"golden_examples": 400, "label_cost_usd": 15})
+    s = quiet(  # a task of both kinds: the hybrid is costed too
+        horizon_months=3,
+        task={"eval_harness": harness, "kind": "both"},
+        team={"golden_examples": 400, "label_cost_usd": 15},
+    )
     cost = 400 * 15 + 2 * WEEK  # golden_examples x label_cost + eval_build_weeks x week, once
     for strategy in STRATEGIES:
         assert list(monthly(s, strategy)["evaluation"]) == pytest.approx([cost if counted else 0.0, 0.0, 0.0])
@@ -513,11 +517,13 @@ def test_rag_disabled_is_absent(scenario, sheet):
     assert est.verdict.simpler == "prompting"
     assert "rag" not in est.prices_used
     assert set(estimate(scenario(), sheet).strategies) == {"prompting", "rag", "fine_tuning"}
+    assert set(estimate(scenario(task={"kind": "both"}), sheet).strategies) == set(STRATEGIES)
 
 
 def test_horizon_differences(scenario, sheet):
-    short = estimate(scenario(horizon_months=12, workload={"requests_per_month": V}), sheet)
-    long = estimate(scenario(horizon_months=36, workload={"requests_per_month": V}), sheet)
+    both = {"kind": "both"}  # every strategy, the hybrid too
+    short = estimate(scenario(horizon_months=12, workload={"requests_per_month": V}, task=both), sheet)
+    long = estimate(scenario(horizon_months=36, workload={"requests_per_month": V}, task=both), sheet)
     assert short.horizon_months == 12 and len(short.monthly_requests) == 12
     for strategy in STRATEGIES:
         a, b = short.strategies[strategy], long.strategies[strategy]

@@ -23,7 +23,7 @@ from snapshot import scenarios  # bench/snapshot.py: random scenarios over every
 
 @pytest.fixture(scope="module")
 def cases() -> tuple[list, list]:
-    chosen = scenarios(120)
+    chosen = scenarios(120, kinds=("behavior", "knowledge", "both"))  # a third weighs the hybrid
     return chosen, priced(chosen)
 
 
@@ -102,6 +102,8 @@ def test_replica_steps_by_hand() -> None:
     tokens/s -> 762 replicas; at 5,000,000: 3,805.2 tokens/s -> 4; at none, min_replicas (here 1)."""
     x = {
         "fine_tuning.system_prompt_tokens": np.array([0.0]),
+        "rag.retrieved_chunks": np.array([2.0]),
+        "rag.chunk_tokens": np.array([500.0]),
         "workload.input_tokens": np.array([800.0]),
         "workload.output_tokens": np.array([200.0]),
         "workload.peak_to_average": np.array([2.0]),
@@ -111,4 +113,7 @@ def test_replica_steps_by_hand() -> None:
     assert set(x) == set(REPLICA_INPUTS)  # all the formula reads
     volumes = np.array([[1e9, 5e6, 0.0]])
     assert replicas_for(x, volumes).tolist() == [[762.0, 4.0, 1.0]]
+    # The hybrid's requests also carry 2 chunks x 500 tokens: 2,000 tokens. At 10^9 requests:
+    # 10^9 x 2,000 x 2 / 2,628,000 = 1,522,070.0 tokens/s -> 1,523 replicas; at 5,000,000: 7,610.4 -> 8.
+    assert replicas_for(x, volumes, x["rag.retrieved_chunks"] * x["rag.chunk_tokens"]).tolist() == [[1523.0, 8.0, 1.0]]
     assert 762 * 2.00 * 730 == 1_112_520  # the hosting of that month at 2.00 USD/h: 1,460 USD a replica

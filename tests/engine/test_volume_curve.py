@@ -59,9 +59,9 @@ def test_the_lines_agree_with_a_kernel_call_per_point_on_random_scenarios() -> N
 
     from app.services import priced
 
-    batch = scenarios(400)
+    batch = scenarios(400, kinds=("behavior", "knowledge", "both"))  # a third weighs the hybrid
     rng = np.random.default_rng(18)
-    dedicated = 0
+    dedicated = hybrid_on_gpus = 0
     for scenario, sheet in zip(batch, priced(batch), strict=True):
         x = build_inputs([scenario], [sheet])
         volumes = np.logspace(2, 12, 31)[None, :] * rng.uniform(1, 2, (1, 31))
@@ -71,7 +71,8 @@ def test_the_lines_agree_with_a_kernel_call_per_point_on_random_scenarios() -> N
         ok = ~np.isnan(expected)
         np.testing.assert_allclose(got[ok], expected[ok], rtol=1e-14, atol=1e-6)
         dedicated += scenario.fine_tuning.deployment == "dedicated"
-    assert dedicated > 50  # the stepped GPUs were exercised
+        hybrid_on_gpus += scenario.fine_tuning.deployment == "dedicated" and scenario.task.kind == "both"
+    assert dedicated > 50 and hybrid_on_gpus > 15  # the stepped GPUs were exercised, the hybrid's too
 
 
 def test_a_dedicated_tunes_curve_steps_with_its_replicas() -> None:
