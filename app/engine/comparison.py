@@ -13,7 +13,7 @@ from typing import Any
 
 from .headline import money
 from .prices import PriceSheet, TokenPrices
-from .scenario import STRATEGY_LABELS, PriceOverrides, Scenario
+from .scenario import STRATEGY_LABELS, PriceOverrides, Scenario, tuned_strategy
 
 Summaries = Callable[[Sequence[Scenario], Sequence[PriceSheet]], list[dict[str, Any]]]
 """Summary documents of scenarios priced on their sheets (`estimate_documents`, detail="summary")."""
@@ -161,8 +161,8 @@ def _summary(scenario: Scenario, models: list[dict[str, Any]], baseline: str, cu
         m = next(m for m in models if m["model"] == baseline)
         return (
             f"{priced(m)} over {months} months against {money(chosen['total_usd'], currency)} on "
-            f"{chosen['model']}: you marked it good enough for the task, so the 2x rule weighs fine-tuning "
-            "against it."
+            f"{chosen['model']}: you marked it good enough for the task, so the 2x rule weighs "
+            f"{'the hybrid' if tuned_strategy(scenario) == 'hybrid' else 'fine-tuning'} against it."
         )
     if cheapest is None or cheapest["saving_usd"] <= 0:
         return (

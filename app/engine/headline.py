@@ -102,7 +102,7 @@ def cost_clause(scenario: Scenario, f: Facts) -> str:
     which volume it would win by 2x."""
     cur = scenario.finance.currency
     against = f"{money(f.simpler_total, cur)} for {STRATEGY_LABELS[f.simpler] if f.simpler == 'rag' else 'prompting'}"
-    name = TUNED_NAMES[f.tuned]
+    name = "The hybrid" if f.tuned == "hybrid" else "Fine-tuning"  # the opening has said what the hybrid is
     if math.isinf(f.ratio):
         return f"{name} would cost nothing {_over(scenario)} against {against}"
     text = f"{name} would cost {money(f.tuned_total, cur)} {_over(scenario)} against {against}"

@@ -8,9 +8,10 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from pricekit import llm
 from pydantic import ValidationError
 
-from app.engine import Scenario, estimate
+from app.engine import Scenario, estimate, estimate_many
 from app.engine.inputs import build_inputs
 from app.engine.kernel import compute
 from app.engine.scenario import MONTH_WEEKS
@@ -51,7 +52,7 @@ def test_the_worked_example_by_hand(quiet, sheet):
     assert all(g.passed for g in v.gates)
     assert "weighs the hybrid" in v.gates[0].reason
     assert v.summary.startswith(
-        "Build the hybrid: RAG feeding a tune. The hybrid (RAG feeding a tune) would cost 1,344"
+        "Build the hybrid: RAG feeding a tune. The hybrid would cost 1,344 USD over 12 months against 6,624 USD for RAG"
     )
     assert v.gates[4].reason == (
         "Over 12 months the hybrid (RAG feeding a tune) costs 1,344 USD against 6,624 USD for RAG: a ratio of "
@@ -165,8 +166,6 @@ def test_a_batch_of_mixed_kinds_answers_each_as_alone(quiet, sheet):
     assert costs.hybrid_enabled.tolist() == [True, False, False]
     assert np.isnan(decide(x, costs).totals[1:, HYBRID]).all()
     alone = [estimate(r, sheet) for r in rows]
-    from app.engine import estimate_many
-
     assert estimate_many(rows, [sheet] * 3) == alone
 
 
@@ -196,3 +195,16 @@ def test_monte_carlo_and_the_tornado_weigh_the_hybrid(quiet, sheet):
     assert doc["tornado"]["tco_ratio"] == round(6_624 / 1_344, 4)
     [bar] = [b for b in doc["tornado"]["inputs"] if b["path"] == "rag.vector_db_monthly_usd"]
     assert bar["tco_ratio_high"] == round((6_624 + 12 * 4_950) / (1_344 + 12 * 4_950), 4)
+
+
+def test_a_good_enough_cheaper_model_is_the_baseline_the_hybrid_is_weighed_against(quiet, sheet):
+    """openai:mid at 1.00 per 1M input, marked good enough: RAG on it costs (1,000 + 1,000) x 1.00 / 1e6 x
+    100,000 = 200.00 a month, + 52.00 retrieval: 12 x 252 = 3,024.00 against the hybrid's 1,344.00:
+    3,024 / 1,344 = 2.25x (on gpt-4o it was 4.93x)."""
+    comparing = sheet.model_copy(update={"candidates": [llm("openai:mid", 1.0)]})
+    s = layered(quiet, prompting={"candidates": ["openai:mid"], "acceptable": ["openai:mid"]})
+    est = estimate(s, comparing)
+    assert est.model_comparison is not None and est.model_comparison.baseline_model == "openai:mid"
+    assert est.strategies["rag"].total_usd == 3_024.00 and est.strategies["hybrid"].total_usd == 1_344.00
+    assert est.verdict.tco_ratio == 2.25 and est.verdict.recommendation == "hybrid"
+    assert "so the 2x rule weighs the hybrid against it" in est.model_comparison.summary
