@@ -930,11 +930,9 @@ def _gate5_reason(
             text += f" {name} wins by 2x above {volume:,.0f} requests a month."
     budget = scenario.workload.latency_budget_ms
     if budget is not None:
-        ft = scenario.fine_tuning
-        tuned_ms = ft.effective_latency_ms
-        if tuned == "hybrid":  # the retrieval step: RAG's latency over prompting's (docs/cost-model.md, 26)
-            tuned_ms += max(0.0, scenario.rag.latency_ms - scenario.prompting.latency_ms)
-        how = f"{'fine-tuning' if tuned == 'fine_tuning' else 'the hybrid'} ({ft.deployment}, {tuned_ms:g} ms)"
+        tuned_ms = float(v.tuned_latency_ms[i])  # the hybrid's adds the retrieval step (docs/cost-model.md, 26)
+        route = "fine-tuning" if tuned == "fine_tuning" else "the hybrid"
+        how = f"{route} ({scenario.fine_tuning.deployment}, {tuned_ms:g} ms)"
         if v.apis_ruled_out[i]:
             text += f" The {budget:g} ms latency budget rules out the API routes"
             text += f"; {how} meets it." if v.tuned_meets_latency[i] else f", and {how} misses it too."

@@ -54,8 +54,10 @@ class Verdicts:
     """(N, 6) bool, gates 1..6, of the tuned route."""
     apis_ruled_out: np.ndarray
     """(N,) a latency budget that no API route meets."""
+    tuned_latency_ms: np.ndarray
+    """(N,) the tuned route's latency (`tuned_latency_ms`)."""
     tuned_meets_latency: np.ndarray
-    """(N,) the tuned route meets the latency budget (`tuned_latency_ms`)."""
+    """(N,) it meets the latency budget."""
     recommendation: np.ndarray
     """(N,) PROMPTING, RAG or the row's tuned route."""
     maintainable: np.ndarray
@@ -171,7 +173,8 @@ def decide(x: Inputs, costs: Costs, *, crossings: bool = True) -> Verdicts:
     ratio = _tco_ratio(_pick(totals, simpler), _pick(totals, tuned))
 
     budget = x["workload.latency_budget_ms"]
-    tuned_meets_latency = tuned_latency_ms(x) <= budget
+    latency = np.broadcast_to(tuned_latency_ms(x), (n,))
+    tuned_meets_latency = latency <= budget
     has_budget = np.isfinite(budget)
     gate5 = ((ratio >= TCO_RULE) | (has_budget & apis_ruled_out)) & (~has_budget | tuned_meets_latency)
     gates = np.stack(
@@ -212,6 +215,7 @@ def decide(x: Inputs, costs: Costs, *, crossings: bool = True) -> Verdicts:
         ratio=ratio,
         gates=gates,
         apis_ruled_out=np.broadcast_to(apis_ruled_out & has_budget, (n,)),
+        tuned_latency_ms=latency,
         tuned_meets_latency=np.broadcast_to(tuned_meets_latency, (n,)),
         recommendation=recommendation,
         maintainable=maintainable,
