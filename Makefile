@@ -38,10 +38,16 @@ TEST_WORKERS ?= $(shell echo $$(( $$(nproc) + 1 )))
 ## tests (tests/browser) in Debian's Chromium, which scripts/with-chromium.sh installs (as root); the
 ## workbook recalculation tests (tests/api/test_xlsx_recalc.py) in Debian's LibreOffice Calc, headless,
 ## which scripts/with-libreoffice.sh installs (as root).
+##
+## The run keeps the bytecode Python compiles (and pytest's rewritten test modules) in .pytest_cache/pycache,
+## outside the source tree, even where PYTHONDONTWRITEBYTECODE is set (it was, where the suite was profiled):
+## otherwise every process compiles every module it imports anew: each pytest-xdist worker at collection (~15 s
+## of CPU each) and each `llm-tco serve` a test starts, and its workers (it doubled a server's start).
 test: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
+	PYTHONDONTWRITEBYTECODE= PYTHONPYCACHEPREFIX=$(CURDIR)/.pytest_cache/pycache \
 	bash scripts/with-postgres.sh bash scripts/with-chromium.sh bash scripts/with-libreoffice.sh $(BIN)/pytest -q -n $(TEST_WORKERS) --durations=10 $(PYTEST_ARGS)
 
 lint: $(STAMP)

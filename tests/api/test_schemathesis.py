@@ -13,10 +13,14 @@ answered is not sent again (`_repeated`): it answers the same request the same w
 Operations on saved scenarios run on a fresh database per operation, SQLite and PostgreSQL (when
 TEST_POSTGRES_URL is set: see conftest.py), with the presets saved; the stateless ones (estimates,
 exports of posted scenarios, catalog, presets) touch no database and run once.
+
+Each operation's Hypothesis test (its examples and coverage cases) is built when the test first runs on a
+worker, not at collection by every worker (`built_when_run`, tests/api/schemathesiskit.py).
 """
 
 from __future__ import annotations
 
+import functools
 import json
 import os
 import zlib
@@ -36,6 +40,7 @@ from schemathesis.checks import (
     status_code_conformance,
 )
 from schemathesis.config import SchemathesisConfig
+from schemathesiskit import build_now, built_when_run  # noqa: F401  (build_now: an autouse fixture)
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
@@ -134,13 +139,17 @@ def _sampled_out(case: schemathesis.Case, one_in: int = SAMPLE_ONE_IN) -> bool:
     operations that answer the same body through the same engine (the exports, the batch, the seeds'
     ranges and validate: 18 and 21 s of a CI run before) and the saved
     scenarios' operations (which store it, then estimate it) run a fixed one in SAMPLE_ONE_IN (16) of
-    them (by a hash of operation and body, so the same sample each run, a different one per operation),
+    them (by a hash of operation, path, query and body, so the same sample each run, a different one per
+    operation),
     beside their own examples, their fuzzed cases and every
     invalid coverage case. SCHEMATHESIS_SAMPLE_ONE_IN=1 runs them all."""
     sampled = case.operation.label in SAME_BODY_AS_ESTIMATE or _BACKEND["name"] != "none"
     if one_in <= 1 or not sampled:
         return False
-    key = case.operation.label + json.dumps(case.body, sort_keys=True, default=str)
+    # What a request is made of; "no body" (schemathesis's NOT_SET) by its type's name, never by its repr,
+    # whose memory address changed every run: an operation without a body kept or dropped all its cases.
+    parts = [case.path_parameters, case.query, case.body]
+    key = case.operation.label + json.dumps(parts, sort_keys=True, default=lambda o: type(o).__name__)
     return zlib.crc32(key.encode()) % one_in != 0
 
 
@@ -204,12 +213,14 @@ def no_database() -> None:
     _SENT.clear()
 
 
+@built_when_run
 @schema.exclude(path_regex=SAVED).parametrize()
 @settings(max_examples=MAX_EXAMPLES, deadline=None, suppress_health_check=list(HealthCheck))
 def test_stateless(case: schemathesis.Case, no_database: None) -> None:
     call(case)
 
 
+@built_when_run
 @schema.include(path_regex=SAVED).parametrize()
 @settings(max_examples=MAX_EXAMPLES, deadline=None, suppress_health_check=list(HealthCheck))
 def test_saved(case: schemathesis.Case, database: None) -> None:
@@ -233,13 +244,10 @@ def test_any_search_text_is_answered_without_a_500(client: TestClient, search: s
 # TEAM_EXAMPLES fuzzed cases per operation (SCHEMATHESIS_TEAM_EXAMPLES to change it).
 
 
-def _team_app() -> tuple[Any, dict[str, str]]:
-    """An app with sign-in required on its own in-memory database, the presets saved, and an admin's
-    write and read tokens."""
+def _team_app() -> tuple[Any, Engine]:
+    """An app with sign-in required on its own in-memory database (its tables made, nothing in them)."""
     from sqlalchemy.pool import StaticPool
     from sqlmodel import SQLModel, create_engine
-
-    from app.auth import accounts
 
     engine = create_engine("sqlite://", connect_args={"check_same_thread": False}, poolclass=StaticPool)
     SQLModel.metadata.create_all(engine)
@@ -254,17 +262,28 @@ def _team_app() -> tuple[Any, dict[str, str]]:
         )
     )
     team_app.state.session_factory = lambda: Session(engine, expire_on_commit=False)
-    with Session(engine, expire_on_commit=False) as session:
+    return team_app, engine
+
+
+team_app, TEAM_ENGINE = _team_app()
+
+
+@functools.cache
+def team_tokens() -> dict[str, str]:
+    """The team deployment's presets saved, and an admin's write and read tokens. Made by the first test
+    that needs them on a worker (`team`), not at collection by every worker: pricing the presets and hashing
+    the password take ~2 s, which a worker that runs no team-mode test no longer spends."""
+    from app.auth import accounts
+
+    with Session(TEAM_ENGINE, expire_on_commit=False) as session:
         saved.seed_presets(session, author="schemathesis")
         admin = accounts.create_user(session, username="admin", role="admin", password="x" * 12, actor="setup")
-        tokens = {
+        return {
             scope: accounts.create_token(session, user=admin, name=f"schemathesis {scope}", scope=scope, days=1)[1]
             for scope in ("write", "read")
         }
-    return team_app, tokens
 
 
-team_app, TOKENS = _team_app()
 team_schema = schemathesis.openapi.from_asgi(
     "/openapi.json",
     team_app,
@@ -276,17 +295,20 @@ TEAM_EXAMPLES = int(os.environ.get("SCHEMATHESIS_TEAM_EXAMPLES", "5"))
 
 @pytest.fixture(params=["team"])
 def team() -> None:
-    """Names each team-mode test after its operation, as `no_database` does: without a parametrized
-    fixture every case of one test function has the same node id, and pytest-xdist runs only one."""
+    """The team deployment, its presets saved and its tokens made (`team_tokens`). The param names each
+    team-mode test after its operation, as `no_database` does: without a parametrized fixture every case of
+    one test function has the same node id, and pytest-xdist runs only one."""
+    team_tokens()
 
 
 def call_with(case: schemathesis.Case, scope: str) -> None:
-    case.headers = {**(case.headers or {}), "Authorization": f"Bearer {TOKENS[scope]}"}
+    case.headers = {**(case.headers or {}), "Authorization": f"Bearer {team_tokens()[scope]}"}
     response = case.call()
     case.validate_response(response, checks=CHECKS)
     assert response.status_code not in (401, 403), f"the {scope} token was refused: {response.text[:300]}"
 
 
+@built_when_run
 @team_schema.parametrize()
 @settings(max_examples=TEAM_EXAMPLES, deadline=None, suppress_health_check=list(HealthCheck))
 def test_team_mode_with_a_write_token(case: schemathesis.Case, team: None) -> None:
@@ -294,6 +316,7 @@ def test_team_mode_with_a_write_token(case: schemathesis.Case, team: None) -> No
     call_with(case, "write")
 
 
+@built_when_run
 @team_schema.include(method="GET").parametrize()
 @settings(max_examples=TEAM_EXAMPLES, deadline=None, suppress_health_check=list(HealthCheck))
 def test_team_mode_with_a_read_token(case: schemathesis.Case, team: None) -> None:
@@ -304,6 +327,7 @@ def test_team_mode_with_a_read_token(case: schemathesis.Case, team: None) -> Non
 def test_team_mode_without_a_token_is_a_declared_401() -> None:
     """Each /api/v1 operation declares the 401 the guard answers, and the 403 where its route needs more
     than reading (status_code_conformance relies on it); without a token the answer is that 401."""
+    team_tokens()  # the deployment as the other team-mode tests meet it: presets saved, an admin
     client = TestClient(team_app)
     paths = client.get("/openapi.json").json()["paths"]  # the description needs no token
     assert paths
