@@ -11,8 +11,9 @@ from app.engine import PriceSheet, Scenario
 from app.engine.comparison import baseline_of
 from app.engine.estimate import VolumeLines, tco_by_volume
 from app.engine.scenario import STRATEGY_LABELS
+from app.exports import tuned_of
 from app.web import figures
-from app.web.figures import compact, currency, tuned_of
+from app.web.figures import compact, currency
 from app.web.uncertainty_panel import running_text
 
 

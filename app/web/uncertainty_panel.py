@@ -17,6 +17,7 @@ from fastapi.responses import Response
 
 from app.engine import Scenario
 from app.engine.scenario import STRATEGIES, STRATEGY_LABELS, TCO_RULE
+from app.exports import tuned_of
 from app.services import ScenarioError, with_seed_ranges
 from app.web import fields, figures, forms
 from app.web.templating import share, templates
@@ -98,7 +99,7 @@ def context(doc: dict[str, Any], scenario: Scenario) -> dict[str, Any]:
             "ranged": ranged,
             "summary": unc["summary"],
             "verdict_line": verdict_line(doc),
-            "tuned_label": STRATEGY_LABELS[figures.tuned_of(doc)],
+            "tuned_label": STRATEGY_LABELS[tuned_of(doc)],
             "percentiles": percentiles,
             "shares": [(STRATEGY_LABELS[s], p) for s, p in unc["recommendation_shares"].items()],
             "ranges": [
