@@ -848,9 +848,10 @@ def _gate_reasons(
         {
             "behavior": "A behaviour task (format, tone, classification): the kind fine-tuning can change (002).",
             "knowledge": "A knowledge task goes to RAG, full stop: tuning teaches patterns, not facts (002).",
-            "both": "A task that needs both knowledge and behaviour: a tune alone would not know the facts, so "
-            "the 2x rule weighs the hybrid, RAG's retrieval for the knowledge feeding a tune for the behaviour "
-            "(002: they are not alternatives, they are layers). Gates 2-6 apply to the hybrid's tune.",
+            "both": "A task that needs both knowledge and behaviour: a tune alone would not know the facts (nor "
+            "would prompting alone, so RAG is the simpler route), and the 2x rule weighs the hybrid, RAG's "
+            "retrieval for the knowledge feeding a tune for the behaviour (002: they are not alternatives, they "
+            "are layers). Gates 2-6 apply to the hybrid's tune.",
         }[task.kind],
         (
             "Prompting with few-shot examples was tried and its failures are known."
