@@ -4,7 +4,6 @@ the link that reopens the inputs, and the page's craft (labels, no inline script
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
 from html.parser import HTMLParser
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
@@ -15,9 +14,7 @@ from starlette.datastructures import QueryParams
 
 from app.engine import Scenario
 from app.engine.scenario import next_month
-from app.main import create_app
 from app.presets import presets
-from app.settings import Settings
 from app.web import fields, forms
 
 HX = {"HX-Request": "true"}
@@ -60,12 +57,6 @@ class Page(HTMLParser):
         return element
 
 
-@pytest.fixture(scope="module")
-def client() -> Iterator[TestClient]:
-    with TestClient(create_app(Settings(database_url="sqlite://", seed_presets=False))) as c:
-        yield c
-
-
 def text_of(page: Page, element_id: str) -> str:
     return " ".join(page.by_id(element_id)["text"].split())
 
@@ -95,8 +86,8 @@ def test_every_scenario_input_has_exactly_one_field_with_label_help_and_bounds()
     assert len(grouped) == len(set(grouped)) == len(specs) - len(fields.about_fields())
 
 
-def test_the_form_has_the_groups_of_the_issue_in_order(client: TestClient) -> None:
-    page = Page(client.get("/").text)
+def test_the_form_has_the_groups_of_the_issue_in_order(calculator: TestClient) -> None:
+    page = Page(calculator.get("/").text)
     legends = [" ".join(e["text"].split()) for e in page.find("legend", class_="visually-hidden")]
     assert legends == [
         "Workload",
@@ -175,8 +166,8 @@ def test_a_rule_across_fields_goes_to_its_section() -> None:
 # --- the page ---
 
 
-def test_the_page_answers_with_results_for_a_preset(client: TestClient) -> None:
-    response = client.get("/", params={"preset": "content-moderation"})
+def test_the_page_answers_with_results_for_a_preset(calculator: TestClient) -> None:
+    response = calculator.get("/", params={"preset": "content-moderation"})
     assert response.status_code == 200
     assert "HX-Request" in response.headers["vary"]
     page = Page(response.text)
@@ -193,14 +184,14 @@ def test_the_page_answers_with_results_for_a_preset(client: TestClient) -> None:
     assert all("open" not in d["attrs"] for d in page.find("details", class_="numbers"))
 
 
-def test_an_unknown_preset_says_so_and_shows_the_defaults(client: TestClient) -> None:
-    response = client.get("/", params={"preset": "nope"})
+def test_an_unknown_preset_says_so_and_shows_the_defaults(calculator: TestClient) -> None:
+    response = calculator.get("/", params={"preset": "nope"})
     assert response.status_code == 422
     assert "No example called 'nope'" in text_of(Page(response.text), "err-form")
 
 
-def test_every_control_has_a_label_and_no_script_is_inline(client: TestClient) -> None:
-    page = Page(client.get("/", params={"preset": "internal-docs-qa"}).text)
+def test_every_control_has_a_label_and_no_script_is_inline(calculator: TestClient) -> None:
+    page = Page(calculator.get("/", params={"preset": "internal-docs-qa"}).text)
     labelled = {e["attrs"].get("for") for e in page.find("label")}
     controls = [e for e in page.elements if e["tag"] in ("input", "select", "textarea")]
     assert len(controls) > 90
@@ -213,16 +204,16 @@ def test_every_control_has_a_label_and_no_script_is_inline(client: TestClient) -
     assert not [e for e in page.elements for a in e["attrs"] if a.startswith("on")]
 
 
-def test_price_fields_show_the_catalog_price_and_its_date(client: TestClient) -> None:
-    page = Page(client.get("/").text)
+def test_price_fields_show_the_catalog_price_and_its_date(calculator: TestClient) -> None:
+    page = Page(calculator.get("/").text)
     field = page.by_id("f-prompting__prices__input")
     assert re.fullmatch(r"2 \(catalog, \d{4}-\d\d-\d\d\)", field["attrs"]["placeholder"])
     hint = text_of(page, "hint-prompting__prices__input")
     assert re.fullmatch(r"Catalog: 2 \(openai:gpt-6\.2-sol, \d{4}-\d\d-\d\d\)", hint), hint
 
 
-def test_security_headers(client: TestClient) -> None:
-    headers = client.get("/").headers
+def test_security_headers(calculator: TestClient) -> None:
+    headers = calculator.get("/").headers
     assert "script-src 'self'" in headers["content-security-policy"]
     assert "frame-ancestors 'none'" in headers["content-security-policy"]
     assert headers["x-content-type-options"] == "nosniff"
@@ -232,8 +223,8 @@ def test_security_headers(client: TestClient) -> None:
 # --- recompute (htmx) ---
 
 
-def test_a_recompute_answers_the_fragment_and_the_short_link(client: TestClient) -> None:
-    response = client.get("/", params={"workload.requests_per_month": "5,000,000"}, headers=HX)
+def test_a_recompute_answers_the_fragment_and_the_short_link(calculator: TestClient) -> None:
+    response = calculator.get("/", params={"workload.requests_per_month": "5,000,000"}, headers=HX)
     assert response.status_code == 200
     assert "HX-Request" in response.headers["vary"]
     assert response.headers["hx-replace-url"] == f"/?start_month={next_month()}&workload.requests_per_month=5000000"
@@ -246,8 +237,8 @@ def test_a_recompute_answers_the_fragment_and_the_short_link(client: TestClient)
     assert page.by_id("err-form")["attrs"]["hx-swap-oob"] == "true" and not text_of(page, "err-form")
 
 
-def test_a_bad_value_keeps_the_last_results_and_fills_its_slot(client: TestClient) -> None:
-    response = client.get("/", params={"workload.requests_per_month": "abc"}, headers=HX)
+def test_a_bad_value_keeps_the_last_results_and_fills_its_slot(calculator: TestClient) -> None:
+    response = calculator.get("/", params={"workload.requests_per_month": "abc"}, headers=HX)
     assert response.status_code == 200  # htmx swaps only 2xx; HX-Reswap none keeps the results
     assert response.headers["hx-reswap"] == "none"
     assert "hx-replace-url" not in response.headers
@@ -259,74 +250,76 @@ def test_a_bad_value_keeps_the_last_results_and_fills_its_slot(client: TestClien
     assert "1 field needs a fix" in text_of(page, "form-status")
 
 
-def test_an_unknown_model_is_a_message_beside_the_model_field(client: TestClient) -> None:
-    response = client.get("/", params={"prompting.model": "openai:gpt-4oo"}, headers=HX)
+def test_an_unknown_model_is_a_message_beside_the_model_field(calculator: TestClient) -> None:
+    response = calculator.get("/", params={"prompting.model": "openai:gpt-4oo"}, headers=HX)
     message = text_of(Page(response.text), "err-prompting__model")
     assert "openai:gpt-4oo" in message and "openai:gpt-4o" in message.replace("openai:gpt-4oo", "")
 
 
-def test_changing_the_model_moves_the_catalog_hints(client: TestClient) -> None:
-    response = client.get("/", params={"prompting.model": "openai:gpt-4o-mini"}, headers=HX)
+def test_changing_the_model_moves_the_catalog_hints(calculator: TestClient) -> None:
+    response = calculator.get("/", params={"prompting.model": "openai:gpt-4o-mini"}, headers=HX)
     hint = Page(response.text).by_id("hint-prompting__prices__input")
     assert hint["attrs"]["hx-swap-oob"] == "true"
     assert hint["attrs"]["data-placeholder"].startswith("0.15 (catalog, ")
 
 
-def test_a_recompute_sends_the_catalog_hints_only_when_they_changed(client: TestClient) -> None:
+def test_a_recompute_sends_the_catalog_hints_only_when_they_changed(calculator: TestClient) -> None:
     """The form says which hints it shows (`_hints`, from the page); typing a volume leaves them as they
     are and none travels; a new model sends them all, with the new key, which then stops them again."""
-    page = Page(client.get("/").text)
+    page = Page(calculator.get("/").text)
     key = page.by_id("hints-key")["attrs"]["value"]
     assert re.fullmatch(r"[0-9a-f]{12}", key)
     typed = {"workload.requests_per_month": "2,000,000", "_hints": key}
-    unchanged = Page(client.get("/", params=typed, headers=HX).text)
+    unchanged = Page(calculator.get("/", params=typed, headers=HX).text)
     assert not unchanged.find(id="hint-prompting__prices__input") and not unchanged.find(id="hints-key")
     assert unchanged.find(id="verdict-title")  # the results did come
 
-    moved = Page(client.get("/", params={**typed, "prompting.model": "openai:gpt-4o-mini"}, headers=HX).text)
+    moved = Page(calculator.get("/", params={**typed, "prompting.model": "openai:gpt-4o-mini"}, headers=HX).text)
     new_key = moved.by_id("hints-key")
     assert new_key["attrs"]["hx-swap-oob"] == "true" and new_key["attrs"]["value"] != key
     assert moved.by_id("hint-prompting__prices__input")["attrs"]["data-placeholder"].startswith("0.15 (catalog, ")
     again = {**typed, "prompting.model": "openai:gpt-4o-mini", "_hints": new_key["attrs"]["value"]}
-    assert not Page(client.get("/", params=again, headers=HX).text).find(id="hint-prompting__prices__input")
+    assert not Page(calculator.get("/", params=again, headers=HX).text).find(id="hint-prompting__prices__input")
 
 
-def test_the_link_reopens_the_same_inputs(client: TestClient) -> None:
+def test_the_link_reopens_the_same_inputs(calculator: TestClient) -> None:
     typed = {"workload.requests_per_month": "2,000,000", "task.kind": "knowledge", "rag.enabled": "true"}
-    link = client.get("/", params=typed, headers=HX).headers["hx-replace-url"]
+    link = calculator.get("/", params=typed, headers=HX).headers["hx-replace-url"]
     reopened = forms.parse(QueryParams(parse_qsl(urlsplit(link).query)))
     assert reopened.scenario == forms.parse(typed).scenario
-    page = Page(client.get(link).text)
+    page = Page(calculator.get(link).text)
     assert page.by_id("f-workload__requests_per_month")["attrs"]["value"] == "2000000"
 
 
-def test_the_model_picker_lists_catalog_entries_of_its_kind(client: TestClient) -> None:
-    response = client.get("/catalog/options/rag.embedding_model", params={"rag.embedding_model": "text-embedding"})
+def test_the_model_picker_lists_catalog_entries_of_its_kind(calculator: TestClient) -> None:
+    response = calculator.get("/catalog/options/rag.embedding_model", params={"rag.embedding_model": "text-embedding"})
     values = [o["attrs"]["value"] for o in Page(response.text).find("option")]
     assert "openai:text-embedding-3-small" in values
     assert all("embedding" in v for v in values)
-    assert client.get("/catalog/options/workload.input_tokens").status_code == 404
+    assert calculator.get("/catalog/options/workload.input_tokens").status_code == 404
 
 
 # --- static files, errors ---
 
 
-def test_static_files_are_hashed_gzipped_and_cached_for_good(client: TestClient) -> None:
-    page = Page(client.get("/").text)
+def test_static_files_are_hashed_gzipped_and_cached_for_good(calculator: TestClient) -> None:
+    page = Page(calculator.get("/").text)
     urls = [e["attrs"]["src"] for e in page.find("script")] + [
         e["attrs"]["href"] for e in page.find("link", rel="stylesheet")
     ]
     assert any("plotly-basic-4.1.1.min." in u for u in urls) and any("htmx-2.0.11.min." in u for u in urls)
     for url in urls:
         assert re.search(r"\.[0-9a-f]{10}\.(js|css)$", url), url
-        response = client.get(url, headers={"Accept-Encoding": "gzip"})
+        response = calculator.get(url, headers={"Accept-Encoding": "gzip"})
         assert response.status_code == 200
         assert response.headers["cache-control"] == "public, max-age=31536000, immutable"
         assert response.headers["content-encoding"] == "gzip"
-    raw = client.get(urls[0], headers={"Accept-Encoding": "identity"})
+    raw = calculator.get(urls[0], headers={"Accept-Encoding": "identity"})
     assert "content-encoding" not in raw.headers
-    assert client.get(urls[0], headers={"Accept-Encoding": "gzip"}).content == raw.content  # the same file, inflated
-    assert client.get("/static/css/app.css").status_code == 404  # only hashed names
+    assert (
+        calculator.get(urls[0], headers={"Accept-Encoding": "gzip"}).content == raw.content
+    )  # the same file, inflated
+    assert calculator.get("/static/css/app.css").status_code == 404  # only hashed names
 
 
 def test_vendor_files_come_with_their_licenses() -> None:
@@ -340,20 +333,20 @@ def test_vendor_files_come_with_their_licenses() -> None:
     assert (vendor / "swagger-ui-5.35.0" / "LICENSE").exists()
 
 
-def test_pages_answer_errors_as_pages_and_the_api_as_json(client: TestClient) -> None:
-    page = client.get("/no-such-page")
+def test_pages_answer_errors_as_pages_and_the_api_as_json(calculator: TestClient) -> None:
+    page = calculator.get("/no-such-page")
     assert page.status_code == 404 and page.headers["content-type"].startswith("text/html")
-    api = client.get("/api/v1/no-such-thing")
+    api = calculator.get("/api/v1/no-such-thing")
     assert api.status_code == 404 and api.headers["content-type"] == "application/json"
 
 
-def test_the_api_docs_load_nothing_from_elsewhere(client: TestClient) -> None:
-    page = Page(client.get("/docs").text)
+def test_the_api_docs_load_nothing_from_elsewhere(calculator: TestClient) -> None:
+    page = Page(calculator.get("/docs").text)
     urls = [e["attrs"].get("src") or e["attrs"].get("href") for e in page.elements if e["tag"] in ("script", "link")]
     assert urls and all(u.startswith("/static/") for u in urls if u)
 
 
-def test_head_of_the_calculator_is_answered(client: TestClient) -> None:
+def test_head_of_the_calculator_is_answered(calculator: TestClient) -> None:
     """Uptime checks and `curl -I` ask with HEAD."""
-    response = client.head("/")
+    response = calculator.head("/")
     assert response.status_code == 200 and response.headers["content-type"].startswith("text/html")

@@ -5,7 +5,6 @@ following a switch of deployment."""
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
@@ -15,8 +14,6 @@ from htmlkit import Node, dom
 from starlette.datastructures import QueryParams
 
 from app.engine.scenario import DEFAULT_TUNE, next_month
-from app.main import create_app
-from app.settings import Settings
 from app.web import forms
 
 HX = {"HX-Request": "true"}
@@ -28,12 +25,6 @@ TUNED_4O_MINI = {
     "start_month": "2026-12",
 }
 """OpenAI tunes take no job from 2027-01-06 and ft:gpt-4o-mini shuts down 2027-01-14, no successor named."""
-
-
-@pytest.fixture(scope="module")
-def client() -> Iterator[TestClient]:
-    with TestClient(create_app(Settings(database_url="sqlite://", seed_presets=False))) as c:
-        yield c
 
 
 def figure(page: Node, chart_id: str) -> dict[str, Any]:
@@ -53,8 +44,8 @@ def table_of(page: Node, chart_id: str) -> tuple[list[str], list[list[str]]]:
 # --- the start month ---
 
 
-def test_the_start_month_field_shows_its_default_format_and_what_it_does(client: TestClient) -> None:
-    page = dom(client.get("/").text)
+def test_the_start_month_field_shows_its_default_format_and_what_it_does(calculator: TestClient) -> None:
+    page = dom(calculator.get("/").text)
     group = page.find("details", id="group-horizon")
     field = group.find("input", id="f-start_month")
     assert field.attrs["name"] == "start_month"
@@ -68,8 +59,8 @@ def test_the_start_month_field_shows_its_default_format_and_what_it_does(client:
     ("text", "message"),
     [("2026-13", "'2026-13' is not a calendar month"), ("1999-01", "1999-01 is outside 2020-01 to 2100-12")],
 )
-def test_a_bad_start_month_gets_its_message_beside_the_field(client: TestClient, text: str, message: str) -> None:
-    response = client.get("/", params={"start_month": text})
+def test_a_bad_start_month_gets_its_message_beside_the_field(calculator: TestClient, text: str, message: str) -> None:
+    response = calculator.get("/", params={"start_month": text})
     assert response.status_code == 422
     page = dom(response.text)
     assert message in page.find("p", id="err-start_month").text()
@@ -77,26 +68,26 @@ def test_a_bad_start_month_gets_its_message_beside_the_field(client: TestClient,
     assert field.attrs["value"] == text and field.attrs["aria-invalid"] == "true"  # kept as typed
     assert "open" in page.find("details", id="group-horizon").attrs
 
-    fragment = client.get("/", params={"start_month": text}, headers=HX)
+    fragment = calculator.get("/", params={"start_month": text}, headers=HX)
     assert fragment.headers["hx-reswap"] == "none"
     assert message in dom(fragment.text).find("p", id="err-start_month").text()
 
 
-def test_the_link_keeps_the_start_month_even_at_its_default(client: TestClient) -> None:
-    link = client.get("/", params={"start_month": next_month()}, headers=HX).headers["hx-replace-url"]
+def test_the_link_keeps_the_start_month_even_at_its_default(calculator: TestClient) -> None:
+    link = calculator.get("/", params={"start_month": next_month()}, headers=HX).headers["hx-replace-url"]
     assert dict(parse_qsl(urlsplit(link).query)) == {"start_month": next_month()}
-    link = client.get("/", params=GPT_4O, headers=HX).headers["hx-replace-url"]
+    link = calculator.get("/", params=GPT_4O, headers=HX).headers["hx-replace-url"]
     query = dict(parse_qsl(urlsplit(link).query))
     assert query["start_month"] == "2026-12" and query["prompting.model"] == "openai:gpt-4o"
-    reopened = dom(client.get(link).text)
+    reopened = dom(calculator.get(link).text)
     assert reopened.find("input", id="f-start_month").attrs["value"] == "2026-12"
 
 
 # --- lifecycle events beside the verdict ---
 
 
-def test_a_retiring_model_is_listed_under_the_verdict_with_its_cost(client: TestClient) -> None:
-    page = dom(client.get("/", params=GPT_4O).text)
+def test_a_retiring_model_is_listed_under_the_verdict_with_its_cost(calculator: TestClient) -> None:
+    page = dom(calculator.get("/", params=GPT_4O).text)
     section = page.find("section", id="lifecycle")
     assert section.find("h3").text() == "Model lifecycle"
     [event] = section.find_all("li")
@@ -110,14 +101,14 @@ def test_a_retiring_model_is_listed_under_the_verdict_with_its_cost(client: Test
     assert "verdict-more" in siblings[siblings.index(section) - 1].classes()
 
 
-def test_no_lifecycle_list_without_events(client: TestClient) -> None:
-    page = dom(client.get("/").text)
+def test_no_lifecycle_list_without_events(calculator: TestClient) -> None:
+    page = dom(calculator.get("/").text)
     assert page.find("h2", id="verdict-title")
     assert not page.find_all(id="lifecycle")
 
 
-def test_a_tune_that_cannot_be_kept_up_stands_out(client: TestClient) -> None:
-    page = dom(client.get("/", params=TUNED_4O_MINI).text)
+def test_a_tune_that_cannot_be_kept_up_stands_out(calculator: TestClient) -> None:
+    page = dom(calculator.get("/", params=TUNED_4O_MINI).text)
     [event] = page.find("section", id="lifecycle").find_all("li", class_="event-not_maintainable")
     assert event.find("span", class_="badge").text() == "changes the verdict"
     assert "fine-tuning cannot be kept up from month 2 (2027-01)" in event.text()
@@ -140,8 +131,8 @@ def test_the_saved_partial_reads_an_estimate_without_a_calendar() -> None:
 # --- the charts ---
 
 
-def test_the_cumulative_chart_marks_each_event_and_reads_calendar_months(client: TestClient) -> None:
-    page = dom(client.get("/", params=GPT_4O).text)
+def test_the_cumulative_chart_marks_each_event_and_reads_calendar_months(calculator: TestClient) -> None:
+    page = dom(calculator.get("/", params=GPT_4O).text)
     fig = figure(page, "chart-cumulative")
     assert all(t["x"][0] == "2026-12" and t["x"][-1] == "2029-11" for t in fig["data"])
     layout = fig["layout"]
@@ -161,8 +152,8 @@ def test_the_cumulative_chart_marks_each_event_and_reads_calendar_months(client:
     assert figure(page, "chart-monthly")["data"][0]["x"][0] == "2026-12"
 
 
-def test_the_not_maintainable_month_is_marked_on_the_chart(client: TestClient) -> None:
-    fig = figure(dom(client.get("/", params=TUNED_4O_MINI).text), "chart-cumulative")
+def test_the_not_maintainable_month_is_marked_on_the_chart(calculator: TestClient) -> None:
+    fig = figure(dom(calculator.get("/", params=TUNED_4O_MINI).text), "chart-cumulative")
     texts = {a["text"]: a["x"] for a in fig["layout"]["annotations"]}
     assert texts["fine-tuning stops (ft:gpt-4o-mini)"] == "2027-01"
 
@@ -171,13 +162,13 @@ def test_the_not_maintainable_month_is_marked_on_the_chart(client: TestClient) -
 
 
 @pytest.mark.parametrize("model", [DEFAULT_TUNE["hosted"], ""])
-def test_switching_to_dedicated_takes_its_default_model(client: TestClient, model: str) -> None:
+def test_switching_to_dedicated_takes_its_default_model(calculator: TestClient, model: str) -> None:
     form = {"fine_tuning.deployment": "dedicated", "fine_tuning.model": model}
     parsed = forms.parse(form)
     assert parsed.scenario is not None and parsed.scenario.fine_tuning.model == "qwen:qwen3-8b"
     assert parsed.values["fine_tuning.model"] == "qwen:qwen3-8b" and parsed.rewritten == ("fine_tuning.model",)
 
-    response = client.get("/", params=form, headers=HX)
+    response = calculator.get("/", params=form, headers=HX)
     assert response.status_code == 200 and "hx-reswap" not in response.headers
     fragment = dom(response.text)
     assert fragment.find("h2", id="verdict-title")
@@ -185,7 +176,7 @@ def test_switching_to_dedicated_takes_its_default_model(client: TestClient, mode
     assert field.attrs["value"] == "qwen:qwen3-8b" and field.attrs["hx-swap-oob"] == "true"
     assert "fine_tuning.model=qwen%3Aqwen3-8b" in response.headers["hx-replace-url"]
 
-    page = dom(client.get("/", params=form).text)
+    page = dom(calculator.get("/", params=form).text)
     assert page.find("input", id="f-fine_tuning__model").attrs["value"] == "qwen:qwen3-8b"
     assert page.find("p", id="err-fine_tuning__model").text() == ""
 
@@ -197,10 +188,10 @@ def test_switching_back_to_hosted_takes_the_hosted_default() -> None:
     assert kept.rewritten == ()
 
 
-def test_a_model_the_user_chose_stays_and_gets_the_catalogs_message(client: TestClient) -> None:
+def test_a_model_the_user_chose_stays_and_gets_the_catalogs_message(calculator: TestClient) -> None:
     form = {"fine_tuning.deployment": "dedicated", "fine_tuning.model": "openai:ft:gpt-4o-mini"}
     assert forms.parse(form).rewritten == ()
-    response = client.get("/", params=form, headers=HX)
+    response = calculator.get("/", params=form, headers=HX)
     assert response.headers["hx-reswap"] == "none"
     fragment = dom(response.text)
     message = fragment.find("p", id="err-fine_tuning__model").text()
@@ -208,16 +199,16 @@ def test_a_model_the_user_chose_stays_and_gets_the_catalogs_message(client: Test
     assert not fragment.find_all("input", id="f-fine_tuning__model")  # what was typed is not touched
 
 
-def test_the_annual_table_adds_up_to_the_tco(client: TestClient) -> None:
+def test_the_annual_table_adds_up_to_the_tco(calculator: TestClient) -> None:
     """14 months from 2026-12 with fiscal years from July: FY2027 (7 months) and FY2028 (7 months), whose
     cells add up to each strategy's TCO to the cent."""
     query = {"start_month": "2026-12", "horizon_months": "14", "finance.fiscal_year_start_month": "7"}
-    page = dom(client.get("/", params=query).text)
+    page = dom(calculator.get("/", params=query).text)
     table = page.find("table", class_="annual")
     head = [th.text() for th in table.find("thead").find_all("th")]
     assert head == ["Strategy", "FY2027 (7 months)", "FY2028 (7 months)"]
     assert "fiscal year" in table.find("caption").text()
-    doc = client.post("/api/v1/estimate", json={k: v for k, v in query.items() if "." not in k} | {
+    doc = calculator.post("/api/v1/estimate", json={k: v for k, v in query.items() if "." not in k} | {
         "horizon_months": 14, "finance": {"fiscal_year_start_month": 7}}).json()  # fmt: skip
     for row in table.find("tbody").find_all("tr"):
         cells = [float(td.text().replace(" USD", "").replace(",", "")) for td in row.find_all("td")]
@@ -225,12 +216,12 @@ def test_the_annual_table_adds_up_to_the_tco(client: TestClient) -> None:
         assert round(sum(cells) * 100) == round(total * 100)
 
 
-def test_the_totals_show_the_present_value_when_a_discount_rate_is_set(client: TestClient) -> None:
-    plain = dom(client.get("/").text).find("table", class_="totals")
+def test_the_totals_show_the_present_value_when_a_discount_rate_is_set(calculator: TestClient) -> None:
+    plain = dom(calculator.get("/").text).find("table", class_="totals")
     assert "Present value" not in plain.find("thead").text()
-    page = dom(client.get("/", params={"finance.discount_rate": "0.08"}).text)
+    page = dom(calculator.get("/", params={"finance.discount_rate": "0.08"}).text)
     table = page.find("table", class_="totals")
     assert "Present value at 8% a year" in table.find("thead").text()
-    doc = client.post("/api/v1/estimate", json={"finance": {"discount_rate": 0.08}}).json()
+    doc = calculator.post("/api/v1/estimate", json={"finance": {"discount_rate": 0.08}}).json()
     shown = [td.text() for td in table.find("tbody").find_all("td", class_="npv")]
     assert shown == [f"{s['npv_usd']:,.0f} USD" for s in doc["strategies"].values()]

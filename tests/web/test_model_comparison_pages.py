@@ -7,7 +7,6 @@ from __future__ import annotations
 import csv
 import io
 import json
-from collections.abc import Iterator
 from pathlib import Path
 
 import openpyxl
@@ -17,18 +16,10 @@ from htmlkit import dom
 from typer.testing import CliRunner
 
 from app.cli import app as cli
-from app.main import create_app
 from app.presets import presets
-from app.settings import Settings
 
 PRESET = "would-a-smaller-model-do"
 API = "/api/v1"
-
-
-@pytest.fixture(scope="module")
-def client() -> Iterator[TestClient]:
-    with TestClient(create_app(Settings(database_url="sqlite://", seed_presets=False))) as c:
-        yield c
 
 
 @pytest.fixture(scope="module")
@@ -37,8 +28,8 @@ def body() -> dict:
 
 
 @pytest.fixture(scope="module")
-def answer(client: TestClient, body: dict) -> dict:
-    response = client.post(f"{API}/estimate", json=body)
+def answer(calculator: TestClient, body: dict) -> dict:
+    response = calculator.post(f"{API}/estimate", json=body)
     assert response.status_code == 200
     return response.json()
 
@@ -59,8 +50,8 @@ def test_the_preset_compares_three_models_and_the_acceptable_one_moves_the_basel
     assert "you marked it good enough" in answer["verdict"]["summary"]
 
 
-def test_the_page_shows_the_pick_list_the_table_and_the_chart(client: TestClient, answer: dict) -> None:
-    page = dom(client.get(f"/?preset={PRESET}").text)
+def test_the_page_shows_the_pick_list_the_table_and_the_chart(calculator: TestClient, answer: dict) -> None:
+    page = dom(calculator.get(f"/?preset={PRESET}").text)
     rows = page.find("div", id="candidate-rows")
     assert [i.attrs["value"] for i in rows.find_all("input", type="text")] == [
         "openai:gpt-6.1-terra",
@@ -79,15 +70,15 @@ def test_the_page_shows_the_pick_list_the_table_and_the_chart(client: TestClient
     assert figure["data"][0]["x"] == [m["total_usd"] for m in answer["model_comparison"]["models"]]
 
 
-def test_a_candidate_row_searches_the_api_models(client: TestClient) -> None:
-    response = client.get("/catalog/options/prompting.candidates.4", params={"prompting.candidates.4": "gpt-6"})
+def test_a_candidate_row_searches_the_api_models(calculator: TestClient) -> None:
+    response = calculator.get("/catalog/options/prompting.candidates.4", params={"prompting.candidates.4": "gpt-6"})
     assert response.status_code == 200 and 'value="openai:gpt-6.1-terra"' in response.text
-    assert client.get("/catalog/options/prompting.candidates.x").status_code == 404
+    assert calculator.get("/catalog/options/prompting.candidates.x").status_code == 404
 
 
-def test_an_unknown_candidate_is_refused_above_the_list_and_kept(client: TestClient) -> None:
+def test_an_unknown_candidate_is_refused_above_the_list_and_kept(calculator: TestClient) -> None:
     params = {"prompting.candidates.0": "openai:gpt-6.1-terra", "prompting.candidates.2": "openai:gpt-4x"}
-    response = client.get("/", params=params)
+    response = calculator.get("/", params=params)
     assert response.status_code == 422
     page = dom(response.text)
     message = page.find("p", id="err-prompting__candidates").text()
@@ -96,12 +87,12 @@ def test_an_unknown_candidate_is_refused_above_the_list_and_kept(client: TestCli
     assert "open" in page.find("details", id="group-prompting").attrs
 
 
-def test_the_api_refuses_thirteen_candidates_and_unknown_ids(client: TestClient) -> None:
-    many = client.post(f"{API}/estimate", json={"prompting": {"candidates": [f"openai:m{k}" for k in range(13)]}})
+def test_the_api_refuses_thirteen_candidates_and_unknown_ids(calculator: TestClient) -> None:
+    many = calculator.post(f"{API}/estimate", json={"prompting": {"candidates": [f"openai:m{k}" for k in range(13)]}})
     assert many.status_code == 422
     [error] = many.json()["detail"]
     assert error["loc"] == "prompting.candidates" and "at most 12" in error["msg"]
-    unknown = client.post(
+    unknown = calculator.post(
         f"{API}/estimate", json={"prompting": {"candidates": ["openai:gpt-6.1-terra", "openai:gpt-4x"]}}
     )
     assert unknown.status_code == 422
@@ -109,15 +100,15 @@ def test_the_api_refuses_thirteen_candidates_and_unknown_ids(client: TestClient)
     assert error["loc"] == "prompting.candidates.1" and "closest: openai:" in error["msg"]
 
 
-def test_the_csv_and_the_workbook_carry_the_comparison(client: TestClient, body: dict, answer: dict) -> None:
-    text = client.post(f"{API}/export.csv", params={"shape": "models"}, json=body).text
+def test_the_csv_and_the_workbook_carry_the_comparison(calculator: TestClient, body: dict, answer: dict) -> None:
+    text = calculator.post(f"{API}/export.csv", params={"shape": "models"}, json=body).text
     rows = list(csv.DictReader(io.StringIO(text)))
     models = answer["model_comparison"]["models"]
     assert [r["model"] for r in rows] == [m["model"] for m in models]
     assert [r["total_usd"] for r in rows] == [f"{m['total_usd']:.2f}" for m in models]
     assert [r["baseline"] for r in rows] == ["false", "true", "false", "false"]
     assert rows[2]["acceptable"] == "false" and rows[0]["currency"] == "USD"
-    book = openpyxl.load_workbook(io.BytesIO(client.post(f"{API}/export.xlsx", json=body).content))
+    book = openpyxl.load_workbook(io.BytesIO(calculator.post(f"{API}/export.xlsx", json=body).content))
     sheet = book["Models"]
     assert sheet["A1"].value == answer["model_comparison"]["summary"]
     table = list(sheet.iter_rows(min_row=3, values_only=True))

@@ -5,7 +5,6 @@ every number shown is checked against the engine's document."""
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
@@ -19,23 +18,14 @@ from app.db.models import RevisionRow
 from app.engine import Scenario
 from app.engine.scenario import STRATEGY_LABELS, rangeable
 from app.engine.uncertainty import SEED_RANGES
-from app.main import create_app
 from app.presets import presets
 from app.services import estimate_one, with_seed_ranges
-from app.settings import Settings
 from app.web import fields, figures, forms
 from app.web.templating import number, share, usd
 
 HX = {"HX-Request": "true"}
 LABEL = "team.label_cost_usd"
 SEEDED = "content-moderation"
-
-
-@pytest.fixture(scope="module")
-def calc() -> Iterator[TestClient]:
-    """The calculator alone: no database needed."""
-    with TestClient(create_app(Settings(database_url="sqlite://", seed_presets=False))) as c:
-        yield c
 
 
 def seeded(slug: str = SEEDED) -> Scenario:
@@ -56,13 +46,13 @@ def r(path: str, part: str) -> str:
 # --- the form: a range under each numeric field ---
 
 
-def test_every_rangeable_input_has_its_range_and_the_important_ones_are_unfolded(calc: TestClient) -> None:
+def test_every_rangeable_input_has_its_range_and_the_important_ones_are_unfolded(calculator: TestClient) -> None:
     specs = fields.range_specs()
     assert set(specs) == set(rangeable())
     assert {seed.path for seed in SEED_RANGES} | {"workload.requests_per_day", "prompting.prices.input"} <= {
         p for p, s in specs.items() if s.open
     }
-    root = get(calc, "/")
+    root = get(calculator, "/")
     form = root.find("form", id="calculator")
     labels = {n.attrs["for"] for n in root.find_all("label")}
     for path, spec in specs.items():
@@ -85,8 +75,8 @@ def test_every_rangeable_input_has_its_range_and_the_important_ones_are_unfolded
     )
 
 
-def test_the_monte_carlo_group_holds_draws_and_seed_with_their_help(calc: TestClient) -> None:
-    group = get(calc, "/").find("details", id="group-uncertainty")
+def test_the_monte_carlo_group_holds_draws_and_seed_with_their_help(calculator: TestClient) -> None:
+    group = get(calculator, "/").find("details", id="group-uncertainty")
     assert group.find("summary").text() == "Monte Carlo"
     for path, doc in (("uncertainty.draws", "Monte Carlo draws"), ("uncertainty.seed", "same seed")):
         spec = fields.all_fields()[path]
@@ -147,9 +137,9 @@ def test_a_bad_range_is_a_message_for_that_range(form: dict[str, str], where: st
     assert all(parsed.values[k] == v.strip() for k, v in form.items())  # nothing typed is lost
 
 
-def test_a_bad_range_in_a_recompute_goes_beside_its_low_and_high_and_keeps_the_results(calc: TestClient) -> None:
+def test_a_bad_range_in_a_recompute_goes_beside_its_low_and_high_and_keeps_the_results(calculator: TestClient) -> None:
     form = {r(LABEL, "low"): "30", r(LABEL, "high"): "20", r(LABEL, "source"): ""}
-    response = calc.get("/", params=form, headers=HX)
+    response = calculator.get("/", params=form, headers=HX)
     assert response.status_code == 200 and response.headers["hx-reswap"] == "none"
     root = dom(response.text)
     assert not root.find_all(id="verdict-title")
@@ -162,7 +152,7 @@ def test_a_bad_range_in_a_recompute_goes_beside_its_low_and_high_and_keeps_the_r
     assert spec.error_id("high") in sent and other.error_id() not in sent
 
     # the whole page (no script): the inputs are marked invalid, the text kept, the group unfolded
-    page = get(calc, "/?" + "&".join(f"{k}={v}" for k, v in form.items()), status=422)
+    page = get(calculator, "/?" + "&".join(f"{k}={v}" for k, v in form.items()), status=422)
     box = page.find("details", id=spec.id)
     for part, text in (("low", "30"), ("high", "20")):
         shown = box.find("input", name=r(LABEL, part))
@@ -181,16 +171,16 @@ def test_the_link_and_the_form_carry_the_ranges_of_every_preset(slug: str) -> No
     assert forms.parse(QueryParams(forms.query_of(scenario))).scenario == scenario
 
 
-def test_a_recompute_links_the_ranges_and_the_link_reopens_them(calc: TestClient) -> None:
+def test_a_recompute_links_the_ranges_and_the_link_reopens_them(calculator: TestClient) -> None:
     typed = {"workload.requests_per_month": "200,000", r(LABEL, "low"): "5", r(LABEL, "high"): "20"}
     typed[r(LABEL, "source")] = "002: 5-20 USD per example"
-    response = calc.get("/", params=typed, headers=HX)
+    response = calculator.get("/", params=typed, headers=HX)
     link = response.headers["hx-replace-url"]
     query = dict(parse_qsl(urlsplit(link).query))
     assert query[r(LABEL, "low")] == "5" and query[r(LABEL, "source")] == "002: 5-20 USD per example"
     reopened = forms.parse(QueryParams(query)).scenario
     assert reopened is not None and reopened == forms.parse(typed).scenario
-    box = get(calc, link).find("details", id=fields.range_specs()[LABEL].id)
+    box = get(calculator, link).find("details", id=fields.range_specs()[LABEL].id)
     assert {n.attrs["name"]: n.attrs["value"] for n in box.find_all("input")} == {
         r(LABEL, "low"): "5",
         r(LABEL, "high"): "20",
@@ -199,7 +189,7 @@ def test_a_recompute_links_the_ranges_and_the_link_reopens_them(calc: TestClient
     # a range under a folded field comes back unfolded, with its inputs
     folded = fields.range_specs()["workload.input_tokens"]
     assert not folded.open
-    page = get(calc, "/?ranges.workload.input_tokens.low=800&ranges.workload.input_tokens.high=1200")
+    page = get(calculator, "/?ranges.workload.input_tokens.low=800&ranges.workload.input_tokens.high=1200")
     assert "open" in page.find("details", id=folded.id).attrs
     assert page.find("input", name=r("workload.input_tokens", "high")).attrs["value"] == "1200"
 
@@ -207,12 +197,12 @@ def test_a_recompute_links_the_ranges_and_the_link_reopens_them(calc: TestClient
 # --- the seeds' ranges ---
 
 
-def test_fill_the_seeds_ranges_adds_them_where_they_apply_and_keeps_what_was_typed(calc: TestClient) -> None:
+def test_fill_the_seeds_ranges_adds_them_where_they_apply_and_keeps_what_was_typed(calculator: TestClient) -> None:
     base = presets()[SEEDED].scenario
     typed = {**forms.values_of(base), "horizon_months": "24"}
     typed |= {r("team.golden_examples", "low"): "250", r("team.golden_examples", "high"): "400"}  # the user's own
     typed |= {r("workload.input_tokens", "low"): "900", r("workload.input_tokens", "high"): "1,100"}
-    response = calc.get("/ranges/seeds", params=typed, headers=HX)
+    response = calculator.get("/ranges/seeds", params=typed, headers=HX)
     assert response.status_code == 200
     assert response.headers["hx-trigger-after-settle"] == "ranges-filled"  # the form recomputes on it
     root = dom(response.text)
@@ -237,9 +227,9 @@ def test_fill_the_seeds_ranges_adds_them_where_they_apply_and_keeps_what_was_typ
     assert values == {r(LABEL, "low"): "5", r(LABEL, "high"): "20", r(LABEL, "source"): seed.source}
 
 
-def test_fill_without_script_answers_the_page_filled_in(calc: TestClient) -> None:
+def test_fill_without_script_answers_the_page_filled_in(calculator: TestClient) -> None:
     typed = forms.values_of(presets()[SEEDED].scenario) | {"horizon_months": "24"}
-    root = get(calc, "/ranges/seeds", params=typed)
+    root = get(calculator, "/ranges/seeds", params=typed)
     data = form_data(root.find("form", id="calculator"))
     assert data["horizon_months"] == ["24"]
     assert data[r(LABEL, "low")] == ["5"] and data[r(LABEL, "high")] == ["20"]
@@ -249,8 +239,8 @@ def test_fill_without_script_answers_the_page_filled_in(calc: TestClient) -> Non
     assert reopened.ranges == seeded().ranges
 
 
-def test_fill_on_a_form_in_error_changes_nothing(calc: TestClient) -> None:
-    response = calc.get("/ranges/seeds", params={"workload.input_tokens": "abc"}, headers=HX)
+def test_fill_on_a_form_in_error_changes_nothing(calculator: TestClient) -> None:
+    response = calculator.get("/ranges/seeds", params={"workload.input_tokens": "abc"}, headers=HX)
     assert "hx-trigger-after-settle" not in response.headers
     root = dom(response.text)
     assert "Fix the 1 marked field first" in root.find("p", class_="error").text()
@@ -260,10 +250,10 @@ def test_fill_on_a_form_in_error_changes_nothing(calc: TestClient) -> None:
 # --- the uncertainty panel of the calculator ---
 
 
-def test_results_fetch_their_panel_and_the_recompute_carries_no_draws(calc: TestClient) -> None:
+def test_results_fetch_their_panel_and_the_recompute_carries_no_draws(calculator: TestClient) -> None:
     scenario = seeded()
     query = forms.query_of(scenario)
-    response = calc.get("/?" + query, headers=HX)
+    response = calculator.get("/?" + query, headers=HX)
     root = dom(response.text)
     section = root.find("section", id="uncertainty")
     assert section.attrs["hx-get"] == "/uncertainty?" + query
@@ -279,11 +269,11 @@ def test_results_fetch_their_panel_and_the_recompute_carries_no_draws(calc: Test
     }
 
 
-def test_the_panel_shows_the_engines_numbers(calc: TestClient) -> None:
+def test_the_panel_shows_the_engines_numbers(calculator: TestClient) -> None:
     scenario = seeded()
     doc = estimate_one(scenario, uncertainty=True)
     unc = doc["uncertainty"]
-    response = calc.get("/uncertainty?" + forms.query_of(scenario), headers=HX)
+    response = calculator.get("/uncertainty?" + forms.query_of(scenario), headers=HX)
     assert response.status_code == 200 and "HX-Request" in response.headers["vary"]
     root = dom(response.text)
     assert not root.find_all("html")
@@ -344,8 +334,8 @@ def test_the_panel_shows_the_engines_numbers(calc: TestClient) -> None:
     assert "002: 5-20 USD per example" in drawn[LABEL].text()
 
 
-def test_without_ranges_the_panel_says_so_and_still_shows_the_tornado(calc: TestClient) -> None:
-    root = get(calc, "/uncertainty", headers=HX)
+def test_without_ranges_the_panel_says_so_and_still_shows_the_tornado(calculator: TestClient) -> None:
+    root = get(calculator, "/uncertainty", headers=HX)
     doc = estimate_one(Scenario(), uncertainty=True)
     assert root.find("p", id="uncertainty-summary").text() == doc["uncertainty"]["summary"]
     assert "No input carries a range" in doc["uncertainty"]["summary"]
@@ -356,15 +346,15 @@ def test_without_ranges_the_panel_says_so_and_still_shows_the_tornado(calc: Test
     assert len(rows) == 10 and all(tr.find_all("td")[1].text() == "\u00b130%" for tr in rows)
 
 
-def test_a_range_that_misses_the_catalog_price_is_named_beside_its_field(calc: TestClient) -> None:
+def test_a_range_that_misses_the_catalog_price_is_named_beside_its_field(calculator: TestClient) -> None:
     form = {r("prompting.prices.input", "low"): "3", r("prompting.prices.input", "high"): "4"}
     spec = fields.range_specs()["prompting.prices.input"]
-    recompute = calc.get("/", params=form, headers=HX)  # priced, the range is checked: the results stay
+    recompute = calculator.get("/", params=form, headers=HX)  # priced, the range is checked: the results stay
     assert recompute.headers["hx-reswap"] == "none"
     slot = dom(recompute.text).find("p", id=spec.error_id())
     assert "2 (the catalog's), lies outside its range 3 to 4" in slot.text()
     # a panel asked for anyway (a link typed by hand) says so, and names the range for the page
-    root = get(calc, "/uncertainty", params=form, headers=HX)
+    root = get(calculator, "/uncertainty", params=form, headers=HX)
     body = root.find("div", class_="uncertainty-body")
     errors = json.loads(body.attrs["data-errors"])
     assert list(errors) == [spec.error_id()]
@@ -372,13 +362,13 @@ def test_a_range_that_misses_the_catalog_price_is_named_beside_its_field(calc: T
     assert "the range of Prompting: Input price" in root.find("p", id="uncertainty-problem").text()
 
 
-def test_the_panel_without_script_is_a_page(calc: TestClient) -> None:
+def test_the_panel_without_script_is_a_page(calculator: TestClient) -> None:
     scenario = seeded()
-    root = get(calc, "/uncertainty?" + forms.query_of(scenario))
+    root = get(calculator, "/uncertainty?" + forms.query_of(scenario))
     assert root.find("h1").text() == "Uncertainty of the calculator's inputs"
     assert root.find("a", href="/?" + forms.query_of(scenario))
     assert len(root.find_all("div", class_="chart")) == 3
-    assert get(calc, "/uncertainty?workload.input_tokens=abc", status=422).find("p", id="uncertainty-problem")
+    assert get(calculator, "/uncertainty?workload.input_tokens=abc", status=422).find("p", id="uncertainty-problem")
 
 
 # --- saved scenarios and the comparison ---
