@@ -505,7 +505,8 @@ class _HorizonSums:
     totals: dict[str, list[float]]
     """Exact: the verdict's (present values on the npv basis), in the row's currency."""
     cents: dict[str, np.ndarray]
-    """(N, months, 8) tied-out cents of each strategy (`tied_cents`): every figure shown is made of these."""
+    """(N, months, 8) tied-out cents of each strategy (`tied_cents`): every figure shown is made of these.
+    The hybrid's only when some row has it (`Costs.hybrid_enabled`)."""
     total_cents: dict[str, list[int]]
     """Each row's sum of its cents (months past its horizon hold none), summed for all rows at once."""
     served: list[float]
@@ -534,9 +535,12 @@ def _horizon_sums(costs: Costs, v: Verdicts, usd_to_currency: np.ndarray, curren
     rate = np.broadcast_to(usd_to_currency, shape[:1])
     cents: dict[str, np.ndarray] = {}
     for s in STRATEGIES:
+        shown = costs.in_horizon
+        if s == "hybrid":  # only where it is an option: a batch costs it for every row when one row asks
+            if not costs.hybrid_enabled.any():
+                continue  # no document shows it: no cents to tie out
+            shown = np.logical_and(shown, costs.hybrid_enabled[:, None])
         cells = np.zeros((*shape, len(CATEGORIES)))
-        # the hybrid's costs only where it is an option: a batch costs it for every row when one asks
-        shown = np.logical_and(costs.in_horizon, costs.hybrid_enabled[:, None]) if s == "hybrid" else costs.in_horizon
         for k, c in enumerate(costs.series[s]):
             if c is not None:
                 cells[:, :, k] = np.where(shown, c, 0.0)  # np.where broadcasts c itself
