@@ -432,6 +432,7 @@ def _fit_columns(ws: Worksheet, *, minimum: int = 8, maximum: int = 60) -> None:
 def _summary_sheet(ws: Worksheet, doc: Mapping[str, Any], revision: int | None) -> Cached:
     """The Summary sheet; returns its formula cells' cached values (see `_formulas`)."""
     verdict = doc["verdict"]
+    tuned = tuned_of(doc)
     _header(ws, ("Item", "Value", "Note"))
     _append(ws, ("Scenario", doc["scenario_name"]))
     _append(ws, ("Revision", revision, None if revision else "Not saved"), (None, INTEGER_FORMAT))
@@ -468,14 +469,14 @@ def _summary_sheet(ws: Worksheet, doc: Mapping[str, Any], revision: int | None) 
         ws,
         (
             "Tuned route",
-            tuned_of(doc),
+            tuned,
             "What the 2x rule weighs against simpler: fine_tuning, or hybrid (RAG feeding a tune) for a task "
             "of both kinds.",
         ),
     )
     _append(
         ws,
-        ("TCO ratio", verdict["tco_ratio"], f"TCO(simpler) / TCO({tuned_of(doc)}); it needs 2x to recommend a tune."),
+        ("TCO ratio", verdict["tco_ratio"], f"TCO(simpler) / TCO({tuned}); it needs 2x to recommend a tune."),
         (None, RATIO_FORMAT),
     )
     _append(ws, ("Break-even month", verdict["break_even_month"], never), (None, INTEGER_FORMAT))
@@ -485,7 +486,7 @@ def _summary_sheet(ws: Worksheet, doc: Mapping[str, Any], revision: int | None) 
         (
             "Break-even requests per month",
             verdict["break_even_requests_per_month"],
-            f"Month-1 volume above which {tuned_of(doc)} wins by 2x. Empty: never below 1e12.",
+            f"Month-1 volume above which {tuned} wins by 2x. Empty: never below 1e12.",
         ),
         (None, COUNT_FORMAT),
     )
